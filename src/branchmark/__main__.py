@@ -1,0 +1,3 @@
+from branchmark.cli.main import main
+
+main()

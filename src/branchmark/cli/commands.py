@@ -1,0 +1,11 @@
+"""Which command groups make up the CLI (one line per group module)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add each group's commands to ``app``."""
+    # Each module exposes ``register(app)``; add the import and the call here.
+    del app
