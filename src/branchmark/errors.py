@@ -5,11 +5,15 @@
     BranchmarkError
      ├── NotFoundError (404)            ProjectNotFound, BranchNotFound, DataUnitNotFound, AnalysisNotFound
      ├── ConflictError (409)            RevisionConflict
-     ├── ValidationError (422)          InvalidGeometry, OntologyMismatch, InvalidBranchName
+     ├── ValidationError (422)          InvalidGeometry, OntologyMismatch, InvalidBranchName,
+     │                                  InvalidConfidence, InvalidAnswer (also ValueError)
+     │    ├── InvalidGeometry ⊃ BitmaskSizeMismatch (also ValueError, as the SDK raises)
+     │    └── InvalidAnswer ⊃ InvalidChecklistAnswer (also RuntimeError, as the SDK raises)
      ├── ImportFormatError (400)
      ├── StoreError (500)               MigrationError
      └── EncordException                the Encord SDK's base, for drop-in compatibility
           ├── LabelRowError             (also a ValidationError: bad label construction or usage)
+          │    └── FrameOutOfRange      a frame outside the data unit
           ├── OntologyError             (also a NotFoundError: lookup found nothing or several)
           └── ResourceNotFoundError
 
@@ -88,6 +92,32 @@ class InvalidBranchName(ValidationError):
     code = "invalid_branch_name"
 
 
+class InvalidConfidence(ValidationError):
+    """A confidence that is not a finite number within 0..1 (the Encord SDK accepts any)."""
+
+    code = "invalid_confidence"
+
+
+class BitmaskSizeMismatch(InvalidGeometry, ValueError):
+    """A bitmask whose size differs from its frame's (the SDK raises ``ValueError``)."""
+
+    code = "bitmask_size"
+
+
+class InvalidAnswer(ValidationError, ValueError):
+    """An attribute answer of the wrong kind, e.g. a radio answer that is not one of its
+    options (the SDK raises ``ValueError``)."""
+
+    code = "invalid_answer"
+
+
+class InvalidChecklistAnswer(InvalidAnswer, RuntimeError):
+    """A checklist answer with an option of another attribute (the SDK raises
+    ``RuntimeError``)."""
+
+    code = "invalid_checklist_answer"
+
+
 class ImportFormatError(BranchmarkError):
     """A file given to an importer is malformed; the message names file, record and field."""
 
@@ -117,6 +147,12 @@ class LabelRowError(EncordException, ValidationError):
     code = "label_row"
 
 
+class FrameOutOfRange(LabelRowError):
+    """A frame number outside ``0 .. number_of_frames - 1`` of the data unit."""
+
+    code = "frame_out_of_range"
+
+
 class OntologyError(EncordException, NotFoundError):
     """An ontology lookup found nothing or more than one node (``encord.exceptions``)."""
 
@@ -131,13 +167,18 @@ class ResourceNotFoundError(EncordException, NotFoundError):
 
 __all__ = [
     "AnalysisNotFound",
+    "BitmaskSizeMismatch",
     "BranchNotFound",
     "BranchmarkError",
     "ConflictError",
     "DataUnitNotFound",
     "EncordException",
+    "FrameOutOfRange",
     "ImportFormatError",
+    "InvalidAnswer",
     "InvalidBranchName",
+    "InvalidChecklistAnswer",
+    "InvalidConfidence",
     "InvalidGeometry",
     "LabelRowError",
     "MigrationError",
