@@ -1,0 +1,403 @@
+"""Encord label-row dicts to store rows and back (pure: no database here).
+
+:func:`split_label_row` cuts a dict into a *header* (the dict with its labels taken out: top-level
+keys, ``data_units`` entries, legacy per-frame classification lists), one annotation row per object
+per frame, one answers row per object and one row per classification instance.
+:func:`compose_label_row` puts the same dict back together from those rows.  Values the store keeps
+in columns are left in the header and in the per-entry ``meta`` as ``None`` placeholders so key
+order and presence survive; geometry goes to the ``geometry`` blob (see ``codec``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from branchmark.errors import ValidationError
+from branchmark.store import codec
+
+ENTRY_COLUMN_KEYS = ("confidence", "objectHash", "featureHash", "manualAnnotation", "shape")
+CLASSIFICATION_COLUMN_KEYS = (
+    "classificationHash",
+    "featureHash",
+    "range",
+    "confidence",
+    "manualAnnotation",
+)
+HEADER_COLUMN_KEYS = (
+    "label_hash",
+    "branch_name",
+    "data_hash",
+    "label_status",
+    "object_answers",
+    "classification_answers",
+    "object_actions",
+)
+TIME_FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
+
+AnnotationRow = tuple[Any, ...]
+"""``(frame, object_hash, feature_hash, shape, x, y, w, h, theta, area, iscrowd, confidence,
+manual, object_number, geometry, meta)``: the ``annotations`` columns a save writes."""
+
+ANNOTATION_FIELDS = (
+    "frame",
+    "object_hash",
+    "feature_hash",
+    "shape",
+    "x",
+    "y",
+    "w",
+    "h",
+    "theta",
+    "area",
+    "iscrowd",
+    "confidence",
+    "manual",
+    "object_number",
+    "geometry",
+    "meta",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelRowParts:
+    """A label-row dict cut into the rows the store writes."""
+
+    header: bytes
+    label_status: str
+    created_at: datetime | None
+    annotations: list[AnnotationRow]
+    answers: list[tuple[str, bytes | None, bytes | None]]  # object_hash, answers, actions
+    classifications: list[tuple[str, str, str, float | None, bool, bytes]]
+
+
+def format_time(moment: datetime) -> str:
+    """Encord's label-row time text, ``Wed, 15 Jan 2025 12:00:00 UTC``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(TIME_FORMAT)
+
+
+def parse_time(text: Any) -> datetime | None:
+    """Naive-UTC datetime of an Encord time text (or ISO 8601); None when it cannot be read."""
+    if isinstance(text, datetime):
+        moment = text
+    elif isinstance(text, str):
+        try:
+            moment = datetime.strptime(text, TIME_FORMAT)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    else:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _require(mapping: Any, key: str, where: str) -> Any:
+    if not isinstance(mapping, Mapping):
+        raise ValidationError(f"{where}: expected an object, got {type(mapping).__name__}")
+    if key not in mapping:
+        raise ValidationError(f"{where}: missing required field {key!r}")
+    return mapping[key]
+
+
+def _is_frame_keyed(labels: Mapping[str, Any]) -> bool:
+    return "objects" not in labels and "classifications" not in labels
+
+
+def split_label_row(
+    label_dict: Mapping[str, Any],
+    *,
+    frame_size: Callable[[int], tuple[int | None, int | None]],
+) -> LabelRowParts:
+    """Cut an Encord label-row dict into header, annotation, answer and classification rows.
+
+    ``frame_size(frame)`` gives the data unit's ``(width, height)`` for frames whose
+    ``data_units`` entry carries no size.  Raises ``ValidationError`` naming the entry and field
+    of a malformed dict; nothing is written by this function.
+    """
+    for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
+        _require(label_dict, key, "label row")
+    object_numbers: dict[str, int | None] = {}
+    answers: dict[str, list[bytes | None]] = {}
+    for h, entry in label_dict["object_answers"].items():
+        where = f"object_answers[{h!r}]"
+        _require(entry, "classifications", where)
+        number = entry.get("objectNumber")
+        object_numbers[h] = number if isinstance(number, int) else None
+        answers[h] = [orjson.dumps(entry), None]
+    for h, entry in label_dict["object_actions"].items():
+        _require(entry, "actions", f"object_actions[{h!r}]")
+        answers.setdefault(h, [None, None])[1] = orjson.dumps(entry)
+
+    rows: list[AnnotationRow] = []
+    header_units: dict[str, Any] = {}
+    for unit_key, unit in label_dict["data_units"].items():
+        where = f"data_units[{unit_key!r}]"
+        labels = _require(unit, "labels", where)
+        width, height = unit.get("width"), unit.get("height")
+        if _is_frame_keyed(labels):
+            frames = {}
+            for frame_key, frame_labels in labels.items():
+                try:
+                    frame = int(frame_key)
+                except ValueError:
+                    raise ValidationError(f"{where}.labels: frame key {frame_key!r} is not an int") from None
+                frames[frame_key] = _split_frame(
+                    frame_labels, frame, width, height, frame_size, object_numbers, rows,
+                    f"{where}.labels[{frame_key!r}]",
+                )
+            placeholder: dict[str, Any] = frames
+        else:
+            frame = int(unit.get("data_sequence", 0) or 0)
+            placeholder = _split_frame(
+                labels, frame, width, height, frame_size, object_numbers, rows, f"{where}.labels"
+            )
+        header_units[unit_key] = {**unit, "labels": placeholder}
+
+    classifications = []
+    for h, entry in label_dict["classification_answers"].items():
+        where = f"classification_answers[{h!r}]"
+        feature = _require(entry, "featureHash", where)
+        ranges = entry.get("range", [])
+        blank = {k: (None if k in CLASSIFICATION_COLUMN_KEYS else v) for k, v in entry.items()}
+        classifications.append(
+            (
+                str(entry.get("classificationHash", h)),
+                str(feature),
+                orjson.dumps(ranges).decode(),
+                entry.get("confidence", 1.0),
+                bool(entry.get("manualAnnotation", True)),
+                orjson.dumps(blank),
+            )
+        )
+
+    header = {k: (None if k in HEADER_COLUMN_KEYS else v) for k, v in label_dict.items()}
+    header["data_units"] = header_units
+    return LabelRowParts(
+        header=orjson.dumps(header),
+        label_status=str(label_dict.get("label_status") or "NOT_LABELLED"),
+        created_at=parse_time(label_dict.get("created_at")),
+        annotations=rows,
+        answers=[(h, a, b) for h, (a, b) in answers.items()],
+        classifications=classifications,
+    )
+
+
+def _split_frame(
+    frame_labels: Any,
+    frame: int,
+    width: int | None,
+    height: int | None,
+    frame_size: Callable[[int], tuple[int | None, int | None]],
+    object_numbers: Mapping[str, int | None],
+    rows: list[AnnotationRow],
+    where: str,
+) -> dict[str, Any]:
+    objects = _require(frame_labels, "objects", where)
+    if width is None or height is None:
+        width, height = frame_size(frame)
+    w_px, h_px = float(width or 0), float(height or 0)
+    for i, entry in enumerate(objects):
+        at = f"{where}.objects[{i}]"
+        object_hash = str(_require(entry, "objectHash", at))
+        feature_hash = str(_require(entry, "featureHash", at))
+        shape = str(_require(entry, "shape", at))
+        geometry = {k: entry[k] for k in codec.GEOMETRY_KEYS if k in entry}
+        if not geometry:
+            raise ValidationError(f"{at} (object {object_hash}): no geometry key for shape {shape!r}")
+        if w_px > 0 and h_px > 0:
+            try:
+                extent = codec.extent_of(geometry, w_px, h_px)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ValidationError(f"{at} (object {object_hash}): bad geometry: {exc!r}") from exc
+        else:
+            extent = (codec.NAN,) * 6
+        meta = {
+            k: (None if k in ENTRY_COLUMN_KEYS or k in geometry else v) for k, v in entry.items()
+        }
+        confidence = entry.get("confidence", 1.0)
+        rows.append(
+            (
+                frame,
+                object_hash,
+                feature_hash,
+                shape,
+                *(None if v != v else v for v in extent),  # NaN is stored as NULL on both backends
+                False,
+                confidence,
+                bool(entry.get("manualAnnotation", True)),
+                object_numbers.get(object_hash),
+                codec.encode_normalised(geometry),
+                orjson.dumps(meta),
+            )
+        )
+    return {**frame_labels, "objects": None}
+
+
+@dataclasses.dataclass(frozen=True)
+class RowIdentity:
+    """Column values a composed dict takes from the store rather than from its header."""
+
+    label_hash: str
+    branch_name: str
+    data_hash: str
+    label_status: str
+
+
+def compose_label_row(
+    header: Mapping[str, Any],
+    identity: RowIdentity,
+    annotations: Iterable[Sequence[Any]],
+    answers: Iterable[tuple[str, bytes | None, bytes | None]],
+    classifications: Iterable[tuple[str, str, str, float | None, bool, bytes]],
+    *,
+    object_names: Mapping[str, tuple[str, str]],
+    default_time: str,
+) -> dict[str, Any]:
+    """The Encord label-row dict of a header plus its rows (inverse of :func:`split_label_row`).
+
+    ``annotations`` rows are ``(frame, object_hash, feature_hash, shape, x, y, w, h, theta,
+    confidence, manual, object_number, geometry, meta)`` in insertion order.
+    ``object_names`` maps feature hash to ``(name, color)`` from the ontology, used for rows
+    written in bulk without ``meta``; ``default_time`` is their ``createdAt``.
+    """
+    units = {key: dict(unit) for key, unit in header["data_units"].items()}
+    frame_home: dict[int, tuple[str, bool]] = {}
+    sizes: dict[int, tuple[float, float]] = {}
+    video_unit: str | None = None
+    for key, unit in units.items():
+        labels = unit["labels"]
+        if _is_frame_keyed(labels):
+            video_unit = key
+            unit["labels"] = {fk: dict(fl) for fk, fl in labels.items()}
+        else:
+            frame = int(unit.get("data_sequence", 0) or 0)
+            frame_home[frame] = (key, False)
+            unit["labels"] = dict(labels)
+            unit["labels"]["objects"] = []
+        sizes[int(unit.get("data_sequence", 0) or 0)] = (
+            float(unit.get("width") or 0),
+            float(unit.get("height") or 0),
+        )
+    if video_unit is not None:
+        for fl in units[video_unit]["labels"].values():
+            fl["objects"] = []
+
+    numbers: dict[str, int | None] = {}
+    order: list[str] = []
+    for row in annotations:
+        frame, object_hash, feature_hash, shape, x, y, w, h, theta, conf, manual, number, geo, meta = row
+        entry = _compose_entry(
+            frame, object_hash, feature_hash, shape, (x, y, w, h, theta), conf, manual, geo, meta,
+            sizes.get(frame) or sizes.get(0) or (0.0, 0.0), object_names, default_time,
+        )
+        if object_hash not in numbers:
+            numbers[object_hash] = number
+            order.append(object_hash)
+        if frame in frame_home:
+            units[frame_home[frame][0]]["labels"]["objects"].append(entry)
+        elif video_unit is not None:
+            frames = units[video_unit]["labels"]
+            frames.setdefault(str(frame), {"objects": [], "classifications": []})
+            frames[str(frame)]["objects"].append(entry)
+        else:
+            raise ValidationError(f"annotation of object {object_hash} on frame {frame}: no data unit entry for that frame")
+
+    object_answers: dict[str, Any] = {}
+    object_actions: dict[str, Any] = {}
+    for object_hash, answer_blob, action_blob in answers:
+        if answer_blob is not None:
+            object_answers[object_hash] = orjson.loads(answer_blob)
+        if action_blob is not None:
+            object_actions[object_hash] = orjson.loads(action_blob)
+    for object_hash in order:
+        if object_hash not in object_answers:
+            entry = {"classifications": [], "objectHash": object_hash}
+            if numbers[object_hash] is not None:
+                entry["objectNumber"] = numbers[object_hash]
+            object_answers[object_hash] = entry
+
+    classification_answers: dict[str, Any] = {}
+    for c_hash, feature, ranges, conf, manual, blob in classifications:
+        entry = orjson.loads(blob)
+        for key, value in (
+            ("classificationHash", c_hash),
+            ("featureHash", feature),
+            ("range", orjson.loads(ranges)),
+            ("confidence", conf),
+            ("manualAnnotation", manual),
+        ):
+            if key in entry:
+                entry[key] = value
+        classification_answers[c_hash] = entry
+
+    values = {
+        "label_hash": identity.label_hash,
+        "branch_name": identity.branch_name,
+        "data_hash": identity.data_hash,
+        "label_status": identity.label_status,
+        "object_answers": object_answers,
+        "classification_answers": classification_answers,
+        "object_actions": object_actions,
+    }
+    result = {k: values.get(k, v) for k, v in header.items()}
+    result["data_units"] = units
+    return result
+
+
+def _compose_entry(
+    frame: int,
+    object_hash: str,
+    feature_hash: str,
+    shape: str,
+    columns: tuple[float, float, float, float, float],
+    confidence: float | None,
+    manual: bool,
+    geometry_blob: bytes | None,
+    meta_blob: bytes | None,
+    size: tuple[float, float],
+    object_names: Mapping[str, tuple[str, str]],
+    default_time: str,
+) -> dict[str, Any]:
+    kind, payload = codec.decode_geometry(geometry_blob)
+    if kind == "P":
+        width, height = size
+        if width <= 0 or height <= 0:
+            raise ValidationError(f"object {object_hash} frame {frame}: frame size unknown, cannot normalise pixels")
+        columns = tuple(codec.NAN if v is None else float(v) for v in columns)  # type: ignore[assignment]
+        payload = codec.to_encord_geometry(shape, payload, columns, width, height)
+    if meta_blob is None:
+        name, color = object_names.get(feature_hash, ("", ""))
+        entry: dict[str, Any] = {
+            "name": name,
+            "color": color,
+            "shape": shape,
+            "value": "_".join(name.lower().split()),
+            "createdAt": default_time,
+            "createdBy": None,
+            "confidence": confidence,
+            "objectHash": object_hash,
+            "featureHash": feature_hash,
+            "manualAnnotation": bool(manual),
+            **payload,
+        }
+        return entry
+    entry = orjson.loads(meta_blob)
+    entry["objectHash"] = object_hash
+    entry["featureHash"] = feature_hash
+    entry["shape"] = shape
+    if "confidence" in entry:
+        entry["confidence"] = confidence
+    if "manualAnnotation" in entry:
+        entry["manualAnnotation"] = bool(manual)
+    entry.update(payload)
+    return entry

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from branchmark.errors import MigrationError, StoreError
+from branchmark.store import Store, migrations
+
+
+def test_opening_records_every_migration_once(store: Store) -> None:
+    with store.read() as conn:
+        rows = conn.execute(sa.select(migrations.schema_migrations)).all()
+    assert [r.version for r in rows] == [m.version for m in migrations.MIGRATIONS]
+    with store.write() as conn:
+        assert migrations.upgrade(conn) == []  # nothing pending on reopen
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    Store.open(tmp_path / "ws").close()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ws' / 'branchmark.db'}")
+    with engine.begin() as conn:
+        conn.execute(migrations.schema_migrations.insert().values(version=999, name="from the future"))
+    engine.dispose()
+    with pytest.raises(MigrationError, match="schema version 999 is newer"):
+        Store.open(tmp_path / "ws")
+
+
+def test_sqlite_workspace_settings(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "ws") as store, store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    assert (tmp_path / "ws" / "branchmark.db").is_file()
+
+
+def test_workspace_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(StoreError, match="is a file"):
+        Store.open(tmp_path / "f")
