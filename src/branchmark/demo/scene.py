@@ -94,7 +94,7 @@ def render_background(
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     smooth = _smooth_noise(rng, width=width, height=height, cells=8)
     if surface == "wood":
-        base = _hsv(rng.uniform(22, 34), rng.uniform(0.25, 0.42), 1.0)
+        base = _hsv(rng.uniform(28, 38), rng.uniform(0.2, 0.34), 1.0)
         period = rng.uniform(9.0, 18.0)
         grain = np.sin(2 * np.pi * (y + 14.0 * smooth) / period)
         value = rng.uniform(0.46, 0.66) * (1.0 + 0.09 * grain + 0.08 * smooth)
@@ -298,12 +298,12 @@ def _paint_fruit(
     region *= (1.0 - 0.45 * shadow)[..., None]
 
     body = _fill(shape, local).astype(bool)
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    yy, xx = np.ogrid[0 : shape[0], 0 : shape[1]]
     centre = local.mean(axis=0)
     light = centre - np.array([0.35, 0.42]) * radius
-    dist = np.hypot(xx - light[0], yy - light[1]) / (1.7 * radius)
+    dist = (np.hypot(xx - light[0], yy - light[1]) / (1.7 * radius)).astype(np.float32)
     shade = np.clip(1.1 - 0.6 * dist**2, 0.45, 1.1)
-    shade *= 1.0 + rng.normal(0.0, 0.025, size=shape).astype(np.float32)
+    shade *= 1.0 + 0.025 * rng.standard_normal(size=shape, dtype=np.float32)
     spec = 0.3 * np.exp(-((dist / 0.14) ** 2))
     colour = np.asarray(fruit.rgb, dtype=np.float32) * shade[..., None]
     colour += spec[..., None] * (1.0 - colour)
@@ -337,11 +337,12 @@ def _degrade(
     canvas: NDArray[np.float32], style: SceneStyle, rng: np.random.Generator
 ) -> NDArray[np.uint8]:
     height, width = canvas.shape[:2]
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    r2 = ((x - width / 2) ** 2 + (y - height / 2) ** 2) / ((width / 2) ** 2 + (height / 2) ** 2)
-    factor = style.gain * (1.0 - 0.28 * r2)
+    x = (np.arange(width, dtype=np.float32) - width / 2) ** 2 / ((width / 2) ** 2 + (height / 2) ** 2)
+    y = (np.arange(height, dtype=np.float32) - height / 2) ** 2 / ((width / 2) ** 2 + (height / 2) ** 2)
+    factor = np.float32(style.gain * 255.0) * (1.0 - 0.28 * (y[:, None] + x[None, :]))
     lit = canvas * factor[..., None] * np.asarray(style.cast, dtype=np.float32)
     if style.blur_sigma > 0:
         lit = cv2.GaussianBlur(lit, (0, 0), style.blur_sigma)
-    noisy = lit * 255.0 + rng.normal(0.0, style.noise_sigma, size=lit.shape).astype(np.float32)
-    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+    noise = rng.standard_normal(size=lit.shape, dtype=np.float32)
+    lit += np.float32(style.noise_sigma) * noise
+    return np.clip(np.rint(lit), 0, 255).astype(np.uint8)
