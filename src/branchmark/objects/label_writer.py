@@ -1,0 +1,204 @@
+"""``LabelRowV2.to_encord_dict``: the label-row JSON of SDK >= 0.1.205 (ENCORD_COMPAT.md s.3).
+
+Key order follows the SDK's output (the real-SDK fixtures).  This is the hot path of a bulk
+prediction import, so per-box work is one dict literal plus the geometry dict: the ontology
+strings are looked up once per object class and timestamps are formatted through a cache.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from branchmark.objects import answers as answer_rules
+from branchmark.objects.coordinates import BoundingBoxCoordinates, write_coordinates
+from branchmark.objects.frames import frames_to_ranges, ranges_to_list
+from branchmark.objects.metadata import DataType
+from branchmark.objects.timestamps import format_timestamp
+
+if TYPE_CHECKING:
+    from branchmark.objects.classification_instance import ClassificationInstance
+    from branchmark.objects.label_row import LabelRowV2
+    from branchmark.objects.object_instance import ObjectInstance
+
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def write_label_row(row: LabelRowV2) -> dict[str, Any]:
+    """The whole label-row dict of ``row``."""
+    meta = row.label_row_metadata
+    objects = list(row._objects.values())
+    classifications = list(row._classifications.values())
+    # A row that never had times (new, not yet stored) is stamped now, as the server would.
+    now = datetime.now(timezone.utc)
+    return {
+        "label_hash": meta.label_hash or ZERO_UUID,
+        "branch_name": meta.branch_name,
+        "created_at": format_timestamp(meta.created_at or now),
+        "last_edited_at": format_timestamp(meta.last_edited_at or now),
+        "data_hash": meta.data_hash,
+        "dataset_hash": meta.dataset_hash,
+        "dataset_title": meta.dataset_title,
+        "data_title": meta.data_title,
+        "data_type": meta.data_type.value,
+        "annotation_task_status": meta.annotation_task_status,
+        "is_shadow_data": row._is_shadow_data,
+        "object_answers": _object_answers(objects),
+        "classification_answers": _classification_answers(classifications),
+        "object_actions": _object_actions(objects),
+        "label_status": meta.label_status,
+        "data_units": _data_units(row, objects),
+        "spaces": {},
+    }
+
+
+def _object_answers(objects: list[ObjectInstance]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for obj in objects:
+        entry: dict[str, Any] = {
+            "classifications": answer_rules.static_answers_json(obj._ontology_object, obj._static)
+            if obj._static
+            else [],
+            "objectHash": obj._object_hash,
+        }
+        if obj._object_number is not None:
+            entry["objectNumber"] = obj._object_number
+        out[obj._object_hash] = entry
+    return out
+
+
+def _object_actions(objects: list[ObjectInstance]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for obj in objects:
+        if not obj._dynamic:
+            continue
+        actions = []
+        for attribute in answer_rules.list_attributes(obj._ontology_object):
+            if not attribute.dynamic:
+                continue
+            for value, manual, frames in obj._dynamic_groups(attribute):
+                action = answer_rules.answer_entry(attribute, value, manual)
+                action["dynamic"] = True
+                action["range"] = ranges_to_list(frames_to_ranges(frames))
+                action["shouldPropagate"] = False
+                actions.append(action)
+        if actions:
+            out[obj._object_hash] = {"objectHash": obj._object_hash, "actions": actions}
+    return out
+
+
+def _classification_answers(classifications: list[ClassificationInstance]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for ci in classifications:
+        meta = ci._meta
+        out[ci._hash] = {
+            "classifications": answer_rules.static_answers_json(ci._ontology, ci._static),
+            "classificationHash": ci._hash,
+            "featureHash": ci._ontology.feature_node_hash,
+            "spaces": {},
+            "range": ranges_to_list(ci.frame_ranges()),
+            "createdBy": meta.created_by,
+            "createdAt": format_timestamp(meta.created_at),
+            "lastEditedBy": meta.last_edited_by,
+            "lastEditedAt": format_timestamp(meta.last_edited_at),
+            "confidence": meta.confidence,
+            "manualAnnotation": meta.manual_annotation,
+        }
+    return out
+
+
+def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str, Any]]]:
+    """Per frame, the object entries in instance order."""
+    by_frame: dict[int, list[dict[str, Any]]] = {}
+    strings: dict[int, tuple[str, str, str, str, str]] = {}
+    fmt = format_timestamp
+    for obj in objects:
+        ontology_object = obj._ontology_object
+        cached = strings.get(id(ontology_object))
+        if cached is None:
+            cached = (
+                ontology_object.name,
+                ontology_object.color,
+                ontology_object.shape.value,
+                ontology_object.value,
+                ontology_object.feature_node_hash,
+            )
+            strings[id(ontology_object)] = cached
+        name, color, shape, value, feature_hash = cached
+        object_hash = obj._object_hash
+        for frame, data in obj._frames.items():
+            entry = {
+                "name": name,
+                "color": color,
+                "shape": shape,
+                "value": value,
+                "createdAt": fmt(data.created_at),
+                "createdBy": data.created_by,
+                "confidence": data.confidence,
+                "objectHash": object_hash,
+                "featureHash": feature_hash,
+                "manualAnnotation": data.manual_annotation,
+                "lastEditedAt": fmt(data.last_edited_at),
+            }
+            if data.last_edited_by is not None:
+                entry["lastEditedBy"] = data.last_edited_by
+            if data.is_deleted is not None:
+                entry["isDeleted"] = data.is_deleted
+            coordinates = data.coordinates
+            if type(coordinates) is BoundingBoxCoordinates:
+                entry["boundingBox"] = {
+                    "h": coordinates.height,
+                    "w": coordinates.width,
+                    "x": coordinates.top_left_x,
+                    "y": coordinates.top_left_y,
+                }
+            else:
+                write_coordinates(coordinates, entry)
+            frame_list = by_frame.get(frame)
+            if frame_list is None:
+                by_frame[frame] = [entry]
+            else:
+                frame_list.append(entry)
+    return by_frame
+
+
+def _data_units(row: LabelRowV2, objects: list[ObjectInstance]) -> dict[str, Any]:
+    meta = row.label_row_metadata
+    by_frame = _objects_by_frame(objects)
+    row._check_bitmask_sizes()
+    units: dict[str, Any] = {}
+    if meta.data_type is DataType.IMG_GROUP:
+        for media in row._group_frames():
+            units[media.image_hash] = {
+                "data_hash": media.image_hash,
+                "data_title": media.title,
+                "data_link": media.data_link,
+                "data_type": media.file_type,
+                "data_sequence": str(media.index),
+                "width": media.width,
+                "height": media.height,
+                "labels": {"objects": by_frame.get(media.index, []), "classifications": []},
+            }
+        return units
+    unit: dict[str, Any] = {
+        "data_hash": row._data_unit_key or meta.data_hash,
+        "data_title": meta.data_title,
+        "data_link": meta.data_link,
+        "data_type": meta.file_type,
+        "data_sequence": 0,
+        "width": meta.width,
+        "height": meta.height,
+    }
+    if meta.data_type is DataType.IMAGE:
+        unit["labels"] = {"objects": by_frame.get(0, []), "classifications": []}
+    else:
+        unit["labels"] = {
+            str(frame): {"objects": by_frame[frame], "classifications": []}
+            for frame in sorted(by_frame)
+        }
+    if meta.duration is not None:
+        unit["data_duration"] = meta.duration
+    if meta.fps is not None:
+        unit["data_fps"] = meta.fps
+    units[unit["data_hash"]] = unit
+    return units

@@ -1,0 +1,54 @@
+"""Label-row timestamps: ``"Wed, 15 Jan 2025 12:00:00 UTC"`` out, several formats in.
+
+Formatting is cached per whole second because a bulk import stamps thousands of boxes with
+datetimes that differ only below the second, which the format does not show.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import datetime, timezone
+
+_FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
+_CACHE: dict[int, str] = {}
+_CACHE_LIMIT = 4096
+
+
+def format_timestamp(value: datetime) -> str:
+    """Encord's label-row time format; a naive datetime is local time, converted to UTC.
+
+    >>> format_timestamp(datetime(2025, 1, 15, 12, tzinfo=timezone.utc))
+    'Wed, 15 Jan 2025 12:00:00 UTC'
+    """
+    second = int(value.timestamp()) if value.tzinfo is not None else int(time.mktime(value.timetuple()))
+    text = _CACHE.get(second)
+    if text is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        text = time.strftime(_FORMAT, time.gmtime(second))
+        _CACHE[second] = text
+    return text
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse Encord's format, ``YYYY-MM-DD HH:MM:SS`` or ISO 8601; UTC when no zone is given.
+
+    ``ValueError`` names the text when none of these formats fits.
+
+    >>> parse_timestamp("Wed, 15 Jan 2025 12:00:00 UTC").isoformat()
+    '2025-01-15T12:00:00+00:00'
+    """
+    try:
+        parsed = time.strptime(text, _FORMAT)
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"unrecognised timestamp {text!r}: expected 'Wed, 15 Jan 2025 12:00:00 UTC', "
+            f"'YYYY-MM-DD HH:MM:SS' or ISO 8601"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
