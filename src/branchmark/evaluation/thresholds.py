@@ -1,0 +1,357 @@
+"""Encord-style summary at an (IoU, confidence) point, from stored outcomes, without re-matching.
+
+An analysis stores, for every threshold of the IoU grid 0.05:0.05:0.95, which GT each prediction
+matched and which prediction each GT matched (:class:`MatchOutcomes`). Because matching is greedy
+in descending confidence, dropping the predictions below a confidence cut never changes the
+matches above it (``EVALUATION.md``, "Thresholds and sliders"). So at ``(t, c)``:
+
+- TP = kept (score >= c), non-ignored predictions matched at ``t``;
+- FP = kept, non-ignored predictions unmatched at ``t``;
+- FN = non-ignored GT not matched at ``t`` by a kept prediction;
+- precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2PR / (P + R), NaN where undefined;
+- AP at ``t``: 101-point interpolated (``COCOeval.accumulate``) over the kept predictions of the
+  class, all images pooled, no maxDets cap; NaN for a class without non-ignored GT;
+- mAP = mean AP over the classes that have GT.
+
+:class:`MatchOutcomes` sorts once (by class, then score descending, ties in input order, as
+``accumulate``'s mergesort over images in order); a summary is then a few linear passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from branchmark.evaluation.params import ANALYSIS_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS
+
+
+def _vector(values: ArrayLike, dtype: Any, length: int | None, name: str) -> NDArray[Any]:
+    array = np.ascontiguousarray(values, dtype=dtype)
+    if array.ndim != 1 or (length is not None and len(array) != length):
+        raise ValueError(f"{name}: expected shape ({length if length is not None else 'N'},), got {array.shape}")
+    return array
+
+
+def _per_threshold(values: ArrayLike, dtype: Any, n: int, t: int, name: str) -> NDArray[Any]:
+    """``(n, T)`` input as a contiguous ``(T, n)`` array; ``(n,)`` is broadcast over thresholds."""
+    array = np.asarray(values, dtype=dtype)
+    if array.shape == (n,) and dtype is np.bool_:
+        array = np.broadcast_to(array[:, None], (n, t))
+    if array.shape != (n, t):
+        raise ValueError(f"{name}: expected shape ({n}, {t}), got {array.shape}")
+    return np.ascontiguousarray(array.T)
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchOutcomes:
+    """Per-object outcomes of one analysis on an IoU grid (pooled over all images).
+
+    Attributes
+    ----------
+    pred_class : ``(D,)`` int64 class id of each prediction.
+    pred_score : ``(D,)`` float64 confidence. Order predictions by image, then by score
+        descending, for ties to break exactly as ``COCOeval.accumulate``.
+    pred_match : ``(D, T)`` int64 index into the GT arrays of the GT matched at each threshold,
+        or -1.
+    pred_ignored : ``(D, T)`` (or ``(D,)``) bool: matched to an ignored GT, or otherwise ignored.
+    gt_class : ``(G,)`` int64.
+    gt_ignored : ``(G,)`` bool: crowd, or outside the area range.
+    gt_match : ``(G, T)`` int64 index of the prediction that matched the GT, or -1.
+    iou_thresholds : ``(T,)`` the grid; default 0.05:0.05:0.95.
+
+    Raises ``ValueError`` on wrong shapes, out-of-range indices, a match across classes, or
+    ``pred_match`` and ``gt_match`` that disagree about a non-ignored pair.
+    """
+
+    pred_class: NDArray[np.int64]
+    pred_score: NDArray[np.float64]
+    pred_match: NDArray[np.int64]
+    pred_ignored: NDArray[np.bool_]
+    gt_class: NDArray[np.int64]
+    gt_ignored: NDArray[np.bool_]
+    gt_match: NDArray[np.int64]
+    iou_thresholds: NDArray[np.float64] = dataclasses.field(
+        default_factory=lambda: ANALYSIS_IOU_THRESHOLDS
+    )
+    # Derived once, in __post_init__ (sorted views for fast summaries).
+    classes: NDArray[np.int64] = dataclasses.field(init=False, repr=False)
+    _order: NDArray[np.intp] = dataclasses.field(init=False, repr=False)
+    _segments: NDArray[np.int64] = dataclasses.field(init=False, repr=False)
+    _gt_class_pos: NDArray[np.intp] = dataclasses.field(init=False, repr=False)
+    _n_positive: NDArray[np.int64] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        thresholds = _vector(self.iou_thresholds, np.float64, None, "iou_thresholds")
+        t = len(thresholds)
+        pred_class = _vector(self.pred_class, np.int64, None, "pred_class")
+        d = len(pred_class)
+        gt_class = _vector(self.gt_class, np.int64, None, "gt_class")
+        g = len(gt_class)
+        put(self, "iou_thresholds", thresholds)
+        put(self, "pred_class", pred_class)
+        put(self, "gt_class", gt_class)
+        put(self, "pred_score", _vector(self.pred_score, np.float64, d, "pred_score"))
+        put(self, "gt_ignored", _vector(self.gt_ignored, np.bool_, g, "gt_ignored"))
+        # Stored transposed, (T, N): a summary reads one threshold's row contiguously.
+        pred_match = _per_threshold(self.pred_match, np.int64, d, t, "pred_match")
+        gt_match = _per_threshold(self.gt_match, np.int64, g, t, "gt_match")
+        pred_ignored = _per_threshold(self.pred_ignored, np.bool_, d, t, "pred_ignored")
+        put(self, "pred_match", pred_match)
+        put(self, "gt_match", gt_match)
+        put(self, "pred_ignored", pred_ignored)
+        if not np.isfinite(self.pred_score).all():
+            raise ValueError("pred_score: scores must be finite")
+        self._check_matches()
+
+        classes = np.unique(np.concatenate([pred_class, gt_class]))
+        order = np.lexsort((-self.pred_score, pred_class))
+        sorted_class = pred_class[order]
+        starts = np.searchsorted(sorted_class, classes, side="left")
+        ends = np.searchsorted(sorted_class, classes, side="right")
+        gt_pos = np.searchsorted(classes, gt_class)
+        put(self, "classes", classes)
+        put(self, "_order", order)
+        put(self, "_segments", np.stack([starts, ends], axis=1).astype(np.int64))
+        put(self, "_gt_class_pos", gt_pos)
+        put(self, "_n_positive", np.bincount(gt_pos[~self.gt_ignored], minlength=len(classes)))
+
+    def _check_matches(self) -> None:
+        d, g = len(self.pred_class), len(self.gt_class)
+        pm, gm = self.pred_match, self.gt_match
+        if ((pm < -1) | (pm >= g)).any():
+            raise ValueError(f"pred_match: GT indices must be -1 or in [0, {g}), got {pm.min()}..{pm.max()}")
+        if ((gm < -1) | (gm >= d)).any():
+            raise ValueError(f"gt_match: prediction indices must be -1 or in [0, {d}), got {gm.min()}..{gm.max()}")
+        rows, cols = np.nonzero(pm >= 0)  # (threshold, prediction)
+        matched_gt = pm[rows, cols]
+        if (self.gt_class[matched_gt] != self.pred_class[cols]).any():
+            k = int(np.flatnonzero(self.gt_class[matched_gt] != self.pred_class[cols])[0])
+            raise ValueError(
+                f"pred_match: prediction {cols[k]} matches GT {matched_gt[k]} of another class"
+            )
+        counted = ~self.gt_ignored[matched_gt]
+        back = gm[rows[counted], matched_gt[counted]]
+        if (back != cols[counted]).any():
+            k = int(np.flatnonzero(back != cols[counted])[0])
+            raise ValueError(
+                f"gt_match disagrees with pred_match at threshold {rows[counted][k]}: prediction "
+                f"{cols[counted][k]} -> GT {matched_gt[counted][k]} -> prediction {back[k]}"
+            )
+        rows, cols = np.nonzero((gm >= 0) & ~self.gt_ignored[None, :])
+        if (pm[rows, gm[rows, cols]] != cols).any():
+            k = int(np.flatnonzero(pm[rows, gm[rows, cols]] != cols)[0])
+            raise ValueError(
+                f"pred_match disagrees with gt_match at threshold {rows[k]}: GT {cols[k]} -> "
+                f"prediction {gm[rows[k], cols[k]]}"
+            )
+
+    def threshold_index(self, iou_threshold: float) -> int:
+        """Position of ``iou_threshold`` on the grid (to 1e-9); ``ValueError`` when off the grid."""
+        hits = np.flatnonzero(np.abs(self.iou_thresholds - iou_threshold) <= 1e-9)
+        if len(hits) == 0:
+            raise ValueError(
+                f"iou_threshold: expected a value of the grid {self.iou_thresholds.round(2).tolist()}, "
+                f"got {iou_threshold}"
+            )
+        return int(hits[0])
+
+
+def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.divide(num, den, out=np.full(np.shape(num), np.nan), where=den > 0)
+
+
+def f1_from(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``2PR / (P + R)``; NaN where P or R is NaN, and 0 where both are 0 (no TP, but
+    predictions and GT exist, so the score is defined: it is the limit of 2TP / (2TP+FP+FN)).
+
+    Examples
+    --------
+    >>> f1_from(np.array([0.5, 0.0, np.nan]), np.array([1.0, 0.0, 1.0])).round(4).tolist()
+    [0.6667, 0.0, nan]
+    """
+    p, r = np.asarray(precision, dtype=np.float64), np.asarray(recall, dtype=np.float64)
+    out = np.divide(2.0 * p * r, p + r, out=np.zeros(np.shape(p)), where=(p + r) > 0)
+    out[np.isnan(p) | np.isnan(r)] = np.nan
+    return out
+
+
+def interpolated_ap(
+    tp_cumsum: NDArray[np.int64],
+    fp_cumsum: NDArray[np.int64],
+    n_positive: int,
+    *,
+    recall_thresholds: NDArray[np.float64] = COCO_RECALL_THRESHOLDS,
+) -> float:
+    """101-point interpolated AP of one ranked list, as ``COCOeval.accumulate`` computes it.
+
+    Parameters
+    ----------
+    tp_cumsum, fp_cumsum
+        ``(N,)`` cumulative true / false positives down the ranking (highest score first).
+    n_positive
+        Number of positives (non-ignored GT); NaN is returned when it is 0.
+
+    Examples
+    --------
+    >>> round(interpolated_ap(np.array([1, 1, 2]), np.array([0, 1, 1]), 2), 4)
+    0.835
+    """
+    if n_positive <= 0:
+        return math.nan
+    if len(tp_cumsum) == 0:
+        return 0.0
+    tp = tp_cumsum.astype(np.float64)
+    recall = tp / n_positive
+    # COCOeval.accumulate: precision with np.spacing(1) in the denominator, made monotone from
+    # the right, sampled at the first position reaching each recall threshold.
+    precision = tp / (fp_cumsum + tp + np.spacing(1))
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    positions = np.searchsorted(recall, recall_thresholds, side="left")
+    reached = positions < len(recall)
+    return float(envelope[positions[reached]].sum() / len(recall_thresholds))
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdSummary:
+    """Counts and metrics at one ``(iou_threshold, confidence)`` point.
+
+    Per-class arrays are ``(K,)`` aligned with ``classes``; the ``overall_*`` scalars pool all
+    classes (micro), and ``mean_ap`` averages AP over the classes that have GT.
+    """
+
+    iou_threshold: float
+    confidence: float
+    classes: NDArray[np.int64]
+    tp: NDArray[np.int64]
+    fp: NDArray[np.int64]
+    fn: NDArray[np.int64]
+    precision: NDArray[np.float64]
+    recall: NDArray[np.float64]
+    f1: NDArray[np.float64]
+    ap: NDArray[np.float64]
+    overall_tp: int
+    overall_fp: int
+    overall_fn: int
+    overall_precision: float
+    overall_recall: float
+    overall_f1: float
+    mean_ap: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; NaN becomes None."""
+
+        def clean(value: float) -> float | None:
+            return None if math.isnan(value) else value
+
+        per_class = [
+            {
+                "class": int(c), "tp": int(tp), "fp": int(fp), "fn": int(fn),
+                "precision": clean(float(p)), "recall": clean(float(r)), "f1": clean(float(f)),
+                "ap": clean(float(a)),
+            }
+            for c, tp, fp, fn, p, r, f, a in zip(
+                self.classes, self.tp, self.fp, self.fn, self.precision, self.recall, self.f1,
+                self.ap, strict=True,
+            )
+        ]  # fmt: skip
+        return {
+            "iou_threshold": self.iou_threshold,
+            "confidence": self.confidence,
+            "per_class": per_class,
+            "overall": {
+                "tp": self.overall_tp, "fp": self.overall_fp, "fn": self.overall_fn,
+                "precision": clean(self.overall_precision), "recall": clean(self.overall_recall),
+                "f1": clean(self.overall_f1), "map": clean(self.mean_ap),
+            },
+        }  # fmt: skip
+
+
+def summarize_thresholds(
+    outcomes: MatchOutcomes, *, iou_threshold: float, confidence: float = 0.0
+) -> ThresholdSummary:
+    """Encord-style summary at ``(iou_threshold, confidence)`` from stored outcomes.
+
+    Parameters
+    ----------
+    outcomes
+        The stored per-object outcomes on the IoU grid.
+    iou_threshold
+        A value of ``outcomes.iou_thresholds`` (the UI snaps to the grid).
+    confidence
+        Predictions with ``score >= confidence`` are kept.
+
+    Returns
+    -------
+    ThresholdSummary
+
+    Examples
+    --------
+    >>> o = MatchOutcomes(pred_class=[0, 0], pred_score=[0.9, 0.4], pred_match=[[0], [-1]],
+    ...                   pred_ignored=[False, False], gt_class=[0, 0], gt_ignored=[False, False],
+    ...                   gt_match=[[0], [-1]], iou_thresholds=[0.5])
+    >>> s = summarize_thresholds(o, iou_threshold=0.5, confidence=0.5)
+    >>> s.overall_tp, s.overall_fp, s.overall_fn, s.overall_precision, s.overall_recall
+    (1, 0, 1, 1.0, 0.5)
+    """
+    k = outcomes.threshold_index(iou_threshold)
+    order = outcomes._order
+    kept_orig = outcomes.pred_score >= confidence
+    kept = kept_orig[order]
+    match = outcomes.pred_match[k][order]
+    counted = kept & ~outcomes.pred_ignored[k][order]
+    hit = match >= 0
+    tp_cum = np.concatenate([[0], np.cumsum(counted & hit)])
+    fp_cum = np.concatenate([[0], np.cumsum(counted & ~hit)])
+    starts, ends = outcomes._segments[:, 0], outcomes._segments[:, 1]
+    tp = tp_cum[ends] - tp_cum[starts]
+    fp = fp_cum[ends] - fp_cum[starts]
+
+    gt_match = outcomes.gt_match[k]
+    # A sentinel False at the end: gt_match == -1 (unmatched) reads it.
+    matched_by_kept = np.append(kept_orig, False)[gt_match]
+    missed = ~outcomes.gt_ignored & ~matched_by_kept
+    fn = np.bincount(outcomes._gt_class_pos[missed], minlength=len(outcomes.classes))
+
+    # Kept predictions of a class are a prefix of its segment (scores descend within it).
+    kept_cum = np.concatenate([[0], np.cumsum(kept)])
+    n_kept = kept_cum[ends] - kept_cum[starts]
+    ap = np.full(len(outcomes.classes), np.nan)
+    for c in np.flatnonzero(outcomes._n_positive > 0):
+        lo, hi = starts[c], starts[c] + n_kept[c]
+        ap[c] = interpolated_ap(
+            tp_cum[lo + 1 : hi + 1] - tp_cum[lo],
+            fp_cum[lo + 1 : hi + 1] - fp_cum[lo],
+            int(outcomes._n_positive[c]),
+        )
+
+    tpf, fpf, fnf = tp.astype(np.float64), fp.astype(np.float64), fn.astype(np.float64)
+    precision, recall = _ratio(tpf, tpf + fpf), _ratio(tpf, tpf + fnf)
+    total_tp, total_fp, total_fn = int(tp.sum()), int(fp.sum()), int(fn.sum())
+    overall_p = _ratio(np.array(float(total_tp)), np.array(float(total_tp + total_fp)))
+    overall_r = _ratio(np.array(float(total_tp)), np.array(float(total_tp + total_fn)))
+    with_gt = outcomes._n_positive > 0
+    return ThresholdSummary(
+        # The grid comes from linspace (0.49999999999999994); report the value users picked.
+        iou_threshold=round(float(outcomes.iou_thresholds[k]), 10),
+        confidence=float(confidence),
+        classes=outcomes.classes,
+        tp=tp.astype(np.int64),
+        fp=fp.astype(np.int64),
+        fn=fn.astype(np.int64),
+        precision=precision,
+        recall=recall,
+        f1=f1_from(precision, recall),
+        ap=ap,
+        overall_tp=total_tp,
+        overall_fp=total_fp,
+        overall_fn=total_fn,
+        overall_precision=float(overall_p),
+        overall_recall=float(overall_r),
+        overall_f1=float(f1_from(overall_p, overall_r)),
+        mean_ap=float(ap[with_gt].mean()) if with_gt.any() else math.nan,
+    )
