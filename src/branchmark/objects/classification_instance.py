@@ -170,7 +170,7 @@ class ClassificationInstance:
                     f"overwrite. ({self._where()}, frame {frame})"
                 )
         if parent is None or parent.strict:
-            check_confidence(confidence, where=self._where(), frame=frame_list[0] if frame_list else None)
+            check_confidence(confidence, owner=self, frame=frame_list[0] if frame_list else None)
         if parent is not None:
             parent._check_classification_overlap(self, frame_list)
         now = datetime.now(timezone.utc)

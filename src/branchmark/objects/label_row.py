@@ -27,6 +27,7 @@ from branchmark.objects.object_instance import ObjectInstance
 from branchmark.objects.validation import check_bitmask_size, frame_out_of_range
 from branchmark.ontology.classification import Classification
 from branchmark.ontology.ontology_object import Object
+from branchmark.ontology.shape import Shape
 from branchmark.ontology.structure import OntologyStructure
 
 if TYPE_CHECKING:
@@ -366,16 +367,16 @@ class LabelRowV2:
 
     def _check_bitmask_sizes(self) -> None:
         for obj in self._objects.values():
-            if obj._ontology_object.shape.value != "bitmask":
+            if obj._ontology_object.shape is not Shape.BITMASK:
                 continue
             for frame, data in obj._frames.items():
                 width, height = self._frame_size(frame)
                 check_bitmask_size(
-                    data.coordinates, width=width, height=height, where=obj._where(), frame=frame
+                    data.coordinates, width=width, height=height, owner=obj, frame=frame
                 )
 
     # adding and querying --------------------------------------------------------------------
-    def _check_feature(self, feature_hash: str, where: str) -> None:
+    def _check_feature(self, feature_hash: str, owner: ObjectInstance | ClassificationInstance) -> None:
         if self._object_hashes is None or feature_hash not in self._object_hashes:
             # (Re)built on a miss, so classes added to the ontology after the row are seen.
             self._object_hashes = frozenset(
@@ -384,7 +385,7 @@ class LabelRowV2:
             )
         if feature_hash not in self._object_hashes:
             raise OntologyError(
-                f"{where}: feature hash {feature_hash} is not in this label row's ontology"
+                f"{owner._where()}: feature hash {feature_hash} is not in this label row's ontology"
             )
 
     def add_object_instance(self, object_instance: ObjectInstance, force: bool = True) -> None:
@@ -411,19 +412,19 @@ class LabelRowV2:
                 "previously."
             )
         if self.strict:
-            self._check_feature(object_instance.feature_hash, object_instance._where())
+            self._check_feature(object_instance.feature_hash, object_instance)
             limit = self.number_of_frames
             for frame in frames:
                 if frame >= limit:
                     raise frame_out_of_range(frame, limit, where=object_instance._where())
-            if object_instance._ontology_object.shape.value == "bitmask":
+            if object_instance._ontology_object.shape is Shape.BITMASK:
                 for frame, data in frames.items():
                     width, height = self._frame_size(frame)
                     check_bitmask_size(
                         data.coordinates,
                         width=width,
                         height=height,
-                        where=object_instance._where(),
+                        owner=object_instance,
                         frame=frame,
                     )
         object_hash = object_instance._object_hash
@@ -458,7 +459,7 @@ class LabelRowV2:
             )
         ci.is_valid()
         if self.strict:
-            self._check_feature(ci.feature_hash, ci._where())
+            self._check_feature(ci.feature_hash, ci)
             limit = self.number_of_frames
             for frame in ci._frames:
                 if frame >= limit:

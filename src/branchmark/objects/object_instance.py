@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from branchmark.objects.label_row import LabelRowV2
 
 _UTC = timezone.utc
+# Keyed by the shape's string: hashing a str-Enum member runs Python code, a str does not.
+_COORDINATE_CLASS = {shape.value: cls for shape, (cls, _) in SHAPE_COORDINATES.items()}
 
 
 class ObjectInstance:
@@ -54,7 +56,7 @@ class ObjectInstance:
         object_hash: str | None = None,
         object_number: int | None = None,
     ) -> None:
-        if ontology_object.shape not in SHAPE_COORDINATES:
+        if ontology_object.shape._value_ not in _COORDINATE_CLASS:
             raise LabelRowError(
                 f"objects of shape {ontology_object.shape.value!r} are not supported "
                 f"(object {ontology_object.name!r})"
@@ -134,7 +136,7 @@ class ObjectInstance:
         finite within 0..1 and bitmask size; the SDK checks none of these.  Nothing changes
         when a check fails.
         """
-        expected = SHAPE_COORDINATES[self._ontology_object.shape][0]
+        expected = _COORDINATE_CLASS[self._ontology_object.shape._value_]
         if type(coordinates) is not expected:
             raise LabelRowError(
                 f"Expected coordinates of one of the following types: `[{expected}]`, but got "
@@ -153,14 +155,14 @@ class ObjectInstance:
                     f"overwrite. ({self._where()}, frame {frame})"
                 )
         if frame_list and (parent is None or parent.strict):
-            check_normalised(coordinates, where=self._where(), frame=frame_list[0])
+            check_normalised(coordinates, owner=self, frame=frame_list[0])
             if confidence is not None:
-                check_confidence(confidence, where=self._where(), frame=frame_list[0])
+                check_confidence(confidence, owner=self, frame=frame_list[0])
             if parent is not None:
                 for frame in frame_list:
                     width, height = parent._frame_size(frame)
                     check_bitmask_size(
-                        coordinates, width=width, height=height, where=self._where(), frame=frame
+                        coordinates, width=width, height=height, owner=self, frame=frame
                     )
         now = None
         if created_at is None or last_edited_at is None:
@@ -199,7 +201,7 @@ class ObjectInstance:
 
     def _check_confidence(self, confidence: Any, frame: int) -> None:
         if self._strict():
-            check_confidence(confidence, where=self._where(), frame=frame)
+            check_confidence(confidence, owner=self, frame=frame)
 
     def _frame_data(self, frame: int) -> FrameData:
         data = self._frames.get(frame)

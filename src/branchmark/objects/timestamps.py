@@ -13,6 +13,9 @@ from datetime import datetime, timezone
 _FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
 _CACHE: dict[int, str] = {}
 _CACHE_LIMIT = 4096
+# set_for_frames stamps created_at and last_edited_at with one datetime object: remember it.
+_last_value: datetime | None = None
+_last_text = ""
 
 
 def format_timestamp(value: datetime) -> str:
@@ -21,6 +24,9 @@ def format_timestamp(value: datetime) -> str:
     >>> format_timestamp(datetime(2025, 1, 15, 12, tzinfo=timezone.utc))
     'Wed, 15 Jan 2025 12:00:00 UTC'
     """
+    global _last_value, _last_text
+    if value is _last_value:
+        return _last_text
     second = int(value.timestamp()) if value.tzinfo is not None else int(time.mktime(value.timetuple()))
     text = _CACHE.get(second)
     if text is None:
@@ -28,6 +34,7 @@ def format_timestamp(value: datetime) -> str:
             _CACHE.clear()
         text = time.strftime(_FORMAT, time.gmtime(second))
         _CACHE[second] = text
+    _last_value, _last_text = value, text
     return text
 
 

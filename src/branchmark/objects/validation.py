@@ -15,14 +15,20 @@ situation, the class raised here is that class or a subclass.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 from branchmark.errors import BitmaskSizeMismatch, FrameOutOfRange, InvalidConfidence, InvalidGeometry
 from branchmark.objects.bitmask import BitmaskCoordinates
 from branchmark.objects.coordinates import BoundingBoxCoordinates, PolygonCoordinates
 
 
-def check_normalised(coordinates: Any, *, where: str, frame: int) -> None:
+class Owner(Protocol):
+    """An instance that can describe itself for messages (built only when a check fails)."""
+
+    def _where(self) -> str: ...
+
+
+def check_normalised(coordinates: Any, *, owner: Owner, frame: int) -> None:
     """``InvalidGeometry`` unless every normalised value of ``coordinates`` is within 0..1."""
     if type(coordinates) is BoundingBoxCoordinates:
         c = coordinates
@@ -40,7 +46,7 @@ def check_normalised(coordinates: Any, *, where: str, frame: int) -> None:
     for field, value in iter_normalised():
         if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
             raise InvalidGeometry(
-                f"{where}, frame {frame}, field {field}: {value!r} is outside 0..1 (coordinates "
+                f"{owner._where()}, frame {frame}, field {field}: {value!r} is outside 0..1 (coordinates "
                 f"are normalised to the frame size; the Encord SDK accepts this, branchmark "
                 f"refuses it in strict mode)",
                 context={"frame": frame, "field": field},
@@ -50,13 +56,13 @@ def check_normalised(coordinates: Any, *, where: str, frame: int) -> None:
             for j, ring in enumerate(polygon):
                 if len(ring) < 3:
                     raise InvalidGeometry(
-                        f"{where}, frame {frame}, field polygons[{i}][{j}]: a polygon ring needs "
+                        f"{owner._where()}, frame {frame}, field polygons[{i}][{j}]: a polygon ring needs "
                         f"at least 3 points, got {len(ring)}",
                         context={"frame": frame, "field": f"polygons[{i}][{j}]"},
                     )
 
 
-def check_confidence(confidence: Any, *, where: str, frame: int | None) -> None:
+def check_confidence(confidence: Any, *, owner: Owner, frame: int | None) -> None:
     """``InvalidConfidence`` unless ``confidence`` is a finite number within 0..1."""
     if type(confidence) is float or type(confidence) is int:
         if 0.0 <= confidence <= 1.0:
@@ -66,21 +72,21 @@ def check_confidence(confidence: Any, *, where: str, frame: int | None) -> None:
             return
     at = f", frame {frame}" if frame is not None else ""
     raise InvalidConfidence(
-        f"{where}{at}, field confidence: {confidence!r} is not a finite number within 0..1 (the "
+        f"{owner._where()}{at}, field confidence: {confidence!r} is not a finite number within 0..1 (the "
         f"Encord SDK accepts this, branchmark refuses it in strict mode)",
         context={"frame": frame, "field": "confidence"},
     )
 
 
 def check_bitmask_size(
-    coordinates: Any, *, width: int | None, height: int | None, where: str, frame: int
+    coordinates: Any, *, width: int | None, height: int | None, owner: Owner, frame: int
 ) -> None:
     """``BitmaskSizeMismatch`` when a bitmask's size differs from its frame's (if known)."""
     if type(coordinates) is not BitmaskCoordinates or width is None or height is None:
         return
     if coordinates.width != width or coordinates.height != height:
         raise BitmaskSizeMismatch(
-            f"Bitmask dimensions don't match the media dimensions: {where}, frame {frame}, field "
+            f"Bitmask dimensions don't match the media dimensions: {owner._where()}, frame {frame}, field "
             f"bitmask: mask is {coordinates.height}x{coordinates.width} (HxW), frame is "
             f"{height}x{width}",
             context={"frame": frame, "field": "bitmask"},

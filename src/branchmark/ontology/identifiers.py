@@ -10,15 +10,27 @@ import uuid
 _WHITESPACE = re.compile(r"\s")
 
 
+_POOL: list[str] = []
+_POOL_SIZE = 1024
+
+
 def generate_short_hash() -> str:
     """An 8-character base64 hash from 6 random bytes (may contain ``+`` and ``/``).
 
     This is the format of ``objectHash``, ``classificationHash`` and attribute/option hashes.
+    Bulk imports create one per box, so hashes are drawn from a pool refilled with one
+    ``os.urandom`` call: 6 bytes encode to exactly 8 base64 characters, so slicing the encoded
+    block gives independent hashes.
 
     >>> len(generate_short_hash())
     8
     """
-    return base64.b64encode(os.urandom(6)).decode("ascii")
+    try:
+        return _POOL.pop()
+    except IndexError:
+        block = base64.b64encode(os.urandom(6 * _POOL_SIZE)).decode("ascii")
+        _POOL.extend(block[i : i + 8] for i in range(8, len(block), 8))
+        return block[:8]
 
 
 def generate_feature_hash() -> str:

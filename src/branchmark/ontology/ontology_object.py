@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", bound=Attribute)
 
+_instance_class: type[ObjectInstance] | None = None
+
 
 class Object(OntologyNode):
     """An object class of the ontology: a name, a colour, a :class:`Shape` and attributes.
@@ -64,11 +66,14 @@ class Object(OntologyNode):
 
     def create_instance(self, *, object_number: int | None = None) -> ObjectInstance:
         """A new :class:`~branchmark.objects.ObjectInstance` of this object, on no frame yet."""
-        # The instance type lives one layer up (objects/); importing it here at call time keeps
-        # the ontology package importable on its own, as Encord's create_instance does.
-        from branchmark.objects.object_instance import ObjectInstance
+        # The instance type lives one layer up (objects/); importing it at first call keeps the
+        # ontology package importable on its own, as Encord's create_instance does.
+        global _instance_class
+        if _instance_class is None:
+            from branchmark.objects.object_instance import ObjectInstance
 
-        return ObjectInstance(self, object_number=object_number)
+            _instance_class = ObjectInstance
+        return _instance_class(self, object_number=object_number)
 
     def add_attribute(
         self,
