@@ -98,6 +98,6 @@ def frame_out_of_range(frame: int, number_of_frames: int | None, *, where: str) 
     upper = "inf" if number_of_frames is None else str(number_of_frames)
     return FrameOutOfRange(
         f"The supplied frame of `{frame}` is not within the acceptable bounds of `0` to "
-        f"`{upper}`. ({where}, field frames)",
+        f"`{upper}`. ({where}, frame {frame}, field frames)",
         context={"frame": frame, "field": "frames"},
     )
