@@ -182,6 +182,17 @@ def clear_label_rows(conn: sa.Connection, label_row_ids: Sequence[int]) -> None:
     catalog.bump_branch_revision(conn, branch_ids)
 
 
+CODED_COLUMNS = ("feature_hash", "shape")
+"""Few distinct values: read as integer codes (a SQL ``CASE``) and decoded in numpy."""
+
+
+def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> Any:
+    compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.cursor()
+    cursor.execute(str(compiled))
+    return cursor
+
+
 def read_annotations(
     conn: sa.Connection,
     *,
@@ -196,37 +207,78 @@ def read_annotations(
     object_number`` (NaN where NULL); bool for ``iscrowd, manual``; object arrays of ``str`` or
     ``bytes`` for ``object_hash, feature_hash, shape, geometry, meta``.  Every array has shape
     ``(N,)``; an empty branch gives empty arrays of those dtypes.
+
+    Numeric columns stream straight into a structured array (``np.fromiter``) and the
+    feature hash and shape come back as integer codes, so no Python object is made per value
+    for them.
     """
     unknown = [c for c in columns if c not in READABLE_COLUMNS]
     if unknown or not columns:
         raise ValueError(f"unknown annotation columns {unknown}; choose from {READABLE_COLUMNS}")
     a = t.annotations
-    query = sa.select(*(a.c[c] for c in columns)).where(a.c.branch_id == branch_id).order_by(a.c.id)
+    where = [a.c.branch_id == branch_id]
     if feature_hashes is not None:
-        query = query.where(a.c.feature_hash.in_(list(feature_hashes)))
+        where.append(a.c.feature_hash.in_([str(h) for h in feature_hashes]))
     if label_row_ids is not None:
-        query = query.where(a.c.label_row_id.in_([int(i) for i in label_row_ids]))
-    compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled))
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    transposed: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+        where.append(a.c.label_row_id.in_([int(i) for i in label_row_ids]))
+    codes: dict[str, list[str]] = {}
+    for name in CODED_COLUMNS:
+        if name in columns:
+            values = conn.execute(sa.select(a.c[name]).where(*where).distinct()).scalars()
+            codes[name] = sorted(str(v) for v in values)
+    numeric = [c for c in columns if c not in OBJECT_COLUMNS or c in CODED_COLUMNS]
+    loose = [c for c in columns if c in OBJECT_COLUMNS and c not in CODED_COLUMNS]
     out: dict[str, NDArray[Any]] = {}
-    for name, values in zip(columns, transposed, strict=True):
-        if name in INT_COLUMNS:
-            out[name] = np.array(values, dtype=np.int64)
-        elif name in FLOAT_COLUMNS:
-            out[name] = np.array(values, dtype=np.float64)
-        elif name in BOOL_COLUMNS:
-            out[name] = np.array(values, dtype=bool)
-        else:
-            array = np.empty(len(values), dtype=object)
-            array[:] = [bytes(v) if isinstance(v, memoryview) else v for v in values] if name in ("geometry", "meta") else values
+    if numeric:
+        nan: Any = sa.literal_column("9e999" if conn.dialect.name == "sqlite" else "'NaN'::float8")
+        selected: list[Any] = []
+        fields: list[tuple[str, Any]] = []
+        for name in numeric:
+            column = a.c[name]
+            if name in CODED_COLUMNS:
+                whens = [(column == v, i) for i, v in enumerate(codes[name])]
+                selected.append(sa.case(*whens, else_=-1) if whens else sa.literal(-1))
+                fields.append((name, np.int64))
+            elif name in FLOAT_COLUMNS:
+                selected.append(sa.func.coalesce(column, nan))
+                fields.append((name, np.float64))
+            elif name in BOOL_COLUMNS:
+                selected.append(sa.cast(column, sa.Integer))
+                fields.append((name, np.int64))
+            else:
+                selected.append(column)
+                fields.append((name, np.int64))
+        cursor = _fetch(conn, sa.select(*selected).where(*where).order_by(a.c.id))
+        try:
+            table = np.fromiter(cursor, dtype=np.dtype(fields))
+        finally:
+            cursor.close()
+        for name in numeric:
+            values = table[name]
+            if name in CODED_COLUMNS:
+                lookup = np.empty(len(codes[name]), dtype=object)
+                lookup[:] = codes[name]
+                out[name] = lookup[values] if len(values) else np.empty(0, dtype=object)
+            elif name in FLOAT_COLUMNS:
+                values = values.copy()
+                if conn.dialect.name == "sqlite":
+                    values[np.isposinf(values)] = np.nan  # the NULL stand-in above
+                out[name] = values
+            elif name in BOOL_COLUMNS:
+                out[name] = values.astype(bool)
+            else:
+                out[name] = values.copy()
+    if loose:
+        cursor = _fetch(conn, sa.select(*(a.c[c] for c in loose)).where(*where).order_by(a.c.id))
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        for i, name in enumerate(loose):
+            array = np.empty(len(rows), dtype=object)
+            array[:] = [bytes(r[i]) if isinstance(r[i], memoryview) else r[i] for r in rows]
             out[name] = array
-    return out
+    return {name: out[name] for name in columns}
 
 
 def read_object_answers(conn: sa.Connection, *, branch_id: int) -> Mapping[str, list[Any]]:

@@ -44,6 +44,7 @@ def _sqlite_engine(path: Path) -> sa.Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk inserts touch big indexes
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
