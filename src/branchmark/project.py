@@ -1,0 +1,328 @@
+"""``Project``: one project of a workspace, Encord's ``encord.Project`` over the local store.
+
+A project is the :class:`~branchmark.bundle.LabelRowBackend` of its label rows:
+``LabelRowV2.initialise_labels`` and ``save`` come back here (directly or through a
+``Bundle``) and go to the store in one transaction per call.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from branchmark.bundle import Bundle, LabelDict
+from branchmark.errors import DataUnitNotFound, StoreError, ValidationError
+from branchmark.media import probe_image, probe_video
+from branchmark.objects.label_row import LabelRowV2
+from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
+from branchmark.ontology.structure import OntologyStructure
+from branchmark.store import Store, catalog
+from branchmark.store import label_rows as store_rows
+from branchmark.store.records import (
+    BranchRecord,
+    DataUnitRecord,
+    FrameRecord,
+    LabelRowRecord,
+    ProjectRecord,
+)
+
+
+def _metadata(
+    project: ProjectRecord, unit: DataUnitRecord, branch_name: str, row: LabelRowRecord | None
+) -> LabelRowMetadata:
+    return LabelRowMetadata(
+        data_hash=unit.data_hash,
+        data_title=unit.title,
+        data_type=DataType.parse(unit.data_type),
+        branch_name=branch_name,
+        label_hash=None if row is None else row.label_hash,
+        revision=0 if row is None else row.revision,
+        dataset_hash=unit.dataset_hash,
+        dataset_title=unit.dataset_title,
+        project_hash=project.project_hash,
+        label_status="NOT_LABELLED" if row is None else row.label_status,
+        created_at=None if row is None else row.created_at,
+        last_edited_at=None if row is None else row.last_edited_at,
+        number_of_frames=unit.frames,
+        fps=unit.fps,
+        duration=unit.duration,
+        width=unit.width,
+        height=unit.height,
+        file_type=unit.file_type,
+        data_link=unit.data_link,
+        client_metadata=unit.client_metadata,
+        frames=tuple(
+            FrameMedia(
+                index=f.frame, image_hash=f.image_hash, title=f.title, width=f.width,
+                height=f.height, data_link=f.data_link, file_type=f.file_type,
+            )
+            for f in unit.frame_media
+        ),
+    )
+
+
+class Project:
+    """A project: its ontology, data units, branches and label rows (``encord.Project``)."""
+
+    def __init__(self, store: Store, record: ProjectRecord) -> None:
+        self._store = store
+        self._record = record
+        self._ontology: OntologyStructure | None = None
+
+    # identity ------------------------------------------------------------------------------
+    @property
+    def project_hash(self) -> str:
+        return self._record.project_hash
+
+    @property
+    def title(self) -> str:
+        return self._record.title
+
+    @property
+    def description(self) -> str:
+        return self._record.description
+
+    @property
+    def store(self) -> Store:
+        """The workspace store (for importers and the analysis)."""
+        return self._store
+
+    @property
+    def record(self) -> ProjectRecord:
+        return self._record
+
+    @property
+    def ontology_structure(self) -> OntologyStructure:
+        """The project's current ontology (loaded once, on first use)."""
+        if self._ontology is None:
+            with self._store.read() as conn:
+                self._ontology = OntologyStructure.from_dict(
+                    catalog.get_ontology(conn, self._record.id)
+                )
+        return self._ontology
+
+    def __repr__(self) -> str:
+        return f"Project(title={self.title!r}, project_hash={self.project_hash!r})"
+
+    # label rows ----------------------------------------------------------------------------
+    def list_label_rows_v2(
+        self,
+        data_hashes: Sequence[str] | None = None,
+        label_hashes: Sequence[str] | None = None,
+        edited_before: Any = None,
+        edited_after: Any = None,
+        label_statuses: Sequence[str] | None = None,
+        shadow_data_state: Any = None,
+        data_title_eq: str | None = None,
+        data_title_like: str | None = None,
+        workflow_graph_node_title_eq: str | None = None,
+        workflow_graph_node_title_like: str | None = None,
+        include_workflow_graph_node: bool = True,
+        include_client_metadata: bool = False,
+        include_images_data: bool = False,
+        include_children: bool = False,
+        include_all_label_branches: bool = False,
+        branch_name: str | None = None,
+        resolve_client_metadata_locally: bool = False,
+    ) -> list[LabelRowV2]:
+        """One ``LabelRowV2`` per data unit on ``branch_name`` (default ``main``).
+
+        Rows that do not exist on the branch yet come back with ``label_hash=None``;
+        ``initialise_labels`` creates them.  ``include_all_label_branches`` lists every
+        existing row on every branch instead.  ``data_title_like`` is SQL ``LIKE``.
+        ``edited_before/after`` and ``label_statuses`` filter existing rows; the workflow and
+        client-metadata keywords are accepted for compatibility and have no local meaning.
+        """
+        with self._store.read() as conn:
+            listing = store_rows.list_label_rows(
+                conn, self._record.id, branch_name=branch_name,
+                include_all_branches=include_all_label_branches, data_hashes=data_hashes,
+                label_hashes=label_hashes, title_eq=data_title_eq, title_like=data_title_like,
+            )
+        rows = []
+        for entry in listing:
+            row = entry.row
+            if label_statuses is not None:
+                status = "NOT_LABELLED" if row is None else row.label_status
+                if status not in {str(getattr(s, "value", s)) for s in label_statuses}:
+                    continue
+            if edited_before is not None and (row is None or row.last_edited_at > edited_before):
+                continue
+            if edited_after is not None and (row is None or row.last_edited_at < edited_after):
+                continue
+            meta = _metadata(self._record, entry.data_unit, entry.branch_name, row)
+            rows.append(LabelRowV2(meta, self, self.ontology_structure))
+        return rows
+
+    def create_bundle(self, bundle_size: int | None = None) -> Bundle:
+        """A :class:`Bundle` whose queued loads and saves run when its ``with`` block exits."""
+        return Bundle(self, bundle_size)
+
+    def _locate(
+        self, conn: Any, meta: LabelRowMetadata, branches: dict[str, BranchRecord]
+    ) -> tuple[DataUnitRecord, BranchRecord]:
+        found = catalog.get_data_units(conn, self._record.id, data_hashes=[meta.data_hash])
+        if not found:
+            raise DataUnitNotFound(f"no data unit {meta.data_hash!r} in project {self.title!r}")
+        if meta.branch_name not in branches:
+            branches[meta.branch_name] = catalog.ensure_branch(conn, self._record.id, meta.branch_name)
+        return found[0], branches[meta.branch_name]
+
+    def load_label_rows(
+        self, rows: Sequence[LabelRowMetadata]
+    ) -> list[tuple[LabelDict | None, LabelRowMetadata]]:
+        """``LabelRowBackend.load_label_rows``: create missing rows, then load every row."""
+        branches: dict[str, BranchRecord] = {}
+        with self._store.write() as conn:
+            located = []
+            for meta in rows:
+                unit, branch = self._locate(conn, meta, branches)
+                record = store_rows.get_label_row(conn, data_unit_id=unit.id, branch_id=branch.id)
+                if record is None:
+                    record = store_rows.create_label_row(conn, unit, branch)
+                located.append((unit, branch, record))
+            names = catalog.object_names(catalog.get_ontology(conn, self._record.id))
+            dicts = store_rows.load_label_rows(conn, located, object_names=names)
+        return [
+            (d, _metadata(self._record, unit, branch.name, record))
+            for d, (unit, branch, record) in zip(dicts, located, strict=True)
+        ]
+
+    def save_label_rows(
+        self, rows: Sequence[tuple[LabelRowMetadata, LabelDict]]
+    ) -> list[LabelRowMetadata]:
+        """``LabelRowBackend.save_label_rows``: replace every row in one transaction."""
+        branches: dict[str, BranchRecord] = {}
+        with self._store.write() as conn:
+            requests = []
+            for meta, label_dict in rows:
+                unit, branch = self._locate(conn, meta, branches)
+                requests.append(
+                    store_rows.SaveRequest(unit, branch, meta.label_hash, meta.revision, label_dict)
+                )
+            records = store_rows.save_label_rows(conn, requests)
+        return [
+            _metadata(self._record, req.data_unit, req.branch.name, record)
+            for req, record in zip(requests, records, strict=True)
+        ]
+
+    # branches ------------------------------------------------------------------------------
+    def list_branches(self) -> list[str]:
+        """Branch names of the project, ``main`` first."""
+        return [b.name for b in self.branches()]
+
+    def branches(self) -> list[BranchRecord]:
+        """Branch records (kind, metadata, revision, created time), ``main`` first."""
+        with self._store.read() as conn:
+            return catalog.list_branches(conn, self._record.id)
+
+    def get_branch_metadata(self, branch_name: str) -> dict[str, Any]:
+        """Free-form metadata of a branch (model name, version, notes ...)."""
+        with self._store.read() as conn:
+            return dict(catalog.get_branch(conn, self._record.id, branch_name).meta)
+
+    def set_branch_metadata(self, branch_name: str, metadata: dict[str, Any]) -> None:
+        """Replace a branch's metadata, creating the branch if it does not exist yet."""
+        with self._store.write() as conn:
+            catalog.ensure_branch(conn, self._record.id, branch_name)
+            catalog.set_branch_meta(conn, self._record.id, branch_name, metadata)
+
+    # data ----------------------------------------------------------------------------------
+    def _copy_media(self, source: Path, data_hash: str) -> str:
+        root = self._store.media_root
+        if root is None:
+            raise StoreError(
+                "this workspace has no media root: open it with media_root=... to add files"
+            )
+        relative = Path(self.project_hash) / f"{data_hash}{source.suffix.lower()}"
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return relative.as_posix()
+
+    def add_data_unit(
+        self,
+        title: str,
+        data_type: DataType | str,
+        width: int,
+        height: int,
+        frames: int = 1,
+        fps: float | None = None,
+        *,
+        data_link: str = "",
+        file_type: str = "",
+        data_hash: str | None = None,
+    ) -> str:
+        """Register a data unit without media (sizes given); return its data hash."""
+        kind = DataType.parse(data_type)
+        with self._store.write() as conn:
+            unit = catalog.add_data_unit(
+                conn, self._record.id, title=title, data_type=kind.value, width=width,
+                height=height, frames=frames, fps=fps,
+                duration=None if not fps else frames / fps, data_link=data_link,
+                file_type=file_type, data_hash=data_hash,
+            )
+        return unit.data_hash
+
+    def add_image(self, path: str | Path, title: str | None = None) -> str:
+        """Copy an image into the workspace as a data unit; return its data hash."""
+        source = Path(path)
+        info = probe_image(source)
+        data_hash = str(uuid.uuid4())
+        media_path = self._copy_media(source, data_hash)
+        with self._store.write() as conn:
+            catalog.add_data_unit(
+                conn, self._record.id, title=title or source.name, data_type="image",
+                width=info.width, height=info.height, media_path=media_path,
+                data_link=media_path, file_type=info.file_type, data_hash=data_hash,
+            )
+        return data_hash
+
+    def add_video(self, path: str | Path, title: str | None = None) -> str:
+        """Copy a video into the workspace (size, frames, fps read with OpenCV)."""
+        source = Path(path)
+        info = probe_video(source)
+        data_hash = str(uuid.uuid4())
+        media_path = self._copy_media(source, data_hash)
+        with self._store.write() as conn:
+            catalog.add_data_unit(
+                conn, self._record.id, title=title or source.name, data_type="video",
+                width=info.width, height=info.height, frames=info.frames, fps=info.fps,
+                duration=info.duration, media_path=media_path, data_link=media_path,
+                file_type=info.file_type, data_hash=data_hash,
+            )
+        return data_hash
+
+    def add_image_group(self, paths: Sequence[str | Path], title: str | None = None) -> str:
+        """Copy images into the workspace as one image group (one frame per image)."""
+        sources = [Path(p) for p in paths]
+        if not sources:
+            raise ValidationError("an image group needs at least one image")
+        infos = [probe_image(p) for p in sources]
+        data_hash = str(uuid.uuid4())
+        frames = []
+        for index, (source, info) in enumerate(zip(sources, infos, strict=True)):
+            image_hash = str(uuid.uuid4())
+            media_path = self._copy_media(source, image_hash)
+            frames.append(
+                FrameRecord(
+                    frame=index, image_hash=image_hash, title=source.name, width=info.width,
+                    height=info.height, media_path=media_path, data_link=media_path,
+                    file_type=info.file_type,
+                )
+            )
+        with self._store.write() as conn:
+            catalog.add_data_unit(
+                conn, self._record.id, title=title or sources[0].stem, data_type="img_group",
+                width=None, height=None, frames=len(frames), data_hash=data_hash,
+                frame_media=frames,
+            )
+        return data_hash
+
+    def list_data_units(self) -> list[DataUnitRecord]:
+        """Every data unit of the project, in creation order."""
+        with self._store.read() as conn:
+            return catalog.get_data_units(conn, self._record.id)
