@@ -60,8 +60,9 @@ def detect_colour_contours(image: NDArray[np.uint8], *, frame: int = 0) -> Frame
 
     Steps: a 5x5 Gaussian, HSV, a vivid-pixel mask (saturation and a value floor relative to
     the frame's highlights), one mask per hue family, opening then closing, external contours.
-    A region is a banana when it is elongated or clearly non-convex, otherwise the family's
-    round fruit; the ripeness is the family's.  Confidence multiplies the region's colour purity,
+    A region is a banana when it is elongated (unless cut by the frame edge) or clearly
+    non-convex, otherwise the family's round fruit; the ripeness is the family's.  A region
+    whose box lies mostly inside a far more confident one's is dropped.  Confidence multiplies the region's colour purity,
     a size term, a shape-fit term and the hue margin to the family's borders.
 
     >>> dets = detect_colour_contours(np.zeros((48, 64, 3), np.uint8))
@@ -79,10 +80,10 @@ def detect_colour_contours(image: NDArray[np.uint8], *, frame: int = 0) -> Frame
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel_close)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
-            detection = _describe_region(contour, raw, hue, family)
+            detection = _describe_region(contour, raw, hue, family, image.shape[:2])
             if detection is not None:
                 detections.append(detection)
-    detections.sort(key=lambda d: -d.confidence)
+    detections = _drop_contained(sorted(detections, key=lambda d: -d.confidence))
     # Highlights scale with the light: the 99th percentile of value is the lighting evidence.
     lighting, confidence = _classify_lighting(_percentile(value, 99), threshold=160.0, scale=14.0)
     return FrameDetections(frame, lighting, confidence, tuple(detections))
@@ -113,7 +114,7 @@ def detect_hough_circles(image: NDArray[np.uint8], *, frame: int = 0) -> FrameDe
         smooth = cv2.GaussianBlur(stretched.astype(np.uint8), (0, 0), 1.5)
         edges |= cv2.Canny(smooth, gradient_threshold // 2, gradient_threshold)
         found = cv2.HoughCircles(
-            smooth, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=10, param1=gradient_threshold,
+            smooth, cv2.HOUGH_GRADIENT_ALT, dp=2.0, minDist=10, param1=gradient_threshold,
             param2=perfectness, minRadius=5, maxRadius=150,
         )
         if found is not None:
@@ -174,6 +175,7 @@ def _describe_region(
     raw: NDArray[np.bool_],
     hue: NDArray[np.float32],
     family: _Family,
+    frame_shape: tuple[int, ...],
 ) -> Detection | None:
     area = float(cv2.contourArea(contour))
     if area < _MIN_AREA:
@@ -189,7 +191,9 @@ def _describe_region(
     solidity = area / hull_area if hull_area > 0 else 0.0
     (_, _), (side_a, side_b), _ = cv2.minAreaRect(contour)
     elongation = max(side_a, side_b) / max(min(side_a, side_b), 1.0)
-    if elongation > 1.9 or solidity < 0.8:
+    # A fruit cut by the frame edge looks elongated: there only non-convexity says banana.
+    cut = x == 0 or y == 0 or x + w == frame_shape[1] or y + h == frame_shape[0]
+    if (elongation > 1.9 and not cut) or solidity < 0.8:
         class_name, shape_fit = "banana", min(1.0, (elongation - 1.0) / 1.5)
     else:
         class_name, shape_fit = family.round_class, solidity
@@ -255,6 +259,30 @@ def _describe_circle(
         box=box,
         polygon=tuple(float(v) for v in np.stack([ring_x, ring_y], axis=1).reshape(-1)),
     )
+
+
+def _drop_contained(detections: list[Detection]) -> list[Detection]:
+    """Greedy by confidence: drop a region whose box lies 70% inside a kept region's box while
+    its confidence is under half of that region's.
+
+    Shading can split a fruit into a big region and weak islands of a neighbouring hue; a
+    small fruit in front of a big one is confident and stays.
+    """
+    kept: list[Detection] = []
+    for detection in detections:
+        x0, y0, x1, y1 = detection.box
+        own = (x1 - x0) * (y1 - y0)
+        inside = (
+            max(0.0, min(x1, k.box[2]) - max(x0, k.box[0]))
+            * max(0.0, min(y1, k.box[3]) - max(y0, k.box[1]))
+            for k in kept
+        )
+        if all(
+            overlap < 0.7 * own or detection.confidence >= 0.5 * k.confidence
+            for overlap, k in zip(inside, kept, strict=True)
+        ):
+            kept.append(detection)
+    return kept
 
 
 def _suppress_overlaps(

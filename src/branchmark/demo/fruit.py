@@ -17,15 +17,15 @@ from branchmark.demo.records import CLASS_NAMES
 
 # Hue ranges in degrees, saturation and value ranges in [0, 1], per (class, ripeness).  Ripe and
 # unripe ranges of one class do not overlap, but unripe fruit of different classes do (all are
-# green-ish), so a detector must use shape as well as colour; the ranges come close at their
-# ends so that blur, noise and the lighting cast make some ripeness calls hard.
+# green-ish), so a detector must use shape as well as colour.  A banana's ripe and unripe ranges
+# meet at 62 degrees.  A fruit's paint mixes one colour from each end (``sample_paint``).
 _PALETTE: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
     ("apple", "ripe"): ((-12.0, 10.0), (0.70, 0.92), (0.62, 0.86)),
     ("apple", "unripe"): ((74.0, 96.0), (0.58, 0.80), (0.60, 0.82)),
     ("orange", "ripe"): ((24.0, 36.0), (0.82, 0.97), (0.84, 0.97)),
     ("orange", "unripe"): ((96.0, 124.0), (0.58, 0.80), (0.45, 0.66)),
-    ("banana", "ripe"): ((47.0, 60.0), (0.74, 0.92), (0.84, 0.96)),
-    ("banana", "unripe"): ((66.0, 90.0), (0.58, 0.80), (0.64, 0.82)),
+    ("banana", "ripe"): ((46.0, 62.0), (0.74, 0.92), (0.82, 0.96)),
+    ("banana", "unripe"): ((62.0, 90.0), (0.58, 0.82), (0.64, 0.86)),
 }
 
 CLASS_WEIGHTS: dict[str, float] = {"apple": 0.4, "orange": 0.36, "banana": 0.24}
@@ -38,7 +38,8 @@ class Fruit:
 
     ``size`` is the radius for apples and oranges and two thirds of the half length for bananas, in pixels;
     ``angle`` is in radians; ``aspect`` is the minor/major axis ratio of an orange (unused for
-    the others); ``rgb`` is the base paint colour in [0, 1].
+    the others); ``rgb`` is the base paint colour in [0, 1].  The fruit's colour decides its
+    ``ripeness``.
     """
 
     class_name: str
@@ -54,7 +55,10 @@ class Fruit:
 def sample_fruit(
     rng: np.random.Generator, *, width: int, height: int, size_range: tuple[float, float]
 ) -> Fruit:
-    """Draw one fruit at a random place, class, ripeness, colour, size (log-uniform) and angle.
+    """Draw one fruit at a random place, class, ripening, colour, size (log-uniform) and angle.
+
+    The ground-truth ripeness is decided by the colour: ``"ripe"`` when the paint is at least
+    half way from the unripe to the ripe end of the palette (see ``sample_paint``).
 
     >>> f = sample_fruit(np.random.default_rng(0), width=640, height=480, size_range=(8, 80))
     >>> f.class_name in CLASS_NAMES and 8 <= f.size <= 80
@@ -62,7 +66,12 @@ def sample_fruit(
     """
     weights = np.array([CLASS_WEIGHTS[name] for name in CLASS_NAMES])
     class_name = CLASS_NAMES[int(rng.choice(len(CLASS_NAMES), p=weights / weights.sum()))]
-    ripeness = "ripe" if rng.random() < 0.55 else "unripe"
+    # Most fruit are clearly ripe or unripe, one in eight is turning; ripe means past half way.
+    if rng.random() < 0.125:
+        ripening = float(rng.uniform(0.3, 0.7))
+    else:
+        ripening = float(rng.random() < 0.55)
+    ripeness = "ripe" if ripening >= 0.5 else "unripe"
     size = float(np.exp(rng.uniform(np.log(size_range[0]), np.log(size_range[1]))))
     margin = 0.3 * size
     return Fruit(
@@ -73,23 +82,33 @@ def sample_fruit(
         size=size,
         angle=float(rng.uniform(-np.pi, np.pi)),
         aspect=float(rng.uniform(0.8, 0.98)),
-        rgb=sample_paint(rng, class_name=class_name, ripeness=ripeness),
+        rgb=sample_paint(rng, class_name=class_name, ripening=ripening),
     )
 
 
 def sample_paint(
-    rng: np.random.Generator, *, class_name: str, ripeness: str
+    rng: np.random.Generator, *, class_name: str, ripening: float
 ) -> tuple[float, float, float]:
-    """An RGB colour in [0, 1] from the palette range of ``(class_name, ripeness)``."""
-    try:
-        hues, sats, vals = _PALETTE[(class_name, ripeness)]
-    except KeyError:
+    """An RGB colour in [0, 1] for a fruit ``ripening`` of the way from unripe (0) to ripe (1).
+
+    One colour is drawn from each end of the class's palette and the two are mixed in HSV (hue
+    along the shorter arc), so a fruit half way (a turning apple) is orange-yellow.
+    """
+    if class_name not in CLASS_NAMES or not 0.0 <= ripening <= 1.0:
         raise ValueError(
-            f"no paint for class {class_name!r} with ripeness {ripeness!r}; classes are "
-            f"{list(CLASS_NAMES)}, ripeness 'ripe' or 'unripe'"
-        ) from None
-    hue = (rng.uniform(*hues) % 360.0) / 360.0
-    rgb = colorsys.hsv_to_rgb(hue, rng.uniform(*sats), rng.uniform(*vals))
+            f"no paint for class {class_name!r} at ripening {ripening!r}; classes are "
+            f"{list(CLASS_NAMES)}, ripening is in [0, 1]"
+        )
+    ends = []
+    for ripeness in ("unripe", "ripe"):
+        hues, sats, vals = _PALETTE[(class_name, ripeness)]
+        ends.append((rng.uniform(*hues), rng.uniform(*sats), rng.uniform(*vals)))
+    (h0, s0, v0), (h1, s1, v1) = ends
+    turn = (h1 - h0 + 180.0) % 360.0 - 180.0
+    hue = ((h0 + ripening * turn) % 360.0) / 360.0
+    saturation = s0 + ripening * (s1 - s0)
+    value = v0 + ripening * (v1 - v0)
+    rgb = colorsys.hsv_to_rgb(hue, saturation, value)
     return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
 
 
