@@ -8,4 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    del app
+    from branchmark.cli import data, projects
+
+    projects.register(app)
+    data.register(app)

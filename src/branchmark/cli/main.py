@@ -33,7 +33,10 @@ class _Root(TyperGroup):
             if isinstance(ctx.obj, dict) and ctx.obj.get("debug"):
                 raise
             message = exc.message if isinstance(exc, BranchmarkError) else str(exc)
-            raise CommandError(message) from exc
+            # Typer >= 0.25 vendors its own click, so a ``click.ClickException`` raised here is
+            # not recognised by Typer's main loop: print the line and exit ourselves.
+            CommandError(message).show()
+            raise typer.Exit(CommandError.exit_code) from exc
 
 
 app = typer.Typer(
