@@ -276,3 +276,87 @@ def test_validation_names_the_problem():
     with pytest.raises(ValueError, match=r"iou_threshold: expected a value of the grid"):
         summarize_thresholds(MatchOutcomes(**ok), iou_threshold=0.52)
     assert_allclose(MatchOutcomes(**ok).iou_thresholds, GRID, atol=1e-12)
+
+
+# --- end to end: match_objects -> MatchOutcomes -> summary, against pycocotools -------------------
+
+
+def _pycocotools_ap(images, gt_anns, dt_anns, category_ids):
+    """Per-class AP at IoU 0.50 and 0.75 (area all, maxDets 100) from pycocotools."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = {"images": images, "annotations": gt_anns,
+                           "categories": [{"id": c, "name": str(c)} for c in category_ids]}
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(dt_anns) if dt_anns else COCO()
+        if not dt_anns:
+            coco_dt.dataset = {"images": images, "annotations": [], "categories": []}
+            coco_dt.createIndex()
+        ev = COCOeval(coco_gt, coco_dt, iouType="bbox")
+        ev.evaluate()
+        ev.accumulate()
+    out = {}
+    for ti, iou in ((0, 0.5), (5, 0.75)):
+        precision = ev.eval["precision"][ti, :, :, 0, 2]  # (R, K)
+        out[iou] = [float(np.mean(p)) if (p > -1).any() else np.nan for p in precision.T]
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), confidence=st.sampled_from([0.0, 0.35, 0.7]))
+def test_from_match_result_equals_pycocotools(seed, confidence):
+    from branchmark.evaluation.matching import match_objects
+    from branchmark.evaluation.objects import Detections, GroundTruth
+    from branchmark.evaluation.similarity import BoxSimilarity
+
+    rng = np.random.default_rng(seed)
+    images, gt_anns, dt_anns = [], [], []
+    g_rows, d_rows = [], []
+    for image_id in range(1, 4):
+        images.append({"id": image_id, "width": 200, "height": 200})
+        centres = rng.uniform(20, 180, (rng.integers(1, 5), 2))
+        for c in centres:
+            box = [*(c - 10 + rng.normal(0, 1, 2)), *rng.uniform(15, 25, 2)]
+            crowd = int(rng.random() < 0.1)
+            gt_anns.append({"id": len(gt_anns) + 1, "image_id": image_id, "bbox": box,
+                            "category_id": int(rng.integers(1, 3)), "iscrowd": crowd,
+                            "area": box[2] * box[3]})
+            g_rows.append((image_id - 1, box, gt_anns[-1]["category_id"] - 1, crowd))
+            for _ in range(rng.integers(0, 3)):
+                jitter = [*(np.array(box[:2]) + rng.normal(0, 4, 2)), *(np.array(box[2:]) * rng.uniform(0.7, 1.3, 2))]
+                score = float(rng.choice([0.3, 0.5, 0.8, rng.random()]))
+                cat = int(rng.integers(1, 3))
+                d_rows.append((image_id - 1, jitter, cat - 1, score))
+    # pycocotools sees only the kept detections; our summary cuts the full matching at c.
+    for i, (img, box, cat, score) in enumerate(d_rows):
+        if score >= confidence:
+            dt_anns.append({"id": i + 1, "image_id": img + 1, "bbox": box, "category_id": cat + 1,
+                            "score": score})
+    reference = _pycocotools_ap(images, gt_anns, dt_anns, [1, 2])
+
+    # Detections in image order, then by score descending: accumulate's tie order.
+    d_rows.sort(key=lambda r: (r[0], -r[3]))
+    gboxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for _, b, _, _ in g_rows])
+    dboxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for _, b, _, _ in d_rows]).reshape(-1, 4)
+    gt = GroundTruth(image=[r[0] for r in g_rows], category=[r[2] for r in g_rows],
+                     area=[r[1][2] * r[1][3] for r in g_rows], crowd=[bool(r[3]) for r in g_rows])
+    dt = Detections(image=np.array([r[0] for r in d_rows], dtype=np.int64),
+                    category=np.array([r[2] for r in d_rows], dtype=np.int64),
+                    score=np.array([r[3] for r in d_rows], dtype=float),
+                    area=np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float))
+    similarity = BoxSimilarity(gboxes, dboxes, gt.crowd,
+                               np.array([r[1][2] * r[1][3] for r in g_rows]),
+                               np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float))
+    result = match_objects(gt, dt, similarity, thresholds=GRID)
+    outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
+    for iou in (0.5, 0.75):
+        summary = summarize_thresholds(outcomes, iou_threshold=iou, confidence=confidence)
+        ours = [summary.ap[list(summary.classes).index(k)] if k in summary.classes else np.nan
+                for k in (0, 1)]
+        assert_allclose(ours, reference[iou], rtol=1e-12, equal_nan=True)

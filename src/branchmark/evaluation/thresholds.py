@@ -27,6 +27,8 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from branchmark.evaluation.matching import MatchResult
+from branchmark.evaluation.objects import Detections, GroundTruth
 from branchmark.evaluation.params import ANALYSIS_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS
 
 
@@ -163,6 +165,34 @@ class MatchOutcomes:
                 f"pred_match disagrees with gt_match at threshold {rows[k]}: GT {cols[k]} -> "
                 f"prediction {gm[rows[k], cols[k]]}"
             )
+
+    @classmethod
+    def from_match_result(
+        cls, result: MatchResult, *, gt: GroundTruth, dt: Detections
+    ) -> MatchOutcomes:
+        """Outcomes of :func:`~branchmark.evaluation.matching.match_objects` (``use_cats=True``).
+
+        Objects left out of the matching (position -1, beyond ``max_dets``) become ignored. A
+        detection matched to an ``unmatchable`` GT counts as unmatched on both sides, as
+        ``COCOeval.accumulate`` reads a matched id of 0.
+        """
+        d_match = result.dt_match.copy()  # (T, D)
+        g_match = result.gt_match.copy()  # (T, G)
+        bad = (d_match >= 0) & gt.unmatchable[np.maximum(d_match, 0)]
+        rows, cols = np.nonzero(bad)
+        g_match[rows, d_match[rows, cols]] = -1
+        d_match[bad] = -1
+        left_out = (gt.image < 0) | (gt.category < 0)
+        return cls(
+            pred_class=dt.category,
+            pred_score=dt.score,
+            pred_match=d_match.T,
+            pred_ignored=(result.dt_ignore | ~result.dt_evaluated[None, :]).T,
+            gt_class=gt.category,
+            gt_ignored=result.gt_ignore | left_out,
+            gt_match=g_match.T,
+            iou_thresholds=result.thresholds,
+        )
 
     def threshold_index(self, iou_threshold: float) -> int:
         """Position of ``iou_threshold`` on the grid (to 1e-9); ``ValueError`` when off the grid."""
