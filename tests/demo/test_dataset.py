@@ -26,8 +26,9 @@ def test_same_seed_same_dataset_and_bytes(tmp_path: Path) -> None:
 
 def test_more_images_leave_the_first_ones_unchanged(tmp_path: Path) -> None:
     few = build_demo_dataset(tmp_path / "few", image_count=2, video_frames=0, width=160, height=120)
-    more = build_demo_dataset(tmp_path / "more", image_count=4, video_frames=0, width=160,
-                              height=120)
+    more = build_demo_dataset(
+        tmp_path / "more", image_count=4, video_frames=0, width=160, height=120
+    )
     assert more.data_units[:2] == few.data_units
 
 
@@ -65,13 +66,17 @@ def test_video_tracks_keep_identity_and_move_smoothly(default_demo: DemoDataset)
         current = {}
         for gt in truth.objects:
             assert facts.setdefault(gt.object_id, (gt.class_name, gt.ripeness)) == (
-                gt.class_name, gt.ripeness)
+                gt.class_name,
+                gt.ripeness,
+            )
             current[gt.object_id] = gt.box
             before = previous.get(gt.object_id)
             if before is not None and gt.visible_fraction > 0.95:
                 # Centres of unoccluded fruit move a few pixels per frame, never jump.
-                shift = np.hypot((gt.box[0] + gt.box[2] - before[0] - before[2]) / 2,
-                                 (gt.box[1] + gt.box[3] - before[1] - before[3]) / 2)
+                shift = np.hypot(
+                    (gt.box[0] + gt.box[2] - before[0] - before[2]) / 2,
+                    (gt.box[1] + gt.box[3] - before[1] - before[3]) / 2,
+                )
                 assert shift < 12.0
         previous = current
     assert len(facts) >= 5

@@ -104,7 +104,8 @@ def test_colour_detector_gets_some_ripeness_wrong(default_demo: DemoDataset) -> 
         for gt, pred in zip(unit.truth, unit.predictions_of("colour-contour"), strict=True):
             for d in pred.detections:
                 wrong += any(
-                    g.class_name == d.class_name and g.ripeness != d.ripeness
+                    g.class_name == d.class_name
+                    and g.ripeness != d.ripeness
                     and brute_box_iou(g.box, d.box) >= 0.5
                     for g in gt.objects
                 )

@@ -60,8 +60,9 @@ def test_keys_and_types_are_those_of_the_real_sdk_fixture() -> None:
     ontology = build_demo_ontology()
     assert set(ontology) == set(fixture)
     object_keys = set().union(*(o.keys() for o in fixture["objects"]))
-    radio = next(a for a in _attribute_nodes(fixture["objects"][0]["attributes"])
-                 if a.get("type") == "radio")
+    radio = next(
+        a for a in _attribute_nodes(fixture["objects"][0]["attributes"]) if a.get("type") == "radio"
+    )
     option = next(o for o in radio["options"] if "options" not in o)
     for obj in ontology["objects"]:
         assert set(obj) <= object_keys

@@ -83,8 +83,14 @@ def build_demo_dataset(
     (['image', 'video'], ['colour-contour', 'hough-circle'])
     """
     root = Path(root)
-    _check_options(root, image_count=image_count, video_frames=video_frames, fps=fps,
-                   width=width, height=height)
+    _check_options(
+        root,
+        image_count=image_count,
+        video_frames=video_frames,
+        fps=fps,
+        width=width,
+        height=height,
+    )
     image_seeds, video_seed = _split_seed(seed, image_count)
     (root / "images").mkdir(parents=True, exist_ok=True)
     units = []
@@ -113,9 +119,7 @@ def build_demo_dataset(
         written = write_video([f.image for f in frames], root / "video" / VIDEO_TITLE, fps=fps)
         decoded = read_video(written)
         if len(decoded) != len(frames):
-            raise RuntimeError(
-                f"{written}: wrote {len(frames)} frames but decoded {len(decoded)}"
-            )
+            raise RuntimeError(f"{written}: wrote {len(frames)} frames but decoded {len(decoded)}")
         units.append(
             DemoDataUnit(
                 title=written.name,
@@ -145,7 +149,9 @@ def _detect(images: list[NDArray[np.uint8]], *, tracked: bool) -> tuple[Detector
     return tuple(runs)
 
 
-def _split_seed(seed: int, image_count: int) -> tuple[list[np.random.SeedSequence], np.random.SeedSequence]:
+def _split_seed(
+    seed: int, image_count: int
+) -> tuple[list[np.random.SeedSequence], np.random.SeedSequence]:
     # Child 0 is the video, children 1.. the images: adding images never changes earlier ones.
     video_seed, *image_seeds = np.random.SeedSequence(seed).spawn(image_count + 1)
     return image_seeds, video_seed

@@ -13,6 +13,7 @@ coordinates, polygon vertices at pixel centres.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import cv2
 import numpy as np
@@ -61,9 +62,10 @@ def detect_colour_contours(image: NDArray[np.uint8], *, frame: int = 0) -> Frame
     Steps: a 5x5 Gaussian, HSV, a vivid-pixel mask (saturation and a value floor relative to
     the frame's highlights), one mask per hue family, opening then closing, external contours.
     A region is a banana when it is elongated (unless cut by the frame edge) or clearly
-    non-convex, otherwise the family's round fruit; the ripeness is the family's.  A region
-    whose box lies mostly inside a far more confident one's is dropped.  Confidence multiplies the region's colour purity,
-    a size term, a shape-fit term and the hue margin to the family's borders.
+    non-convex, otherwise the family's round fruit; the ripeness is the family's.  Confidence
+    multiplies the region's colour purity, a size term, a shape-fit term and the hue margin to
+    the family's borders.  A region whose box lies mostly inside a far more confident one's is
+    dropped.
 
     >>> dets = detect_colour_contours(np.zeros((48, 64, 3), np.uint8))
     >>> dets.detections, dets.lighting
@@ -112,17 +114,24 @@ def detect_hough_circles(image: NDArray[np.uint8], *, frame: int = 0) -> FrameDe
     for plane, gradient_threshold, perfectness in ((grey, 200, 0.8), (saturation, 150, 0.7)):
         stretched = np.clip(plane * (230.0 / max(_percentile(plane, 99), 1.0)), 0, 255)
         smooth = cv2.GaussianBlur(stretched.astype(np.uint8), (0, 0), 1.5)
-        edges |= cv2.Canny(smooth, gradient_threshold // 2, gradient_threshold)
+        canny = cv2.Canny(smooth, gradient_threshold // 2, gradient_threshold)
+        edges = np.bitwise_or(edges, np.asarray(canny, dtype=np.uint8))
         found = cv2.HoughCircles(
-            smooth, cv2.HOUGH_GRADIENT_ALT, dp=2.0, minDist=10, param1=gradient_threshold,
-            param2=perfectness, minRadius=5, maxRadius=150,
+            smooth,
+            cv2.HOUGH_GRADIENT_ALT,
+            dp=2.0,
+            minDist=10,
+            param1=gradient_threshold,
+            param2=perfectness,
+            minRadius=5,
+            maxRadius=150,
         )
         if found is not None:
             candidates.extend((float(c[0]), float(c[1]), float(c[2])) for c in found[0])
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    support = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     detections = []
     for cx, cy, r in candidates:
-        detection = _describe_circle(cx, cy, r, edges, hue, saturation, width, height)
+        detection = _describe_circle(cx, cy, r, support, hue, saturation, width, height)
         if detection is not None:
             detections.append((detection, (cx, cy, r)))
     kept = _suppress_overlaps(detections)
@@ -134,8 +143,9 @@ def _hsv_planes(
     image: NDArray[np.uint8],
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"expected an RGB uint8 image of shape (H, W, 3), got {image.dtype} "
-                         f"{image.shape}")
+        raise ValueError(
+            f"expected an RGB uint8 image of shape (H, W, 3), got {image.dtype} {image.shape}"
+        )
     blurred = cv2.GaussianBlur(image, (5, 5), 0)
     hsv = cv2.cvtColor(blurred, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
     return hsv[..., 0] * (360.0 / 256.0), hsv[..., 1], hsv[..., 2]
@@ -171,7 +181,7 @@ def _classify_lighting(statistic: float, *, threshold: float, scale: float) -> t
 
 
 def _describe_region(
-    contour: NDArray[np.int32],
+    contour: NDArray[Any],
     raw: NDArray[np.bool_],
     hue: NDArray[np.float32],
     family: _Family,
@@ -291,8 +301,6 @@ def _suppress_overlaps(
     """Greedy by confidence: drop a circle whose centre lies inside a kept circle's inner half."""
     kept: list[tuple[Detection, tuple[float, float, float]]] = []
     for detection, (cx, cy, r) in sorted(found, key=lambda item: -item[0].confidence):
-        if all(
-            np.hypot(cx - kx, cy - ky) > 0.5 * max(r, kr) for _, (kx, ky, kr) in kept
-        ):
+        if all(np.hypot(cx - kx, cy - ky) > 0.5 * max(r, kr) for _, (kx, ky, kr) in kept):
             kept.append((detection, (cx, cy, r)))
     return [detection for detection, _ in kept]

@@ -19,7 +19,9 @@ from branchmark.demo.records import CLASS_NAMES
 # unripe ranges of one class do not overlap, but unripe fruit of different classes do (all are
 # green-ish), so a detector must use shape as well as colour.  A banana's ripe and unripe ranges
 # meet at 62 degrees.  A fruit's paint mixes one colour from each end (``sample_paint``).
-_PALETTE: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+_PALETTE: dict[
+    tuple[str, str], tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+] = {
     ("apple", "ripe"): ((-12.0, 10.0), (0.70, 0.92), (0.62, 0.86)),
     ("apple", "unripe"): ((74.0, 96.0), (0.58, 0.80), (0.60, 0.82)),
     ("orange", "ripe"): ((24.0, 36.0), (0.82, 0.97), (0.84, 0.97)),
@@ -36,10 +38,10 @@ CLASS_WEIGHTS: dict[str, float] = {"apple": 0.4, "orange": 0.36, "banana": 0.24}
 class Fruit:
     """One fruit to draw: class, ripeness, centre, size, rotation and paint.
 
-    ``size`` is the radius for apples and oranges and two thirds of the half length for bananas, in pixels;
-    ``angle`` is in radians; ``aspect`` is the minor/major axis ratio of an orange (unused for
-    the others); ``rgb`` is the base paint colour in [0, 1].  The fruit's colour decides its
-    ``ripeness``.
+    ``size`` is the radius for apples and oranges and two thirds of the half length for
+    bananas, in pixels; ``angle`` is in radians; ``aspect`` is the minor/major axis ratio of an
+    orange (unused for the others); ``rgb`` is the base paint colour in [0, 1].  The fruit's
+    colour decides its ``ripeness``.
     """
 
     class_name: str
@@ -132,14 +134,14 @@ def outline_fruit(fruit: Fruit) -> NDArray[np.float64]:
     angle = fruit.angle * 0.25 if fruit.class_name == "apple" else fruit.angle
     c, s = np.cos(angle), np.sin(angle)
     rotation = np.array([[c, -s], [s, c]])
-    return local @ rotation.T + np.array([fruit.cx, fruit.cy])
+    return np.asarray(local @ rotation.T + np.array([fruit.cx, fruit.cy]), dtype=np.float64)
 
 
 def _apple_outline(radius: float) -> NDArray[np.float64]:
     # phi is measured from "up" (-y); a dip at the top for the stem, shoulders slightly wider.
     phi = np.linspace(-np.pi, np.pi, 96, endpoint=False)
     r = radius * (1.0 - 0.12 * np.exp(-((phi / 0.32) ** 2)) + 0.035 * np.cos(2.0 * phi))
-    return np.stack([r * np.sin(phi), -r * np.cos(phi)], axis=1)
+    return np.stack([r * np.sin(phi), -r * np.cos(phi)], axis=1).astype(np.float64)
 
 
 def _orange_outline(radius: float, aspect: float) -> NDArray[np.float64]:
@@ -160,4 +162,4 @@ def _banana_outline(half_length: float) -> NDArray[np.float64]:
     upper = centre - normal * half_width[:, None]
     lower = centre + normal * half_width[:, None]
     outline = np.concatenate([upper, lower[::-1]], axis=0)
-    return outline - outline.mean(axis=0)
+    return np.asarray(outline - outline.mean(axis=0), dtype=np.float64)

@@ -114,7 +114,7 @@ def render_background(
         _paint_plate(canvas, rng)
     if rng.random() < 0.3:
         _paint_napkin(canvas, rng)
-    return canvas.astype(np.float32)
+    return np.asarray(canvas, dtype=np.float32)
 
 
 def render_frame(
@@ -142,13 +142,22 @@ def render_frame(
         if full_area:
             x0, y0 = np.floor(outline.min(axis=0)).astype(int)
             x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 1
-            extents[object_id] = (max(x0, 0), max(y0, 0), min(x1, width), min(y1, height), full_area)
+            extents[object_id] = (
+                max(x0, 0),
+                max(y0, 0),
+                min(x1, width),
+                min(y1, height),
+                full_area,
+            )
     image = _degrade(canvas, style, rng)
     by_id = dict(fruits)
     objects = []
     for object_id, (x0, y0, x1, y1, full_area) in extents.items():
         gt = extract_object(
-            labels[y0:y1, x0:x1], object_id, fruit=by_id[object_id], offset=(x0, y0),
+            labels[y0:y1, x0:x1],
+            object_id,
+            fruit=by_id[object_id],
+            offset=(x0, y0),
             full_area=full_area,
         )
         if gt is not None:
@@ -262,7 +271,8 @@ def _smooth_noise(
     rng: np.random.Generator, *, width: int, height: int, cells: int
 ) -> NDArray[np.float32]:
     coarse = rng.normal(0.0, 1.0, size=(cells, cells)).astype(np.float32)
-    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    smooth = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    return np.asarray(smooth, dtype=np.float32)
 
 
 def _fill(shape: tuple[int, int], points: NDArray[np.float64]) -> NDArray[np.uint8]:
@@ -293,7 +303,7 @@ def _paint_fruit(
     shape = (y1 - y0, x1 - x0)
     local = outline - np.array([x0, y0])
     shadow = _fill(shape, local + np.array([0.12, 0.2]) * radius).astype(np.float32)
-    shadow = cv2.GaussianBlur(shadow, (0, 0), max(0.2 * radius, 0.8))
+    shadow = np.asarray(cv2.GaussianBlur(shadow, (0, 0), max(0.2 * radius, 0.8)), np.float32)
     region = canvas[y0:y1, x0:x1]
     region *= (1.0 - 0.45 * shadow)[..., None]
 
@@ -337,17 +347,18 @@ def _degrade(
     canvas: NDArray[np.float32], style: SceneStyle, rng: np.random.Generator
 ) -> NDArray[np.uint8]:
     height, width = canvas.shape[:2]
-    x = (np.arange(width, dtype=np.float32) - width / 2) ** 2 / ((width / 2) ** 2 + (height / 2) ** 2)
-    y = (np.arange(height, dtype=np.float32) - height / 2) ** 2 / ((width / 2) ** 2 + (height / 2) ** 2)
+    x = (np.arange(width, dtype=np.float32) - width / 2) ** 2 / (
+        (width / 2) ** 2 + (height / 2) ** 2
+    )
+    y = (np.arange(height, dtype=np.float32) - height / 2) ** 2 / (
+        (width / 2) ** 2 + (height / 2) ** 2
+    )
     factor = np.float32(style.gain * 255.0) * (1.0 - 0.28 * (y[:, None] + x[None, :]))
     lit = cv2.multiply(canvas, cv2.merge([factor * np.float32(c) for c in style.cast]))
     if style.blur_sigma > 0:
         lit = cv2.GaussianBlur(lit, (0, 0), style.blur_sigma)
-    # OpenCV's generator is twice as fast as numpy's here; seeding it from ``rng`` right before
-    # use keeps the frame a pure function of ``rng``.
-    cv2.setRNGSeed(int(rng.integers(2**31 - 1)))
-    noise = cv2.randn(np.empty_like(lit), 0.0, float(style.noise_sigma))
-    lit = cv2.add(lit, noise)
-    # Saturating, rounding conversion; negatives are clamped to 0 first (convertScaleAbs
-    # would otherwise mirror them).
-    return cv2.convertScaleAbs(cv2.max(lit, 0.0))
+    picture: NDArray[np.float32] = np.asarray(lit, dtype=np.float32)
+    noise = rng.standard_normal(size=picture.shape, dtype=np.float32)
+    picture += np.float32(style.noise_sigma) * noise
+    np.clip(picture, 0.0, 255.0, out=picture)
+    return np.rint(picture).astype(np.uint8)

@@ -68,20 +68,22 @@ def render_video(
                 index + 1,
                 dataclasses.replace(
                     fruit,
-                    cx=fruit.cx + velocity[index, 0] * t + sway[index] * np.sin(0.2 * t + phase[index]),
+                    cx=fruit.cx
+                    + velocity[index, 0] * t
+                    + sway[index] * np.sin(0.2 * t + phase[index]),
                     cy=fruit.cy + velocity[index, 1] * t,
                     angle=fruit.angle + spin[index] * t,
                 ),
             )
             for index, fruit in enumerate(starts)
         ]
-        frames.append(render_frame(fruits, background=background, style=frame_style, rng=rng, frame=t))
+        frames.append(
+            render_frame(fruits, background=background, style=frame_style, rng=rng, frame=t)
+        )
     return frames
 
 
-def write_video(
-    images: list[NDArray[np.uint8]], path_without_suffix: Path, *, fps: float
-) -> Path:
+def write_video(images: list[NDArray[np.uint8]], path_without_suffix: Path, *, fps: float) -> Path:
     """Encode RGB frames to ``path_without_suffix`` + ``.mp4`` (mp4v), or ``.avi`` (MJPG).
 
     The first codec this OpenCV build can open wins; the written path is returned.  All frames
@@ -98,7 +100,7 @@ def write_video(
             )
     for fourcc, suffix in _CODECS:
         path = path_without_suffix.with_suffix(suffix)
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, (width, height))
         if not writer.isOpened():
             writer.release()
             path.unlink(missing_ok=True)
@@ -121,7 +123,7 @@ def read_video(path: Path) -> list[NDArray[np.uint8]]:
             ok, bgr = capture.read()
             if not ok:
                 break
-            frames.append(np.ascontiguousarray(bgr[..., ::-1]))
+            frames.append(np.ascontiguousarray(bgr[..., ::-1], dtype=np.uint8))
     finally:
         capture.release()
     return frames
