@@ -73,8 +73,11 @@ def test_radio_bad_input():
 options = st.sampled_from(["a", "b", "c"])
 
 
-@given(frames=st.lists(st.tuples(st.none() | options, st.none() | options,
-                                 st.floats(0, 1)), max_size=12))
+@given(
+    frames=st.lists(
+        st.tuples(st.none() | options, st.none() | options, st.floats(0, 1)), max_size=12
+    )
+)
 def test_radio_counts_match_brute_force(frames):
     gt, pred, scores = zip(*frames, strict=True) if frames else ((), (), ())
     r = evaluate_radio(list(gt), list(pred), scores=list(scores))
@@ -89,7 +92,7 @@ def test_radio_counts_match_brute_force(frames):
     assert np.all((r.ap[~np.isnan(r.ap)] >= 0) & (r.ap[~np.isnan(r.ap)] <= 1))
 
 
-# --- checklist -------------------------------------------------------------------------------------
+# --- checklist --------------------------------------------------------------------------------
 
 
 def test_checklist_hand_computed():
@@ -121,14 +124,20 @@ def test_checklist_empty_gt_only_prediction_only():
 
 
 def test_checklist_bad_input():
-    with pytest.raises(ValueError, match=r"gt\[0\]: expected a collection of option hashes, got a str"):
+    with pytest.raises(
+        ValueError, match=r"gt\[0\]: expected a collection of option hashes, got a str"
+    ):
         evaluate_checklist(["ab"], [None])
     with pytest.raises(ValueError, match=r"answers \['z'\] are not among the options"):
         evaluate_checklist([{"z"}], [None], options=["a"])
 
 
-@given(frames=st.lists(st.tuples(st.none() | st.frozensets(options),
-                                 st.none() | st.frozensets(options)), max_size=10))
+@given(
+    frames=st.lists(
+        st.tuples(st.none() | st.frozensets(options), st.none() | st.frozensets(options)),
+        max_size=10,
+    )
+)
 def test_checklist_counts_match_brute_force(frames):
     gt, pred = (list(x) for x in zip(*frames, strict=True)) if frames else ([], [])
     r = evaluate_checklist(gt, pred)
@@ -141,17 +150,22 @@ def test_checklist_counts_match_brute_force(frames):
     assert_allclose(r.exact_match_rate, exact / len(counted) if counted else np.nan, equal_nan=True)
 
 
-# --- text ------------------------------------------------------------------------------------------
+# --- text -------------------------------------------------------------------------------------
 
 
 def test_text_hand_computed_and_edges():
-    r = evaluate_text(["  Bing ", "Cafe\u0301", "a", None, None, "x"],
-                      ["Bing", "Caf\u00e9", "A", "b", None, "  "])
+    r = evaluate_text(
+        ["  Bing ", "Cafe\u0301", "a", None, None, "x"], ["Bing", "Caf\u00e9", "A", "b", None, "  "]
+    )
     assert (r.n_frames, r.n_exact, r.n_false_positive, r.n_false_negative) == (5, 2, 1, 1)
     assert r.exact_match_rate == pytest.approx(2 / 5)
     assert evaluate_text([], []).to_dict() == {
-        "n_frames": 0, "n_exact": 0, "n_false_positive": 0, "n_false_negative": 0,
-        "exact_match_rate": None}
+        "n_frames": 0,
+        "n_exact": 0,
+        "n_false_positive": 0,
+        "n_false_negative": 0,
+        "exact_match_rate": None,
+    }
     assert evaluate_text(["a"], [None]).n_false_negative == 1
     assert evaluate_text([None], ["a"]).n_false_positive == 1
     with pytest.raises(ValueError, match=r"pred\[0\]: expected a str or None, got int"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,17 +59,31 @@ def test_strict_and_partial_rules(gt, pred, strict, partial):
 @pytest.mark.parametrize(
     ("a", "b", "equal"),
     [
-        pytest.param(Answer("checklist", {"x", "y"}), Answer("checklist", ["y", "x"]), True,
-                     id="checklist-same-set-any-order"),
-        pytest.param(Answer("checklist", {"x", "y"}), Answer("checklist", {"x"}), False,
-                     id="checklist-subset-is-not-equal"),
-        pytest.param(Answer("text", "  Cafe\u0301\n"), Answer("text", "Caf\u00e9"), True,
-                     id="text-nfc-and-trim"),
+        pytest.param(
+            Answer("checklist", {"x", "y"}),
+            Answer("checklist", ["y", "x"]),
+            True,
+            id="checklist-same-set-any-order",
+        ),
+        pytest.param(
+            Answer("checklist", {"x", "y"}),
+            Answer("checklist", {"x"}),
+            False,
+            id="checklist-subset-is-not-equal",
+        ),
+        pytest.param(
+            Answer("text", "  Cafe\u0301\n"),
+            Answer("text", "Caf\u00e9"),
+            True,
+            id="text-nfc-and-trim",
+        ),
         pytest.param(Answer("text", "cafe"), Answer("text", "Cafe"), False, id="text-case-matters"),
-        pytest.param(Answer("numeric", 1.0), Answer("numeric", 1.0 + 5e-10), True,
-                     id="numeric-within-1e-9"),
-        pytest.param(Answer("numeric", 1.0), Answer("numeric", 1.0 + 2e-9), False,
-                     id="numeric-beyond-1e-9"),
+        pytest.param(
+            Answer("numeric", 1.0), Answer("numeric", 1.0 + 5e-10), True, id="numeric-within-1e-9"
+        ),
+        pytest.param(
+            Answer("numeric", 1.0), Answer("numeric", 1.0 + 2e-9), False, id="numeric-beyond-1e-9"
+        ),
         pytest.param(Answer("numeric", 3), Answer("numeric", 3.0), True, id="numeric-int-float"),
         pytest.param(Answer("text", "3"), Answer("numeric", 3.0), False, id="kinds-differ"),
     ],
@@ -86,10 +99,16 @@ def test_matrix_shapes_and_values():
     strict = compatibility_matrix(gts, preds, mode="strict")
     partial = compatibility_matrix(gts, preds, mode="partial")
     assert strict.dtype == bool and strict.shape == (3, 4)
-    assert strict.tolist() == [[True, False, False, True], [False, False, False, False],
-                               [False, True, False, False]]
-    assert partial.tolist() == [[True, True, False, True], [True, True, False, True],
-                                [False, True, False, False]]
+    assert strict.tolist() == [
+        [True, False, False, True],
+        [False, False, False, False],
+        [False, True, False, False],
+    ]
+    assert partial.tolist() == [
+        [True, True, False, True],
+        [True, True, False, True],
+        [False, True, False, False],
+    ]
     assert compatibility_matrix([], [], mode="strict").shape == (0, 0)
     assert compatibility_matrix(gts, [], mode="strict").shape == (3, 0)
     assert compatibility_matrix([], preds, mode="partial").shape == (0, 4)
@@ -189,12 +208,22 @@ def test_reader_drops_answers_under_an_unchosen_option(cherry):
 
 def test_reader_takes_dynamic_answers_at_the_frame(cherry):
     attributes, _ = cherry
-    stem = {"featureHash": "y4/24zdI", "answers": [{"featureHash": "kZoR+UgJ"}], "dynamic": True,
-            "range": [[0, 2], [7, 7]]}
-    both = {"featureHash": "y4/24zdI", "dynamic": True, "range": [[3, 5]],
-            "answers": [{"featureHash": "kZoR+UgJ"}, {"featureHash": "n5EWH0ND"}]}
-    at = {f: read_object_answers([], attributes=attributes, actions=[stem, both], frame=f)
-          for f in (0, 4, 6, 7)}
+    stem = {
+        "featureHash": "y4/24zdI",
+        "answers": [{"featureHash": "kZoR+UgJ"}],
+        "dynamic": True,
+        "range": [[0, 2], [7, 7]],
+    }
+    both = {
+        "featureHash": "y4/24zdI",
+        "dynamic": True,
+        "range": [[3, 5]],
+        "answers": [{"featureHash": "kZoR+UgJ"}, {"featureHash": "n5EWH0ND"}],
+    }
+    at = {
+        f: read_object_answers([], attributes=attributes, actions=[stem, both], frame=f)
+        for f in (0, 4, 6, 7)
+    }
     assert at[0] == at[7] == A(**{"y4/24zdI": Answer("checklist", {"kZoR+UgJ"})})
     assert at[4] == A(**{"y4/24zdI": Answer("checklist", {"kZoR+UgJ", "n5EWH0ND"})})
     assert at[6] == Answers()
@@ -205,13 +234,18 @@ def test_reader_takes_dynamic_answers_at_the_frame(cherry):
 def test_reader_errors_name_object_and_attribute(cherry):
     attributes, entries = cherry
     with pytest.raises(OntologyMismatch, match=r"object h1: attributes \['nope'\] are not in"):
-        read_object_answers([{"featureHash": "nope", "answers": "x"}], attributes=attributes,
-                            object_hash="h1")
+        read_object_answers(
+            [{"featureHash": "nope", "answers": "x"}], attributes=attributes, object_hash="h1"
+        )
     bad_option = [{"featureHash": "bMP4Agsf", "answers": [{"featureHash": "zzz"}]}]
     with pytest.raises(OntologyMismatch, match=r"attribute bMP4Agsf \(Ripeness\): options"):
         read_object_answers(bad_option, attributes=attributes)
-    two = [{"featureHash": "bMP4Agsf",
-            "answers": [{"featureHash": "/kHMlo6Y"}, {"featureHash": "DjmeIGZV"}]}]
+    two = [
+        {
+            "featureHash": "bMP4Agsf",
+            "answers": [{"featureHash": "/kHMlo6Y"}, {"featureHash": "DjmeIGZV"}],
+        }
+    ]
     with pytest.raises(InvalidAnswer, match="exactly one option, got 2"):
         read_object_answers(two, attributes=attributes)
     with pytest.raises(InvalidAnswer, match=r"Diameter mm\): numeric answer must be"):

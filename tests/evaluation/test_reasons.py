@@ -34,9 +34,17 @@ def reasons_for(sim, gt_class, pred_class, score, t=0.5, compatible=None, crowd=
     comp = np.ones(sim.shape, bool) if compatible is None else np.asarray(compatible, bool)
     crowd = np.zeros(len(gt_class), bool) if crowd is None else np.asarray(crowd)
     match = greedy(np.where(comp, sim, 0.0), gt_class, pred_class, score, t, crowd)
-    return label_false_positives(sim, gt_class=gt_class, pred_class=pred_class, pred_score=score,
-                                 pred_match=match, iou_threshold=t, compatible=comp,
-                                 gt_crowd=crowd, pred_ignored=ignored).tolist()
+    return label_false_positives(
+        sim,
+        gt_class=gt_class,
+        pred_class=pred_class,
+        pred_score=score,
+        pred_match=match,
+        iou_threshold=t,
+        compatible=comp,
+        gt_crowd=crowd,
+        pred_ignored=ignored,
+    ).tolist()
 
 
 def test_empty_gt_only_prediction_only():
@@ -58,7 +66,11 @@ def test_class_mismatch_is_wrong_class():
 def test_duplicate_low_overlap_background():
     sim = [[0.9, 0.7, 0.2, 0.0]]
     assert reasons_for(sim, [0], [0, 0, 0, 0], [0.9, 0.8, 0.7, 0.6]) == [
-        "", "duplicate", "low_overlap", "background"]
+        "",
+        "duplicate",
+        "low_overlap",
+        "background",
+    ]
 
 
 def test_attribute_mismatch_and_its_precedence():
@@ -66,10 +78,17 @@ def test_attribute_mismatch_and_its_precedence():
     assert reasons_for([[0.9]], [0], [0], [0.9], compatible=[[False]]) == ["attribute_mismatch"]
     # Taken by a higher-ranked compatible prediction first: a duplicate, whatever the attributes.
     assert reasons_for([[0.9, 0.9]], [0], [0, 0], [0.9, 0.8], compatible=[[True, False]]) == [
-        "", "duplicate"]
+        "",
+        "duplicate",
+    ]
     # Best GT taken, a second GT >= t free but incompatible: fixing attributes would match it.
-    assert reasons_for([[0.9, 0.9], [0.0, 0.6]], [0, 0], [0, 0], [0.9, 0.8],
-                       compatible=[[True, True], [True, False]]) == ["", "attribute_mismatch"]
+    assert reasons_for(
+        [[0.9, 0.9], [0.0, 0.6]],
+        [0, 0],
+        [0, 0],
+        [0.9, 0.8],
+        compatible=[[True, True], [True, False]],
+    ) == ["", "attribute_mismatch"]
     # Same-class reasons beat another class's overlap.
     assert reasons_for([[0.9, 0.6], [0.0, 0.9]], [0, 1], [0, 0], [0.9, 0.8]) == ["", "duplicate"]
     # Wrong class beats a poor same-class overlap.
@@ -91,20 +110,42 @@ def test_ties_rank_in_input_order():
 
 def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match=r"similarity: expected shape \(1, 2\), got \(2, 1\)"):
-        label_false_positives(np.zeros((2, 1)), gt_class=[0], pred_class=[0, 0],
-                              pred_score=[1, 1], pred_match=[-1, -1], iou_threshold=0.5)
+        label_false_positives(
+            np.zeros((2, 1)),
+            gt_class=[0],
+            pred_class=[0, 0],
+            pred_score=[1, 1],
+            pred_match=[-1, -1],
+            iou_threshold=0.5,
+        )
     with pytest.raises(ValueError, match=r"pred_match: expected shape \(2,\), got \(1,\)"):
-        label_false_positives(np.zeros((1, 2)), gt_class=[0], pred_class=[0, 0],
-                              pred_score=[1, 1], pred_match=[-1], iou_threshold=0.5)
+        label_false_positives(
+            np.zeros((1, 2)),
+            gt_class=[0],
+            pred_class=[0, 0],
+            pred_score=[1, 1],
+            pred_match=[-1],
+            iou_threshold=0.5,
+        )
     with pytest.raises(ValueError, match=r"compatible: expected shape \(1, 2\)"):
-        label_false_positives(np.zeros((1, 2)), gt_class=[0], pred_class=[0, 0],
-                              pred_score=[1, 1], pred_match=[-1, -1], iou_threshold=0.5,
-                              compatible=np.ones((2, 2), bool))
+        label_false_positives(
+            np.zeros((1, 2)),
+            gt_class=[0],
+            pred_class=[0, 0],
+            pred_score=[1, 1],
+            pred_match=[-1, -1],
+            iou_threshold=0.5,
+            compatible=np.ones((2, 2), bool),
+        )
 
 
 @settings(max_examples=150, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_gt=st.integers(0, 4), n_pred=st.integers(0, 6),
-       t=st.sampled_from([0.3, 0.5, 0.75]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_gt=st.integers(0, 4),
+    n_pred=st.integers(0, 6),
+    t=st.sampled_from([0.3, 0.5, 0.75]),
+)
 def test_counterfactuals(seed, n_gt, n_pred, t):
     """attribute_mismatch iff making the FP compatible with every GT makes it match; every
     FP has exactly one reason; duplicate FPs match once the higher-ranked predictions are gone."""
@@ -127,9 +168,15 @@ def test_counterfactuals(seed, n_gt, n_pred, t):
         rematch = greedy(np.where(fixed, sim, 0.0), gt_class, pred_class, score, t, crowd)
         assert (reasons[d] == "attribute_mismatch") == (rematch[d] >= 0)
         if reasons[d] == "duplicate":
-            keep = order[order.index(d):]  # drop the predictions ranked above d
-            alone = greedy(np.where(np.ones_like(comp), sim, 0.0)[:, keep], gt_class,
-                           pred_class[keep], score[keep], t, crowd)
+            keep = order[order.index(d) :]  # drop the predictions ranked above d
+            alone = greedy(
+                np.where(np.ones_like(comp), sim, 0.0)[:, keep],
+                gt_class,
+                pred_class[keep],
+                score[keep],
+                t,
+                crowd,
+            )
             assert alone[0] >= 0
         same = gt_class == pred_class[d]
         if reasons[d] == "background":

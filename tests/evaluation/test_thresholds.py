@@ -61,8 +61,9 @@ def reference_summary(images, threshold, confidence):
         sim = [[row[d] for d in kept] for row in im["sim"]]
         pcls = [im["pred_class"][d] for d in kept]
         pscore = [im["pred_score"][d] for d in kept]
-        pm, gm = greedy_match(sim, im["gt_class"], im["gt_ignored"], im["gt_crowd"], pcls, pscore,
-                              threshold)
+        pm, gm = greedy_match(
+            sim, im["gt_class"], im["gt_ignored"], im["gt_crowd"], pcls, pscore, threshold
+        )
         for g, c in enumerate(im["gt_class"]):
             if not im["gt_ignored"][g]:
                 npos[c] += 1
@@ -107,8 +108,15 @@ def outcomes_from(images):
     for im in images:
         pms, gms, pigs = [], [], []
         for t in GRID:
-            pm, gm = greedy_match(im["sim"], im["gt_class"], im["gt_ignored"], im["gt_crowd"],
-                                  im["pred_class"], im["pred_score"], t)
+            pm, gm = greedy_match(
+                im["sim"],
+                im["gt_class"],
+                im["gt_ignored"],
+                im["gt_crowd"],
+                im["pred_class"],
+                im["pred_score"],
+                t,
+            )
             pms.append([m + g_off if m >= 0 else -1 for m in pm])
             gms.append([m + d_off if m >= 0 else -1 for m in gm])
             pigs.append([m >= 0 and im["gt_ignored"][m] for m in pm])
@@ -149,8 +157,12 @@ def random_images(rng, n_images):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_images=st.integers(0, 5),
-       k=st.integers(0, len(GRID) - 1), confidence=st.sampled_from([0.0, 0.3, 0.5, 0.6, 0.9, 1.0]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_images=st.integers(0, 5),
+    k=st.integers(0, len(GRID) - 1),
+    confidence=st.sampled_from([0.0, 0.3, 0.5, 0.6, 0.9, 1.0]),
+)
 def test_slider_equals_reevaluation_of_kept_predictions(seed, n_images, k, confidence):
     images = random_images(np.random.default_rng(seed), n_images)
     outcomes = outcomes_from(images)
@@ -173,8 +185,14 @@ def test_slider_equals_reevaluation_of_kept_predictions(seed, n_images, k, confi
 
 
 def one_image(**kw):
-    base = {"gt_class": [], "gt_ignored": [], "gt_crowd": [], "pred_class": [], "pred_score": [],
-            "sim": []}
+    base = {
+        "gt_class": [],
+        "gt_ignored": [],
+        "gt_crowd": [],
+        "pred_class": [],
+        "pred_score": [],
+        "sim": [],
+    }
     base.update(kw)
     if not base["sim"]:
         base["sim"] = [[0.0] * len(base["pred_class"]) for _ in base["gt_class"]]
@@ -208,9 +226,14 @@ def test_prediction_only():
 
 
 def test_match_and_sliders():
-    images = one_image(gt_class=[0, 0], gt_ignored=[False, False], gt_crowd=[False, False],
-                       pred_class=[0, 0, 0], pred_score=[0.9, 0.7, 0.3],
-                       sim=[[0.8, 0.0, 0.0], [0.0, 0.6, 0.0]])
+    images = one_image(
+        gt_class=[0, 0],
+        gt_ignored=[False, False],
+        gt_crowd=[False, False],
+        pred_class=[0, 0, 0],
+        pred_score=[0.9, 0.7, 0.3],
+        sim=[[0.8, 0.0, 0.0], [0.0, 0.6, 0.0]],
+    )
     s = summary_of(images, t=0.5)
     assert (s.overall_tp, s.overall_fp, s.overall_fn) == (2, 1, 0)
     assert_allclose([s.overall_precision, s.overall_recall, s.overall_f1], [2 / 3, 1.0, 0.8])
@@ -226,8 +249,16 @@ def test_match_and_sliders():
 
 
 def test_class_mismatch():
-    s = summary_of(one_image(gt_class=[0], gt_ignored=[False], gt_crowd=[False],
-                             pred_class=[1], pred_score=[0.9], sim=[[0.95]]))
+    s = summary_of(
+        one_image(
+            gt_class=[0],
+            gt_ignored=[False],
+            gt_crowd=[False],
+            pred_class=[1],
+            pred_score=[0.9],
+            sim=[[0.95]],
+        )
+    )
     assert s.classes.tolist() == [0, 1]
     assert (s.tp.tolist(), s.fp.tolist(), s.fn.tolist()) == ([0, 0], [0, 1], [1, 0])
     assert s.ap[0] == 0.0 and math.isnan(s.ap[1]) and s.mean_ap == 0.0
@@ -235,32 +266,52 @@ def test_class_mismatch():
 
 def test_crowd_and_ignore():
     # A crowd absorbs two predictions; an ignored GT is neither FN nor TP; both are ignored.
-    s = summary_of(one_image(gt_class=[0, 0, 0], gt_ignored=[False, True, True],
-                             gt_crowd=[False, True, False], pred_class=[0, 0, 0, 0],
-                             pred_score=[0.9, 0.8, 0.7, 0.6],
-                             sim=[[0.9, 0, 0, 0], [0, 0.7, 0.7, 0], [0, 0, 0, 0.8]]))
+    s = summary_of(
+        one_image(
+            gt_class=[0, 0, 0],
+            gt_ignored=[False, True, True],
+            gt_crowd=[False, True, False],
+            pred_class=[0, 0, 0, 0],
+            pred_score=[0.9, 0.8, 0.7, 0.6],
+            sim=[[0.9, 0, 0, 0], [0, 0.7, 0.7, 0], [0, 0, 0, 0.8]],
+        )
+    )
     assert (s.overall_tp, s.overall_fp, s.overall_fn) == (1, 0, 0)
     assert s.ap[0] == pytest.approx(1.0)
 
 
 def test_to_dict_turns_nan_into_none():
     d = summary_of(one_image(pred_class=[1], pred_score=[0.9])).to_dict()
-    assert d["overall"] == {"tp": 0, "fp": 1, "fn": 0, "precision": 0.0, "recall": None,
-                            "f1": None, "map": None}
+    assert d["overall"] == {
+        "tp": 0,
+        "fp": 1,
+        "fn": 0,
+        "precision": 0.0,
+        "recall": None,
+        "f1": None,
+        "map": None,
+    }
     assert d["per_class"][0]["class"] == 1 and d["iou_threshold"] == 0.5
 
 
 def test_f1_and_ap_edge_cases():
-    assert_allclose(f1_from(np.array([0.0, 1.0, np.nan]), np.array([0.0, 0.5, 0.5])),
-                    [0.0, 2 / 3, np.nan])
+    assert_allclose(
+        f1_from(np.array([0.0, 1.0, np.nan]), np.array([0.0, 0.5, 0.5])), [0.0, 2 / 3, np.nan]
+    )
     assert math.isnan(interpolated_ap(np.zeros(0, int), np.zeros(0, int), 0))
     assert interpolated_ap(np.zeros(0, int), np.zeros(0, int), 3) == 0.0
 
 
 def test_validation_names_the_problem():
-    ok = {"pred_class": [0], "pred_score": [0.5], "pred_match": np.full((1, 19), -1),
-          "pred_ignored": [False], "gt_class": [0], "gt_ignored": [False],
-          "gt_match": np.full((1, 19), -1)}
+    ok = {
+        "pred_class": [0],
+        "pred_score": [0.5],
+        "pred_match": np.full((1, 19), -1),
+        "pred_ignored": [False],
+        "gt_class": [0],
+        "gt_ignored": [False],
+        "gt_match": np.full((1, 19), -1),
+    }
     MatchOutcomes(**ok)
     with pytest.raises(ValueError, match=r"pred_match: expected shape \(1, 19\), got \(1, 3\)"):
         MatchOutcomes(**{**ok, "pred_match": np.full((1, 3), -1)})
@@ -271,8 +322,14 @@ def test_validation_names_the_problem():
     with pytest.raises(ValueError, match="gt_match disagrees with pred_match"):
         MatchOutcomes(**{**ok, "pred_match": np.zeros((1, 19), int)})
     with pytest.raises(ValueError, match="of another class"):
-        MatchOutcomes(**{**ok, "gt_class": [1], "pred_match": np.zeros((1, 19), int),
-                         "gt_match": np.zeros((1, 19), int)})
+        MatchOutcomes(
+            **{
+                **ok,
+                "gt_class": [1],
+                "pred_match": np.zeros((1, 19), int),
+                "gt_match": np.zeros((1, 19), int),
+            }
+        )
     with pytest.raises(ValueError, match=r"iou_threshold: expected a value of the grid"):
         summarize_thresholds(MatchOutcomes(**ok), iou_threshold=0.52)
     assert_allclose(MatchOutcomes(**ok).iou_thresholds, GRID, atol=1e-12)
@@ -291,8 +348,11 @@ def _pycocotools_ap(images, gt_anns, dt_anns, category_ids):
 
     with contextlib.redirect_stdout(io.StringIO()):
         coco_gt = COCO()
-        coco_gt.dataset = {"images": images, "annotations": gt_anns,
-                           "categories": [{"id": c, "name": str(c)} for c in category_ids]}
+        coco_gt.dataset = {
+            "images": images,
+            "annotations": gt_anns,
+            "categories": [{"id": c, "name": str(c)} for c in category_ids],
+        }
         coco_gt.createIndex()
         coco_dt = coco_gt.loadRes(dt_anns) if dt_anns else COCO()
         if not dt_anns:
@@ -324,39 +384,70 @@ def test_from_match_result_equals_pycocotools(seed, confidence):
         for c in centres:
             box = [*(c - 10 + rng.normal(0, 1, 2)), *rng.uniform(15, 25, 2)]
             crowd = int(rng.random() < 0.1)
-            gt_anns.append({"id": len(gt_anns) + 1, "image_id": image_id, "bbox": box,
-                            "category_id": int(rng.integers(1, 3)), "iscrowd": crowd,
-                            "area": box[2] * box[3]})
+            gt_anns.append(
+                {
+                    "id": len(gt_anns) + 1,
+                    "image_id": image_id,
+                    "bbox": box,
+                    "category_id": int(rng.integers(1, 3)),
+                    "iscrowd": crowd,
+                    "area": box[2] * box[3],
+                }
+            )
             g_rows.append((image_id - 1, box, gt_anns[-1]["category_id"] - 1, crowd))
             for _ in range(rng.integers(0, 3)):
-                jitter = [*(np.array(box[:2]) + rng.normal(0, 4, 2)), *(np.array(box[2:]) * rng.uniform(0.7, 1.3, 2))]
+                jitter = [
+                    *(np.array(box[:2]) + rng.normal(0, 4, 2)),
+                    *(np.array(box[2:]) * rng.uniform(0.7, 1.3, 2)),
+                ]
                 score = float(rng.choice([0.3, 0.5, 0.8, rng.random()]))
                 cat = int(rng.integers(1, 3))
                 d_rows.append((image_id - 1, jitter, cat - 1, score))
     # pycocotools sees only the kept detections; our summary cuts the full matching at c.
     for i, (img, box, cat, score) in enumerate(d_rows):
         if score >= confidence:
-            dt_anns.append({"id": i + 1, "image_id": img + 1, "bbox": box, "category_id": cat + 1,
-                            "score": score})
+            dt_anns.append(
+                {
+                    "id": i + 1,
+                    "image_id": img + 1,
+                    "bbox": box,
+                    "category_id": cat + 1,
+                    "score": score,
+                }
+            )
     reference = _pycocotools_ap(images, gt_anns, dt_anns, [1, 2])
 
     # Detections in image order, then by score descending: accumulate's tie order.
     d_rows.sort(key=lambda r: (r[0], -r[3]))
     gboxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for _, b, _, _ in g_rows])
-    dboxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for _, b, _, _ in d_rows]).reshape(-1, 4)
-    gt = GroundTruth(image=[r[0] for r in g_rows], category=[r[2] for r in g_rows],
-                     area=[r[1][2] * r[1][3] for r in g_rows], crowd=[bool(r[3]) for r in g_rows])
-    dt = Detections(image=np.array([r[0] for r in d_rows], dtype=np.int64),
-                    category=np.array([r[2] for r in d_rows], dtype=np.int64),
-                    score=np.array([r[3] for r in d_rows], dtype=float),
-                    area=np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float))
-    similarity = BoxSimilarity(gboxes, dboxes, gt.crowd,
-                               np.array([r[1][2] * r[1][3] for r in g_rows]),
-                               np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float))
+    dboxes = np.array([[b[0], b[1], b[0] + b[2], b[1] + b[3]] for _, b, _, _ in d_rows]).reshape(
+        -1, 4
+    )
+    gt = GroundTruth(
+        image=[r[0] for r in g_rows],
+        category=[r[2] for r in g_rows],
+        area=[r[1][2] * r[1][3] for r in g_rows],
+        crowd=[bool(r[3]) for r in g_rows],
+    )
+    dt = Detections(
+        image=np.array([r[0] for r in d_rows], dtype=np.int64),
+        category=np.array([r[2] for r in d_rows], dtype=np.int64),
+        score=np.array([r[3] for r in d_rows], dtype=float),
+        area=np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float),
+    )
+    similarity = BoxSimilarity(
+        gboxes,
+        dboxes,
+        gt.crowd,
+        np.array([r[1][2] * r[1][3] for r in g_rows]),
+        np.array([r[1][2] * r[1][3] for r in d_rows], dtype=float),
+    )
     result = match_objects(gt, dt, similarity, thresholds=GRID)
     outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
     for iou in (0.5, 0.75):
         summary = summarize_thresholds(outcomes, iou_threshold=iou, confidence=confidence)
-        ours = [summary.ap[list(summary.classes).index(k)] if k in summary.classes else np.nan
-                for k in (0, 1)]
+        ours = [
+            summary.ap[list(summary.classes).index(k)] if k in summary.classes else np.nan
+            for k in (0, 1)
+        ]
         assert_allclose(ours, reference[iou], rtol=1e-12, equal_nan=True)

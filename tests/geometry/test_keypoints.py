@@ -28,17 +28,25 @@ def pycocotools_oks(gt_kp, gt_boxes_xywh, gt_areas, dt_kp):
     anns = [
         {
             "id": i + 1, "image_id": 1, "category_id": 1, "iscrowd": 0,
-            "keypoints": gt_kp[i].ravel().tolist(), "num_keypoints": int((gt_kp[i, :, 2] > 0).sum()),
+            "keypoints": gt_kp[i].ravel().tolist(),
+            "num_keypoints": int((gt_kp[i, :, 2] > 0).sum()),
             "bbox": list(gt_boxes_xywh[i]), "area": float(gt_areas[i]),
         }
         for i in range(len(gt_kp))
     ]  # fmt: skip
-    dataset = {"images": images, "annotations": anns,
-               "categories": [{"id": 1, "name": "person", "keypoints": list(COCO_PERSON_KEYPOINTS)}]}
+    dataset = {
+        "images": images,
+        "annotations": anns,
+        "categories": [{"id": 1, "name": "person", "keypoints": list(COCO_PERSON_KEYPOINTS)}],
+    }
     scores = np.linspace(0.99, 0.5, len(dt_kp))  # distinct and descending: computeOks keeps order
     results = [
-        {"image_id": 1, "category_id": 1, "keypoints": np.c_[dt_kp[j], np.ones(17)].ravel().tolist(),
-         "score": float(scores[j])}
+        {
+            "image_id": 1,
+            "category_id": 1,
+            "keypoints": np.c_[dt_kp[j], np.ones(17)].ravel().tolist(),
+            "score": float(scores[j]),
+        }
         for j in range(len(dt_kp))
     ]
     with contextlib.redirect_stdout(io.StringIO()):
@@ -81,8 +89,9 @@ def test_oks_hand_computed_and_visibility():
     assert_allclose(oks, [[expected]], rtol=1e-14)
     # Prediction visibility is ignored, as in pycocotools.
     pred3 = np.concatenate([pred, np.zeros((1, 2, 1))], axis=2)
-    assert_allclose(compute_oks(gt, pred3, gt_areas=[100.0], gt_boxes=[[0, 0, 10, 1]],
-                                sigmas=[0.1, 0.1]), oks)
+    assert_allclose(
+        compute_oks(gt, pred3, gt_areas=[100.0], gt_boxes=[[0, 0, 10, 1]], sigmas=[0.1, 0.1]), oks
+    )
 
 
 def test_oks_is_gt_scaled_not_symmetric():
@@ -95,25 +104,51 @@ def test_oks_is_gt_scaled_not_symmetric():
 
 @pytest.mark.parametrize(
     ("n_gt", "n_pred"),
-    [pytest.param(0, 0, id="empty"), pytest.param(2, 0, id="gt-only"), pytest.param(0, 3, id="pred-only")],
+    [
+        pytest.param(0, 0, id="empty"),
+        pytest.param(2, 0, id="gt-only"),
+        pytest.param(0, 3, id="pred-only"),
+    ],
 )
 def test_oks_empty_shapes(n_gt, n_pred):
-    out = compute_oks(np.zeros((n_gt, 3, 3)), np.zeros((n_pred, 3, 2)), gt_areas=np.ones(n_gt),
-                      gt_boxes=np.zeros((n_gt, 4)), sigmas=[0.1, 0.1, 0.1])
+    out = compute_oks(
+        np.zeros((n_gt, 3, 3)),
+        np.zeros((n_pred, 3, 2)),
+        gt_areas=np.ones(n_gt),
+        gt_boxes=np.zeros((n_gt, 4)),
+        sigmas=[0.1, 0.1, 0.1],
+    )
     assert out.shape == (n_gt, n_pred)
     assert out.dtype == np.float64
 
 
 def test_oks_bad_shapes_name_expected_and_actual():
-    with pytest.raises(ValueError, match=r"gt_keypoints: expected shape \(N, 2, 3\), got \(1, 3, 3\)"):
-        compute_oks(np.zeros((1, 3, 3)), np.zeros((1, 2, 2)), gt_areas=[1.0],
-                    gt_boxes=[[0, 0, 1, 1]], sigmas=[0.1, 0.1])
+    with pytest.raises(
+        ValueError, match=r"gt_keypoints: expected shape \(N, 2, 3\), got \(1, 3, 3\)"
+    ):
+        compute_oks(
+            np.zeros((1, 3, 3)),
+            np.zeros((1, 2, 2)),
+            gt_areas=[1.0],
+            gt_boxes=[[0, 0, 1, 1]],
+            sigmas=[0.1, 0.1],
+        )
     with pytest.raises(ValueError, match=r"pred_keypoints: expected shape \(N_pred, 2, 2 or 3\)"):
-        compute_oks(np.zeros((1, 2, 3)), np.zeros((1, 3, 2)), gt_areas=[1.0],
-                    gt_boxes=[[0, 0, 1, 1]], sigmas=[0.1, 0.1])
+        compute_oks(
+            np.zeros((1, 2, 3)),
+            np.zeros((1, 3, 2)),
+            gt_areas=[1.0],
+            gt_boxes=[[0, 0, 1, 1]],
+            sigmas=[0.1, 0.1],
+        )
     with pytest.raises(ValueError, match=r"gt_areas: expected shape \(1,\), got \(2,\)"):
-        compute_oks(np.zeros((1, 2, 3)), np.zeros((1, 2, 2)), gt_areas=[1.0, 2.0],
-                    gt_boxes=[[0, 0, 1, 1]], sigmas=[0.1, 0.1])
+        compute_oks(
+            np.zeros((1, 2, 3)),
+            np.zeros((1, 2, 2)),
+            gt_areas=[1.0, 2.0],
+            gt_boxes=[[0, 0, 1, 1]],
+            sigmas=[0.1, 0.1],
+        )
 
 
 def test_select_sigmas_coco_person_in_any_order():
@@ -127,8 +162,11 @@ def test_select_sigmas_coco_person_in_any_order():
 points = st.tuples(st.floats(-1e4, 1e4), st.floats(-1e4, 1e4))
 
 
-@given(a=st.lists(points, min_size=0, max_size=4), b=st.lists(points, min_size=0, max_size=4),
-       kappa=st.floats(0.01, 0.5))
+@given(
+    a=st.lists(points, min_size=0, max_size=4),
+    b=st.lists(points, min_size=0, max_size=4),
+    kappa=st.floats(0.01, 0.5),
+)
 def test_point_similarity_properties(a, b, kappa):
     pa, pb = np.array(a, dtype=float).reshape(-1, 2), np.array(b, dtype=float).reshape(-1, 2)
     ab = point_similarity(pa, pb, frame_size=(640, 480), kappa=kappa)

@@ -52,13 +52,13 @@ def _non_degenerate(lines):
 
 
 @settings(max_examples=80, deadline=None)
-@given(gt=st.lists(line, max_size=4), pred=st.lists(line, max_size=4),
-       kappa=st.floats(0.02, 0.5))
+@given(gt=st.lists(line, max_size=4), pred=st.lists(line, max_size=4), kappa=st.floats(0.02, 0.5))
 def test_equals_brute_force(gt, pred, kappa):
     if not (_non_degenerate(gt) and _non_degenerate(pred)):
         return
-    ours = polyline_similarity(*pack_polylines(gt), *pack_polylines(pred), frame_size=(640, 480),
-                               kappa=kappa)
+    ours = polyline_similarity(
+        *pack_polylines(gt), *pack_polylines(pred), frame_size=(640, 480), kappa=kappa
+    )
     assert ours.shape == (len(gt), len(pred))
     assert_allclose(ours, brute_force(gt, pred, (640, 480), kappa), atol=1e-9)
 
@@ -72,8 +72,11 @@ def test_bounded_self_one_and_symmetric_at_equal_scale(a, b):
     assert_allclose(np.diag(polyline_similarity(*pa, *pa, frame_size=(640, 480))), 1.0)
     # GT-scaled: with a frame so large that the 1 % floor sets every scale, swapping is exact.
     big = (1e6, 1e6)
-    assert_allclose(polyline_similarity(*pa, *pb, frame_size=big),
-                    polyline_similarity(*pb, *pa, frame_size=big).T, atol=1e-12)
+    assert_allclose(
+        polyline_similarity(*pa, *pb, frame_size=big),
+        polyline_similarity(*pb, *pa, frame_size=big).T,
+        atol=1e-12,
+    )
 
 
 def test_hand_computed_cases():
@@ -87,14 +90,17 @@ def test_hand_computed_cases():
     out = polyline_similarity(*gt, *pred, frame_size=(640, 480))
     assert_allclose(out[0, :2], [1.0, math.exp(-0.5)], atol=1e-12)
     xs = np.linspace(0, 100, 32)
-    forward = np.exp(-np.maximum(xs - 50, 0) ** 2 / 200).mean()
+    forward = np.exp(-(np.maximum(xs - 50, 0) ** 2) / 200).mean()
     assert_allclose(out[0, 2], (forward + 1.0) / 2, atol=1e-12)
 
 
 def test_short_line_uses_frame_floor():
     # GT of length 1 px: the scale is 1 % of the 500 px frame diagonal = 5, kappa s = 0.5.
-    out = polyline_similarity(*pack_polylines([[[0, 0], [1, 0]]]),
-                              *pack_polylines([[[0, 0.5], [1, 0.5]]]), frame_size=(300, 400))
+    out = polyline_similarity(
+        *pack_polylines([[[0, 0], [1, 0]]]),
+        *pack_polylines([[[0, 0.5], [1, 0.5]]]),
+        frame_size=(300, 400),
+    )
     assert_allclose(out, [[math.exp(-0.25 / 0.5)]], atol=1e-12)
 
 
@@ -105,8 +111,11 @@ def test_resample_by_arc_length():
 
 @pytest.mark.parametrize(
     ("n_gt", "n_pred"),
-    [pytest.param(0, 0, id="empty"), pytest.param(2, 0, id="gt-only"),
-     pytest.param(0, 3, id="pred-only")],
+    [
+        pytest.param(0, 0, id="empty"),
+        pytest.param(2, 0, id="gt-only"),
+        pytest.param(0, 3, id="pred-only"),
+    ],
 )
 def test_empty_shapes(n_gt, n_pred):
     gt = pack_polylines([[[0, 0], [1, 1]]] * n_gt)

@@ -68,9 +68,11 @@ def test_iou_symmetric_bounded_and_self_one(gt, pred):
 
 
 @settings(max_examples=100, deadline=None)
-@given(gt=st.lists(st.tuples(coord, coord, size, size), max_size=5),
-       pred=st.lists(st.tuples(coord, coord, size, size), max_size=5),
-       turns=st.integers(-3, 3))
+@given(
+    gt=st.lists(st.tuples(coord, coord, size, size), max_size=5),
+    pred=st.lists(st.tuples(coord, coord, size, size), max_size=5),
+    turns=st.integers(-3, 3),
+)
 def test_axis_aligned_equals_plain_box_iou(gt, pred, turns):
     a, b = np.array(gt).reshape(-1, 4), np.array(pred).reshape(-1, 4)
     # theta = 0 and theta = 360 k are the same box.
@@ -82,8 +84,10 @@ def test_hand_computed_cases():
     square = [0, 0, 2, 2, 0]
     # Same centre, 45 degrees: a regular octagon of area 8 (sqrt 2 - 1).
     octagon = 8 * (np.sqrt(2) - 1)
-    cases = rotated_box_iou([square], [[0, 0, 2, 2, 45], [1, 0, 2, 2, 0], [5, 5, 1, 1, 30],
-                                       [0, 0, 2, 2, 90], [-1, 1, 4, 0, 0]])
+    cases = rotated_box_iou(
+        [square],
+        [[0, 0, 2, 2, 45], [1, 0, 2, 2, 0], [5, 5, 1, 1, 30], [0, 0, 2, 2, 90], [-1, 1, 4, 0, 0]],
+    )
     assert_allclose(cases, [[octagon / (8 - octagon), 1 / 3, 0.0, 1.0, 0.0]], atol=1e-12)
     # A 4x2 box turned 90 degrees about its centre (2, 1) covers the 2x4 box at (1, -1).
     assert_allclose(rotated_box_iou([[0, 0, 4, 2, 90]], [[1, -1, 2, 4, 0]]), [[1.0]], atol=1e-12)
@@ -104,8 +108,11 @@ def test_rotation_is_clockwise_on_screen():
 
 @pytest.mark.parametrize(
     ("n_gt", "n_pred"),
-    [pytest.param(0, 0, id="empty"), pytest.param(3, 0, id="gt-only"),
-     pytest.param(0, 2, id="pred-only")],
+    [
+        pytest.param(0, 0, id="empty"),
+        pytest.param(3, 0, id="gt-only"),
+        pytest.param(0, 2, id="pred-only"),
+    ],
 )
 def test_empty_shapes(n_gt, n_pred):
     out = rotated_box_iou(np.zeros((n_gt, 5)) + 1, np.zeros((n_pred, 5)) + 1)

@@ -36,7 +36,8 @@ NONE_LABEL = "none"
 
 def _ratio(num: ArrayLike, den: ArrayLike) -> NDArray[np.float64]:
     n, d = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    return np.divide(n, d, out=np.full(n.shape, np.nan), where=d > 0)
+    out: NDArray[np.float64] = np.divide(n, d, out=np.full(n.shape, np.nan), where=d > 0)
+    return out
 
 
 def _clean(value: Any) -> Any:
@@ -236,7 +237,9 @@ def evaluate_checklist(
     for name, sets in (("gt", gt_sets), ("pred", pred_sets)):
         for i, s in enumerate(sets):
             if s is not None and not all(isinstance(o, str) for o in s):
-                raise ValueError(f"{name}[{i}]: expected a collection of option hashes, got {set(s)}")
+                raise ValueError(
+                    f"{name}[{i}]: expected a collection of option hashes, got {set(s)}"
+                )
     seen = set().union(*(s for s in (*gt_sets, *pred_sets) if s is not None))
     labels = _options(seen, options, "gt/pred")
     index = {option: i for i, option in enumerate(labels)}

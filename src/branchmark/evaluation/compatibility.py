@@ -83,7 +83,9 @@ class Answer:
             raise InvalidAnswer(f"radio answer must be an option hash (str), got {value!r}")
         if kind is AttributeKind.CHECKLIST:
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):  # type: ignore[union-attr]
-                raise InvalidAnswer(f"checklist answer must be a set of option hashes, got {value!r}")
+                raise InvalidAnswer(
+                    f"checklist answer must be a set of option hashes, got {value!r}"
+                )
             object.__setattr__(self, "value", frozenset(value))  # type: ignore[arg-type]
         if kind is AttributeKind.TEXT:
             if not isinstance(value, str):
@@ -140,8 +142,8 @@ def answers_compatible(gt: Answers, pred: Answers, *, mode: MatchMode | str) -> 
     Examples
     --------
     >>> ripe = Answers.of({"ripeness": Answer("radio", "ripe")})
-    >>> answers_compatible(ripe, Answers(), mode="partial"), answers_compatible(ripe, Answers(), mode="strict")
-    (True, False)
+    >>> [answers_compatible(ripe, Answers(), mode=m) for m in ("partial", "strict")]
+    [True, False]
     """
     strict = MatchMode(mode) is MatchMode.STRICT
     gt_map, pred_map = gt.as_dict(), pred.as_dict()
@@ -219,14 +221,24 @@ def _collect(
             key = entry["featureHash"]
             answers = entry["answers"]
         except (KeyError, TypeError) as exc:
-            raise InvalidAnswer(f"{where}[{i}]: answer entry needs 'featureHash' and 'answers'") from exc
+            raise InvalidAnswer(
+                f"{where}[{i}]: answer entry needs 'featureHash' and 'answers'"
+            ) from exc
         previous = into.get(key)
-        if previous is not None and isinstance(previous["answers"], list) and isinstance(answers, list):
+        if (
+            previous is not None
+            and isinstance(previous["answers"], list)
+            and isinstance(answers, list)
+        ):
             seen = {opt.get("featureHash") for opt in previous["answers"]}
-            merged = list(previous["answers"]) + [a for a in answers if a.get("featureHash") not in seen]
+            merged = list(previous["answers"]) + [
+                a for a in answers if a.get("featureHash") not in seen
+            ]
             into[key] = {**previous, "answers": merged}
         elif previous is not None and previous["answers"] != answers:
-            raise InvalidAnswer(f"{where}[{i}]: attribute {key} answered twice with different answers")
+            raise InvalidAnswer(
+                f"{where}[{i}]: attribute {key} answered twice with different answers"
+            )
         else:
             into[key] = entry
 
@@ -263,9 +275,13 @@ def _build(
             chosen = _option_hashes(raw, field)
             unknown = [h for h in chosen if h not in options]
             if unknown:
-                raise OntologyMismatch(f"{field}: options {unknown} are not options of the attribute")
+                raise OntologyMismatch(
+                    f"{field}: options {unknown} are not options of the attribute"
+                )
             if kind is AttributeKind.RADIO and len(chosen) != 1:
-                raise InvalidAnswer(f"{field}: a radio answer has exactly one option, got {len(chosen)}")
+                raise InvalidAnswer(
+                    f"{field}: a radio answer has exactly one option, got {len(chosen)}"
+                )
             if not chosen and kind is AttributeKind.CHECKLIST:
                 continue  # nothing checked: the attribute is not answered
             for h in chosen:

@@ -59,7 +59,9 @@ class ConfusionMatrixResult:
         }
 
 
-def _per_image(values: Sequence[ArrayLike] | None, counts: list[int], dtype: Any, name: str) -> NDArray[Any]:
+def _per_image(
+    values: Sequence[ArrayLike] | None, counts: list[int], dtype: Any, name: str
+) -> NDArray[Any]:
     if values is None:
         return np.zeros(sum(counts), dtype=dtype)
     if len(values) != len(counts):
@@ -119,7 +121,9 @@ def confusion_matrix(
         if matrix.size == 0 and matrix.ndim < 2:
             matrix = matrix.reshape(0, 0)
         if matrix.ndim != 2:
-            raise ValueError(f"similarities[{i}]: expected shape (N_gt, N_pred), got {matrix.shape}")
+            raise ValueError(
+                f"similarities[{i}]: expected shape (N_gt, N_pred), got {matrix.shape}"
+            )
         sims.append(matrix)
     n_gt = [m.shape[0] for m in sims]
     n_pred = [m.shape[1] for m in sims]
@@ -147,7 +151,9 @@ def confusion_matrix(
     gt_start = np.concatenate([[0], np.cumsum(n_gt)]).astype(np.int64)
     pred_start = np.concatenate([[0], np.cumsum(n_pred)]).astype(np.int64)
 
-    def image_matrix(gt_index: NDArray[np.int64], pred_index: NDArray[np.int64]) -> NDArray[np.float64]:
+    def image_matrix(
+        gt_index: NDArray[np.int64], pred_index: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
         # Groups are (image, class) and every object is class 0 here: one image per call.
         image = int(gt_image[gt_index[0]]) if len(gt_index) else int(pred_image[pred_index[0]])
         return sims[image][np.ix_(gt_index - gt_start[image], pred_index - pred_start[image])]
@@ -174,4 +180,3 @@ def confusion_matrix(
     missed = ~ignored & (gt_match < 0)
     np.add.at(out, (gt_pos[missed], k), 1)
     return ConfusionMatrixResult(classes=labels, matrix=out, iou_threshold=float(iou_threshold))
-

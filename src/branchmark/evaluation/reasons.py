@@ -24,6 +24,7 @@ right place beats a neighbour of another class, which beats a poor overlap. A cr
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,10 +40,12 @@ class FpReason(enum.StrEnum):
     BACKGROUND = "background"
 
 
-def _vector(values: ArrayLike | None, dtype: type, n: int, name: str, default: object) -> NDArray:  # type: ignore[type-arg]
+def _vector(
+    values: ArrayLike | None, dtype: type, n: int, name: str, default: object
+) -> NDArray[Any]:
     if values is None:
         return np.full(n, default, dtype=dtype)
-    array = np.asarray(values, dtype=dtype)
+    array: NDArray[Any] = np.asarray(values, dtype=dtype)
     if array.shape != (n,):
         raise ValueError(f"{name}: expected shape ({n},), got {array.shape}")
     return array
@@ -98,7 +101,8 @@ def label_false_positives(
     pred_cls = np.asarray(pred_class, dtype=np.int64)
     if gt_cls.ndim != 1 or pred_cls.ndim != 1:
         raise ValueError(
-            f"gt_class, pred_class: expected shapes (N_gt,), (N_pred,), got {gt_cls.shape}, {pred_cls.shape}"
+            "gt_class, pred_class: expected shapes (N_gt,), (N_pred,), "
+            f"got {gt_cls.shape}, {pred_cls.shape}"
         )
     n_gt, n_pred = len(gt_cls), len(pred_cls)
     sim = np.asarray(similarity, dtype=np.float64)

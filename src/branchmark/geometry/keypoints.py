@@ -70,9 +70,13 @@ def select_keypoint_sigmas(point_names: Sequence[str]) -> NDArray[np.float64]:
     return np.full(len(names), 1.0 / len(names), dtype=np.float64)
 
 
-def _as_array(value: ArrayLike, name: str, ndim: int, trailing: tuple[int | None, ...]) -> NDArray[np.float64]:
+def _as_array(
+    value: ArrayLike, name: str, ndim: int, trailing: tuple[int | None, ...]
+) -> NDArray[np.float64]:
     array = np.asarray(value, dtype=np.float64)
-    expected = "(" + ", ".join(["N"] * (ndim - len(trailing)) + [str(t or "K") for t in trailing]) + ")"
+    expected = (
+        "(" + ", ".join(["N"] * (ndim - len(trailing)) + [str(t or "K") for t in trailing]) + ")"
+    )
     if array.ndim != ndim or any(
         t is not None and array.shape[ndim - len(trailing) + i] != t for i, t in enumerate(trailing)
     ):
@@ -149,13 +153,14 @@ def compute_oks(
     x1 = (boxes[:, 0] + 2.0 * width)[:, None, None]
     y0 = (boxes[:, 1] - height)[:, None, None]
     y1 = (boxes[:, 1] + 2.0 * height)[:, None, None]
-    lab = labelled[:, None, None]
+    lab = np.asarray(labelled)[:, None, None]
     dx = np.where(lab, xd - xg, np.maximum(0.0, x0 - xd) + np.maximum(0.0, xd - x1))
     dy = np.where(lab, yd - yg, np.maximum(0.0, y0 - yd) + np.maximum(0.0, yd - y1))
     e = (dx**2 + dy**2) / variances / (areas[:, None, None] + np.spacing(1)) / 2.0
-    counted = np.where(labelled[:, None], visible, True)[:, None, :]  # (G, 1, K)
+    counted = np.where(np.asarray(labelled)[:, None], visible, True)[:, None, :]  # (G, 1, K)
     total = np.where(counted, np.exp(-e), 0.0).sum(axis=2)
-    return total / counted.sum(axis=2)
+    oks: NDArray[np.float64] = total / counted.sum(axis=2)
+    return oks
 
 
 def point_similarity(
@@ -194,4 +199,5 @@ def point_similarity(
             f"frame_size and kappa must be positive, got frame_size={frame_size}, kappa={kappa}"
         )
     d2 = ((gt[:, None, :] - pred[None, :, :]) ** 2).sum(axis=2)
-    return np.exp(-d2 / (2.0 * (kappa * diagonal) ** 2))
+    similarity: NDArray[np.float64] = np.exp(-d2 / (2.0 * (kappa * diagonal) ** 2))
+    return similarity

@@ -61,7 +61,9 @@ def _check_lines(
         raise ValueError(f"{name}_points: expected shape (P, 2), got {pts.shape}")
     off = np.asarray(offsets)
     if off.ndim != 1 or off.size == 0 or not np.issubdtype(off.dtype, np.integer):
-        raise ValueError(f"{name}_offsets: expected integer shape (N + 1,), got {off.dtype} {off.shape}")
+        raise ValueError(
+            f"{name}_offsets: expected integer shape (N + 1,), got {off.dtype} {off.shape}"
+        )
     off = off.astype(np.int64)
     if off[0] != 0 or off[-1] != len(pts):
         raise ValueError(
@@ -120,7 +122,8 @@ def resample_polylines(
     span = cum[nxt] - cum[idx]
     t = np.divide(targets - cum[idx], span, out=np.zeros_like(targets), where=span > 0)
     t = np.clip(t, 0.0, 1.0)[..., None]
-    return pts[idx] * (1.0 - t) + pts[nxt] * t
+    samples: NDArray[np.float64] = pts[idx] * (1.0 - t) + pts[nxt] * t
+    return samples
 
 
 def _segments(
@@ -218,4 +221,5 @@ def polyline_similarity(
 
     forward = np.exp(-(d_gt_to_pred**2) / denom[:, None, None]).mean(axis=1)  # (G, P)
     backward = np.exp(-(d_pred_to_gt**2) / denom[None, None, :]).mean(axis=1).T  # (G, P)
-    return 0.5 * (forward + backward)
+    similarity: NDArray[np.float64] = 0.5 * (forward + backward)
+    return similarity

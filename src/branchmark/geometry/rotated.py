@@ -176,4 +176,5 @@ def rotated_box_iou(gt_boxes: ArrayLike, pred_boxes: ArrayLike) -> NDArray[np.fl
 def _shoelace(corners: NDArray[np.float64]) -> NDArray[np.float64]:
     x, y = corners[:, :, 0], corners[:, :, 1]
     area = 0.5 * (x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)
-    return np.abs(area)
+    result: NDArray[np.float64] = np.abs(area)
+    return result
