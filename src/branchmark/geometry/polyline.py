@@ -7,7 +7,8 @@ line's bounding box, at least 1 % of the frame diagonal. The score is 1 iff the 
 (to the sampling), lies in [0, 1], and is GT-scaled, so swapping the lines changes it only
 through ``s``.
 
-Polylines are passed flat: ``points (P, 2)`` plus ``offsets (N + 1,)`` where line ``i`` is
+Distances of every sample to every segment of every other line are computed in one numba kernel
+(all pairs at once, no Python loop over pairs). Polylines are passed flat: ``points (P, 2)`` plus ``offsets (N + 1,)`` where line ``i`` is
 ``points[offsets[i]:offsets[i + 1]]`` (see :func:`pack_polylines`).
 """
 
@@ -16,13 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 #: Minimum line scale as a fraction of the frame diagonal (a short line is not judged in pixels).
 MIN_SCALE_FRACTION = 0.01
-#: Cap on the elements of one distance block, to bound memory on large frames.
-_BLOCK_ELEMENTS = 4_000_000
 
 
 def pack_polylines(lines: Sequence[ArrayLike]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -141,6 +141,7 @@ def _segments(
     return pts[a], pts[b], seg_start
 
 
+@numba.njit(cache=True)
 def _distances_to_lines(
     samples: NDArray[np.float64],
     seg_a: NDArray[np.float64],
@@ -148,19 +149,28 @@ def _distances_to_lines(
     seg_start: NDArray[np.int64],
 ) -> NDArray[np.float64]:
     """``(N_s, S, N_lines)`` distance of each sample to the nearest segment of each line."""
-    n_lines, n_samples = len(seg_start), samples.shape[1]
-    out = np.empty((samples.shape[0], n_samples, n_lines), dtype=np.float64)
-    direction = seg_b - seg_a
-    length2 = (direction**2).sum(axis=1)
-    rows = max(1, _BLOCK_ELEMENTS // max(1, n_samples * len(seg_a)))
-    for lo in range(0, samples.shape[0], rows):
-        block = samples[lo : lo + rows, :, None, :]  # (B, S, 1, 2)
-        rel = block - seg_a  # (B, S, G, 2)
-        proj = (rel * direction).sum(axis=3)
-        t = np.clip(np.divide(proj, length2, out=np.zeros_like(proj), where=length2 > 0), 0, 1)
-        d2 = ((rel - t[..., None] * direction) ** 2).sum(axis=3)
-        out[lo : lo + rows] = np.minimum.reduceat(d2, seg_start, axis=2)
-    return np.sqrt(out)
+    n_lines = len(seg_start)
+    n_rows, n_samples = samples.shape[0], samples.shape[1]
+    out = np.empty((n_rows, n_samples, n_lines))
+    for i in range(n_rows):
+        for s in range(n_samples):
+            px, py = samples[i, s, 0], samples[i, s, 1]
+            for line in range(n_lines):
+                lo = seg_start[line]
+                hi = seg_start[line + 1] if line + 1 < n_lines else len(seg_a)
+                best = np.inf
+                for k in range(lo, hi):
+                    ax, ay = seg_a[k, 0], seg_a[k, 1]
+                    dx, dy = seg_b[k, 0] - ax, seg_b[k, 1] - ay
+                    rx, ry = px - ax, py - ay
+                    length2 = dx * dx + dy * dy
+                    t = 0.0
+                    if length2 > 0.0:
+                        t = min(max((rx * dx + ry * dy) / length2, 0.0), 1.0)
+                    ex, ey = rx - t * dx, ry - t * dy
+                    best = min(best, ex * ex + ey * ey)
+                out[i, s, line] = np.sqrt(best)
+    return out
 
 
 def polyline_similarity(
