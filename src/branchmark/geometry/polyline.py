@@ -8,8 +8,9 @@ line's bounding box, at least 1 % of the frame diagonal. The score is 1 iff the 
 through ``s``.
 
 Distances of every sample to every segment of every other line are computed in one numba kernel
-(all pairs at once, no Python loop over pairs). Polylines are passed flat: ``points (P, 2)`` plus ``offsets (N + 1,)`` where line ``i`` is
-``points[offsets[i]:offsets[i + 1]]`` (see :func:`pack_polylines`).
+(all pairs at once, no Python loop over pairs). Polylines are passed flat: ``points (P, 2)``
+plus ``offsets (N + 1,)`` where line ``i`` is ``points[offsets[i]:offsets[i + 1]]`` (see
+:func:`pack_polylines`).
 """
 
 from __future__ import annotations
