@@ -10,7 +10,10 @@ A blob is one marker byte followed by JSON (orjson, so float64 values round-trip
     Pixel geometry as importers read it from COCO, kept exactly so a COCO export gives the input
     back: ``{}`` for boxes and points (the ``x, y, w, h`` columns hold them), ``{"polygons":
     [[[x1, y1, x2, y2, ...], hole...], ...]}``, ``{"points": [x1, y1, ...]}`` for a polyline,
-    ``{"rle": {"size": [h, w], "counts": str}}`` for a COCO (column-major) bitmask.
+    ``{"rle": {"size": [h, w], "counts": str}}`` for a COCO (column-major) bitmask,
+    ``{"keypoints": [x1, y1, v1, ...], "skeleton": {<Encord skeleton>}}`` for COCO keypoints.
+    Importers may add keys this module ignores (e.g. ``segmentation``, the original COCO value
+    when the shape's own form cannot reproduce it).
     :func:`to_encord_geometry` turns it into the normalised Encord form for the frame size.
 
 Pixel columns ``x, y, w, h`` are the axis-aligned extent in frame pixels (the unrotated box for a
@@ -196,6 +199,10 @@ def to_encord_geometry(
         return {"polyline": _flat_points(payload["points"], width, height)}
     if shape == "bitmask":
         return {"bitmask": _coco_rle_to_encord(payload["rle"])}
+    if shape == "skeleton" and "skeleton" in payload:
+        # COCO keypoints: the importer stores the pixel ``keypoints`` (for an exact COCO export)
+        # beside the normalised Encord ``skeleton`` it built from the ontology's template.
+        return {"skeleton": payload["skeleton"]}
     raise ValueError(f"shape {shape!r} has no pixel geometry form; store it normalised")
 
 
