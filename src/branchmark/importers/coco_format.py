@@ -8,7 +8,7 @@ one does not).  Rules, each failing with ``ImportFormatError`` naming file, reco
   unique; ``keypoints`` a list of distinct names and ``skeleton`` pairs of 1-based indices.
 - ``annotations[]`` / results: ``image_id`` and ``category_id`` known integers; ``bbox`` 4 finite
   numbers with ``w, h >= 0`` inside the image (up to :data:`BOX_TOLERANCE_PX`); ``area`` finite
-  ``>= 0``; ``iscrowd`` 0/1; ``score`` finite in [0, 1]; ``segmentation`` polygons of at least 3
+  ``>= 0``; ``iscrowd`` 0/1; ``score`` finite; ``segmentation`` polygons of at least 3
   finite points each, or RLE whose ``size`` is the image's and whose counts sum to ``h * w``;
   ``keypoints`` ``3 K`` finite numbers (``K`` from the category) with visibility 0, 1 or 2
   (in results the third value is a per-point score: any finite number).
@@ -227,13 +227,17 @@ def read_coco_results(
     data: Any, *, source: str, images: ImageTable, categories: CategoryTable, problems: Problems
 ) -> CocoAnnotations:
     """Check a parsed COCO results list (``[{image_id, category_id, bbox | segmentation |
-    keypoints, score}]``) against known images and categories."""
+    keypoints, score}]``, or an object holding it under ``annotations``) against known images
+    and categories."""
     if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-        raise ImportFormatError(f"{source}: expected a results list, got a COCO dataset object (import it with 'import coco-dataset')")
+        data = data["annotations"]  # a dataset-shaped file of detections: its annotations
+        section = "annotations"
+    else:
+        section = "results"
     if not isinstance(data, list):
         raise ImportFormatError(f"{source}: expected a list of result objects, got {type(data).__name__}")
     return read_annotation_records(
-        data, source=source, section="results", images=images, categories=categories,
+        data, source=source, section=section, images=images, categories=categories,
         problems=problems, results=True,
     )  # fmt: skip
 
@@ -265,7 +269,9 @@ def read_annotation_records(
     category_ids = read_ids(check, "category_id")
     category = categories.positions(category_ids)
     check.reject(category < 0, "category_id", lambda i: f"unknown category id {category_ids[i]}")
-    score, _ = read_floats(check, "score", required=results, low=0.0, high=1.0)
+    # Any finite score: real detectors write scores above 1 (CrowdPose's) and pycocotools only
+    # orders by them.
+    score, _ = read_floats(check, "score", required=results)
     area, _ = read_floats(check, "area", required=False, low=0.0)
     iscrowd = read_flags(check, "iscrowd")
     segmentation = field_values(check, "segmentation")

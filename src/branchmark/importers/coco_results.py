@@ -142,8 +142,10 @@ def import_results_records(
     categories, ordered_classes = category_table(classes)
     anns = read_coco_results(records, source=source, images=images, categories=categories, problems=problems)
 
+    section = "annotations" if isinstance(records, dict) else "results"
+
     def name_record(k: int) -> str:
-        return f"{source}: results[{int(anns.index[k])}]"
+        return f"{source}: {section}[{int(anns.index[k])}]"
 
     rows = build_rows(
         anns, targets=ordered_targets, classes=ordered_classes, manual=manual, results=True,

@@ -191,6 +191,8 @@ def build_rows(
             for key, value in (("segmentation", seg), ("keypoints", kps), ("num_keypoints", anns.num_keypoints[k])):
                 if value is not None:
                     coco[key] = value
+            if np.isnan(anns.bbox[k, 0]):
+                coco["derived"] = ["bbox"]  # a result without bbox: not written back on export
             try:
                 payload, box[k] = _geometry(cls, seg, kps, anns.bbox[k], coco, target)
             except ShapeProblem as exc:
