@@ -51,6 +51,70 @@ def _per_threshold(values: ArrayLike, dtype: Any, n: int, t: int, name: str) -> 
     return array
 
 
+@numba.njit(cache=True)
+def _first_inconsistency(
+    pred_match: NDArray[np.int64],
+    gt_match: NDArray[np.int64],
+    pred_class: NDArray[np.int64],
+    gt_class: NDArray[np.int64],
+    gt_ignored: NDArray[np.bool_],
+) -> tuple[int, int, int, int, int]:
+    """``(code, threshold, a, b, c)`` of the first bad entry, code 0 when all is consistent."""
+    n_pred, n_thr = pred_match.shape
+    n_gt = gt_match.shape[0]
+    for d in range(n_pred):
+        for t in range(n_thr):
+            g = pred_match[d, t]
+            if g < -1 or g >= n_gt:
+                return 1, t, d, g, 0
+            if g >= 0:
+                if gt_class[g] != pred_class[d]:
+                    return 3, t, d, g, 0
+                if not gt_ignored[g] and gt_match[g, t] != d:
+                    return 4, t, d, g, gt_match[g, t]
+    for g in range(n_gt):
+        for t in range(n_thr):
+            d = gt_match[g, t]
+            if d < -1 or d >= n_pred:
+                return 2, t, g, d, 0
+            if d >= 0 and not gt_ignored[g] and pred_match[d, t] != g:
+                return 5, t, g, d, pred_match[d, t]
+    return 0, 0, 0, 0, 0
+
+
+@numba.njit(cache=True)
+def _sorted_outcomes(
+    pred_match: NDArray[np.int64], pred_ignored: NDArray[np.bool_], order: NDArray[np.intp]
+) -> NDArray[np.int8]:
+    """``(T, D)`` in sorted order: 1 matched, 2 unmatched, 0 ignored."""
+    n_thr = pred_match.shape[1]
+    out = np.empty((n_thr, len(order)), dtype=np.int8)
+    for i in range(len(order)):
+        d = order[i]
+        for t in range(n_thr):
+            if pred_ignored[d, t]:
+                out[t, i] = 0
+            elif pred_match[d, t] >= 0:
+                out[t, i] = 1
+            else:
+                out[t, i] = 2
+    return out
+
+
+@numba.njit(cache=True)
+def _sorted_positions(
+    gt_match: NDArray[np.int64], gt_order: NDArray[np.intp], position: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """``(T, G)``, GT in ``gt_order``: sorted position of the matched prediction, or ``D``."""
+    n_thr = gt_match.shape[1]
+    out = np.empty((n_thr, len(gt_order)), dtype=np.int64)
+    for j in range(len(gt_order)):
+        g = gt_order[j]
+        for t in range(n_thr):
+            out[t, j] = position[gt_match[g, t]]  # -1 reads the sentinel at the end
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class MatchOutcomes:
     """Per-object outcomes of one analysis on an IoU grid (pooled over all images).
@@ -119,8 +183,6 @@ class MatchOutcomes:
         position[order] = np.arange(d)
         position[d] = d  # gt_match == -1 reads this sentinel
         sorted_class = pred_class[order]
-        outcome = np.where(self.pred_match[order].T >= 0, 1, 2).astype(np.int8)  # (T, D)
-        outcome[self.pred_ignored[order].T] = 0
         starts = np.searchsorted(sorted_class, classes, side="left")
         ends = np.searchsorted(sorted_class, classes, side="right")
         gt_pos = np.searchsorted(classes, gt_class)
@@ -130,9 +192,9 @@ class MatchOutcomes:
         gt_ends = np.searchsorted(gt_sorted_class, classes, side="right")
         put(self, "classes", classes)
         put(self, "_sorted_score", np.ascontiguousarray(self.pred_score[order]))
-        put(self, "_sorted_outcome", np.ascontiguousarray(outcome))
+        put(self, "_sorted_outcome", _sorted_outcomes(self.pred_match, self.pred_ignored, order))
         # GT sorted by class too, so that FN per class is a prefix-sum difference.
-        put(self, "_gt_match_position", np.ascontiguousarray(position[self.gt_match[gt_order].T]))
+        put(self, "_gt_match_position", _sorted_positions(self.gt_match, gt_order, position))
         put(self, "_gt_segments", np.stack([gt_starts, gt_ends], axis=1).astype(np.int64))
         put(self, "_gt_sorted_counted", ~self.gt_ignored[gt_order])
         put(self, "_segments", np.stack([starts, ends], axis=1).astype(np.int64))
@@ -140,38 +202,20 @@ class MatchOutcomes:
 
     def _check_matches(self) -> None:
         d, g = len(self.pred_class), len(self.gt_class)
-        pm, gm = self.pred_match.T, self.gt_match.T  # (T, N) views
-        if ((pm < -1) | (pm >= g)).any():
-            raise ValueError(
-                f"pred_match: GT indices must be -1 or in [0, {g}), got {pm.min()}..{pm.max()}"
-            )
-        if ((gm < -1) | (gm >= d)).any():
-            raise ValueError(
-                f"gt_match: prediction indices must be -1 or in [0, {d}), "
-                f"got {gm.min()}..{gm.max()}"
-            )
-        rows, cols = np.nonzero(pm >= 0)  # (threshold, prediction)
-        matched_gt = pm[rows, cols]
-        if (self.gt_class[matched_gt] != self.pred_class[cols]).any():
-            k = int(np.flatnonzero(self.gt_class[matched_gt] != self.pred_class[cols])[0])
-            raise ValueError(
-                f"pred_match: prediction {cols[k]} matches GT {matched_gt[k]} of another class"
-            )
-        counted = ~self.gt_ignored[matched_gt]
-        back = gm[rows[counted], matched_gt[counted]]
-        if (back != cols[counted]).any():
-            k = int(np.flatnonzero(back != cols[counted])[0])
-            raise ValueError(
-                f"gt_match disagrees with pred_match at threshold {rows[counted][k]}: prediction "
-                f"{cols[counted][k]} -> GT {matched_gt[counted][k]} -> prediction {back[k]}"
-            )
-        rows, cols = np.nonzero((gm >= 0) & ~self.gt_ignored[None, :])
-        if (pm[rows, gm[rows, cols]] != cols).any():
-            k = int(np.flatnonzero(pm[rows, gm[rows, cols]] != cols)[0])
-            raise ValueError(
-                f"pred_match disagrees with gt_match at threshold {rows[k]}: GT {cols[k]} -> "
-                f"prediction {gm[rows[k], cols[k]]}"
-            )
+        code, t, i, j, k = _first_inconsistency(
+            self.pred_match, self.gt_match, self.pred_class, self.gt_class, self.gt_ignored
+        )
+        messages = {
+            1: f"pred_match: GT indices must be -1 or in [0, {g}); prediction {i} has {j}",
+            2: f"gt_match: prediction indices must be -1 or in [0, {d}); GT {i} has {j}",
+            3: f"pred_match: prediction {i} matches GT {j} of another class",
+            4: f"gt_match disagrees with pred_match at threshold {t}: prediction {i} -> GT {j} "
+            f"-> prediction {k}",
+            5: f"pred_match disagrees with gt_match at threshold {t}: GT {i} -> prediction {j} "
+            f"-> GT {k}",
+        }
+        if code:
+            raise ValueError(messages[code])
 
     @classmethod
     def from_match_result(
