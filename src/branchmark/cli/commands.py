@@ -8,7 +8,8 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    from branchmark.cli import data, projects
+    from branchmark.cli import data, demo, projects
 
     projects.register(app)
     data.register(app)
+    demo.register(app)
