@@ -8,8 +8,10 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    from branchmark.cli import data, demo, projects
+    from branchmark.cli import data, demo, exports, imports, projects
 
     projects.register(app)
     data.register(app)
     demo.register(app)
+    imports.register(app)
+    exports.register(app)
