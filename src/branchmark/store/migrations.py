@@ -53,6 +53,13 @@ def _initial(conn: sa.Connection) -> None:
     metadata.create_all(conn)
 
 
+@migration(2, "analysis tables")
+def _analysis_tables(conn: sa.Connection) -> None:
+    from branchmark.store.analysis_schema import create_analysis_tables
+
+    create_analysis_tables(conn)
+
+
 def latest_version() -> int:
     """The schema version this code writes."""
     return MIGRATIONS[-1].version
