@@ -3,7 +3,8 @@
 ::
 
     BranchmarkError
-     ├── NotFoundError (404)            ProjectNotFound, BranchNotFound, DataUnitNotFound, AnalysisNotFound
+     ├── NotFoundError (404)            ProjectNotFound, BranchNotFound, DataUnitNotFound, AnalysisNotFound,
+     │                                  MediaNotFound
      ├── ConflictError (409)            RevisionConflict
      ├── ValidationError (422)          InvalidGeometry, OntologyMismatch, InvalidBranchName,
      │                                  InvalidConfidence, InvalidAnswer (also ValueError)
@@ -62,6 +63,12 @@ class DataUnitNotFound(NotFoundError):
 
 class AnalysisNotFound(NotFoundError):
     code = "analysis_not_found"
+
+
+class MediaNotFound(NotFoundError):
+    """A frame has no servable media file (none recorded, missing, or outside the media roots)."""
+
+    code = "media_not_found"
 
 
 class ConflictError(BranchmarkError):
@@ -181,6 +188,7 @@ __all__ = [
     "InvalidConfidence",
     "InvalidGeometry",
     "LabelRowError",
+    "MediaNotFound",
     "MigrationError",
     "NotFoundError",
     "OntologyError",
