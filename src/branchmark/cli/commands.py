@@ -8,10 +8,11 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    from branchmark.cli import data, demo, exports, imports, projects
+    from branchmark.cli import data, demo, exports, imports, projects, serve
 
     projects.register(app)
     data.register(app)
     demo.register(app)
     imports.register(app)
     exports.register(app)
+    serve.register(app)
