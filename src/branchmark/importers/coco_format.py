@@ -255,6 +255,7 @@ def read_annotation_records(
     """Check annotation records (dataset form, or results when ``results``) field by field."""
     check = RecordCheck(records, source=source, section=section, problems=problems)
     check_objects(check)
+    check.prefetch()
     n = len(records)
     if results:
         image_values = field_values(check, "image_id")
@@ -295,22 +296,29 @@ def read_annotation_records(
             check.reject_one(int(i), "num_keypoints", f"expected a non-negative integer, got {show_value(v)}")
     if not results:
         reject_duplicates(check, ids)
-    extras = _extras(records, check.valid)
+    extras = _extras(records, check.valid, check.uniform_keys)
     keep = np.flatnonzero(check.valid)
     pick = keep.tolist()
+
+    def column(values: list[Any]) -> list[Any]:
+        if values.count(MISSING) == len(values):
+            return [None] * len(pick)
+        return [None if values[i] is MISSING else values[i] for i in pick]
+
     return CocoAnnotations(
         index=keep.astype(np.int64), ids=ids[keep], image=image[keep], category=category[keep],
         bbox=bbox[keep], area=area[keep], iscrowd=iscrowd[keep], score=score[keep],
-        segmentation=[None if segmentation[i] is MISSING else segmentation[i] for i in pick],
-        keypoints=[None if keypoints[i] is MISSING else keypoints[i] for i in pick],
-        num_keypoints=[None if num_keypoints[i] is MISSING else num_keypoints[i] for i in pick],
-        extras=[extras[i] for i in pick],
+        segmentation=column(segmentation), keypoints=column(keypoints),
+        num_keypoints=column(num_keypoints),
+        extras=[None] * len(pick) if extras.count(None) == len(extras) else [extras[i] for i in pick],
     )  # fmt: skip
 
 
-def _extras(records: list[Any], valid: NDArray[np.bool_]) -> list[dict[str, Any] | None]:
+def _extras(records: list[Any], valid: NDArray[np.bool_], uniform: frozenset[str] | None) -> list[dict[str, Any] | None]:
     known = ANNOTATION_KEYS
     out: list[dict[str, Any] | None] = [None] * len(records)
+    if uniform is not None and uniform <= known:
+        return out
     for i, record in enumerate(records):
         if valid[i] and not known.issuperset(record):
             out[i] = {k: v for k, v in record.items() if k not in known}

@@ -8,6 +8,7 @@ through the store's bulk API (``insert_annotations``): no per-object Python SDK 
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 import enum
 import os
@@ -150,13 +151,10 @@ def new_object_hashes(n: int) -> list[str]:
 
 def count_by(values: NDArray[Any], names: Mapping[str, str] | None = None) -> dict[str, int]:
     """Occurrences of each value (mapped through ``names``), most frequent first."""
-    if not len(values):
-        return {}
-    keys, counts = np.unique(values.astype(str), return_counts=True)
-    pairs = [((names or {}).get(str(k), str(k)), int(c)) for k, c in zip(keys, counts, strict=True)]
     merged: dict[str, int] = {}
-    for k, c in pairs:
-        merged[k] = merged.get(k, 0) + c
+    for k, c in collections.Counter(values.tolist()).items():
+        name = (names or {}).get(str(k), str(k))
+        merged[name] = merged.get(name, 0) + c
     return dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
