@@ -1,0 +1,1 @@
+"""Routers: each page route and its ``/api`` twin call the same service function."""

@@ -1,0 +1,230 @@
+"""The data explorer: a filtered, paged gallery of data units and one data unit in detail."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from branchmark.errors import BranchNotFound, FrameOutOfRange, ValidationError
+from branchmark.server.context import ServerContext
+from branchmark.server.services.overlays import overlay_objects, skeleton_edges
+from branchmark.server.services.projects import describe_attributes, describe_classes, describe_project
+from branchmark.store import catalog
+from branchmark.store import label_rows as store_rows
+from branchmark.store.records import BranchRecord, DataUnitRecord, ProjectRecord
+from branchmark.web.media_files import resolve_media
+
+DATA_TYPES = ("image", "video", "img_group", "img_sequence", "dicom")
+MAX_PER_PAGE = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class GalleryFilter:
+    """What the gallery shows.
+
+    ``branch``: only data units with objects on this branch (None: every data unit).
+    ``feature_hash`` / ``answer`` (``"attribute=option"``): only data units with such an object
+    on ``branch`` (``main`` when no branch is given).  ``data_type``: one of ``DATA_TYPES``.
+    """
+
+    branch: str | None = None
+    feature_hash: str | None = None
+    answer: str | None = None
+    data_type: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """The filter as query parameters (for links that keep it)."""
+        pairs = {"branch": self.branch, "class": self.feature_hash, "answer": self.answer,
+                 "data_type": self.data_type}  # fmt: skip
+        return {k: v for k, v in pairs.items() if v}
+
+
+def _filtered_units(
+    context: ServerContext, conn: sa.Connection, project: ProjectRecord, chosen: GalleryFilter
+) -> list[DataUnitRecord]:
+    if chosen.data_type is not None and chosen.data_type not in DATA_TYPES:
+        raise ValidationError(f"data_type {chosen.data_type!r} is not one of {', '.join(DATA_TYPES)}")
+    units = catalog.get_data_units(conn, project.id)
+    if chosen.data_type is not None:
+        units = [u for u in units if u.data_type == chosen.data_type]
+    keep: np.ndarray | None = None
+    if chosen.branch is not None or chosen.feature_hash is not None or chosen.answer is not None:
+        branch = catalog.get_branch(conn, project.id, chosen.branch or catalog.MAIN_BRANCH)
+        index = context.branch_indexes.objects(conn, branch)
+        keep = index.units_with(feature_hash=chosen.feature_hash)
+        if chosen.answer is not None:
+            if "=" not in chosen.answer:
+                raise ValidationError(f"answer {chosen.answer!r}: expected 'attribute=option'")
+            answered = context.branch_indexes.answers(conn, branch).units.get(
+                chosen.answer, np.empty(0, dtype=np.int64)
+            )
+            keep = np.intersect1d(keep, answered, assume_unique=True)
+    if keep is not None:
+        ids = np.fromiter((u.id for u in units), dtype=np.int64, count=len(units))
+        units = [units[i] for i in np.flatnonzero(np.isin(ids, keep))]
+    return units
+
+
+def _media_urls(project: ProjectRecord, unit: DataUnitRecord, frame: int) -> dict[str, str]:
+    base = f"/media/{project.project_hash}/{unit.data_hash}/{frame}"
+    return {"image_url": f"{base}/image", "thumbnail_url": f"{base}/thumbnail"}
+
+
+def gallery(
+    context: ServerContext,
+    project_key: str,
+    *,
+    chosen: GalleryFilter = GalleryFilter(),
+    page: int = 1,
+    per_page: int = 48,
+) -> dict[str, Any]:
+    """One page of the project's data units that pass ``chosen``, with object counts.
+
+    Each item carries ``objects``: the count on every branch (``{branch: n}``).
+    """
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError(f"page must be >= 1 and per_page in 1..{MAX_PER_PAGE}")
+    with context.store.read() as conn:
+        project = catalog.get_project(conn, project_key)
+        units = _filtered_units(context, conn, project, chosen)
+        branches = catalog.list_branches(conn, project.id)
+        shown = units[(page - 1) * per_page : page * per_page]
+        ids = np.array([u.id for u in shown], dtype=np.int64)
+        counts = {
+            b.name: context.branch_indexes.objects(conn, b).counts_of(ids).tolist() for b in branches
+        }
+        ontology = catalog.get_ontology(conn, project.id)
+    items = []
+    for i, unit in enumerate(shown):
+        items.append(
+            {
+                "data_hash": unit.data_hash,
+                "title": unit.title,
+                "data_type": unit.data_type,
+                "frames": unit.frames,
+                "width": unit.frame_size(0)[0],
+                "height": unit.frame_size(0)[1],
+                "detail_url": f"/projects/{project.project_hash}/data/{unit.data_hash}",
+                **_media_urls(project, unit, 0),
+                "objects": {name: int(values[i]) for name, values in counts.items()},
+            }
+        )
+    return {
+        "project": describe_project(project),
+        "filter": chosen.query(),
+        "page": page,
+        "per_page": per_page,
+        "total": len(units),
+        "pages": max(1, math.ceil(len(units) / per_page)),
+        "items": items,
+        "branches": [b.name for b in branches],
+        "classes": describe_classes(ontology),
+        "attributes": describe_attributes(ontology),
+        "data_types": list(DATA_TYPES),
+    }
+
+
+def _neighbours(units: Sequence[DataUnitRecord], data_hash: str) -> tuple[str | None, str | None]:
+    hashes = [u.data_hash for u in units]
+    if data_hash not in hashes:
+        return None, None
+    i = hashes.index(data_hash)
+    return (hashes[i - 1] if i > 0 else None), (hashes[i + 1] if i + 1 < len(hashes) else None)
+
+
+def _layers(
+    conn: sa.Connection,
+    project: ProjectRecord,
+    unit: DataUnitRecord,
+    branches: Sequence[BranchRecord],
+    frame: int,
+) -> list[dict[str, Any]]:
+    ontology = catalog.get_ontology(conn, project.id)
+    names = catalog.object_names(ontology)
+    edges = skeleton_edges(ontology)
+    rows = [
+        (b, store_rows.get_label_row(conn, data_unit_id=unit.id, branch_id=b.id)) for b in branches
+    ]
+    present = [(unit, b, r) for b, r in rows if r is not None]
+    loaded = iter(store_rows.load_label_rows(conn, present, object_names=names))
+    width, height = unit.frame_size(frame)
+    layers = []
+    for branch, row in rows:
+        label_row = next(loaded) if row is not None else None
+        layers.append(
+            {
+                "branch": branch.name,
+                "kind": branch.kind.value,
+                "objects": overlay_objects(
+                    label_row, frame, frame_size=(float(width or 0), float(height or 0)), edges=edges
+                ),
+            }
+        )
+    return layers
+
+
+def data_unit_detail(
+    context: ServerContext,
+    project_key: str,
+    data_hash: str,
+    *,
+    frame: int = 0,
+    branches: Sequence[str] | None = None,
+    chosen: GalleryFilter = GalleryFilter(),
+) -> dict[str, Any]:
+    """One frame of a data unit with every requested branch's objects drawn in pixels.
+
+    ``branches`` defaults to all branches of the project (``main`` first).  ``media`` says
+    whether the frame's pixels can be served; when not, ``notice`` says why and the UI draws
+    the overlays on a neutral frame of ``width`` x ``height``.  ``previous`` / ``next`` are
+    the neighbouring data units under ``chosen`` (the gallery's filter).
+    """
+    with context.store.read() as conn:
+        project = catalog.get_project(conn, project_key)
+        unit = catalog.get_data_unit(conn, project.id, data_hash)
+        if not 0 <= frame < unit.frames:
+            raise FrameOutOfRange(
+                f"frame {frame} is outside data unit {unit.title!r} (frames 0..{unit.frames - 1})"
+            )
+        every = catalog.list_branches(conn, project.id)
+        if branches is None:
+            wanted = every
+        else:
+            by_name = {b.name: b for b in every}
+            missing = [n for n in branches if n not in by_name]
+            if missing:
+                raise BranchNotFound(f"no branch {missing[0]!r} in project {project.title!r}")
+            wanted = [by_name[n] for n in branches]
+        layers = _layers(conn, project, unit, wanted, frame)
+        previous, following = _neighbours(_filtered_units(context, conn, project, chosen), data_hash)
+    media = resolve_media(unit, frame, context.media_roots)
+    width, height = unit.frame_size(frame)
+    urls = _media_urls(project, unit, frame)
+    return {
+        "project": describe_project(project),
+        "data_unit": {
+            "data_hash": unit.data_hash,
+            "title": unit.title,
+            "data_type": unit.data_type,
+            "frames": unit.frames,
+            "fps": unit.fps,
+        },
+        "frame": frame,
+        "width": width,
+        "height": height,
+        "media": {
+            "available": media.available,
+            "url": urls["image_url"] if media.available else None,
+            "notice": media.notice,
+        },
+        "layers": layers,
+        "branches": [b.name for b in every],
+        "previous": previous,
+        "next": following,
+        "filter": chosen.query(),
+    }
