@@ -162,28 +162,37 @@ class Project:
         return Bundle(self, bundle_size)
 
     def _locate(
-        self, conn: Any, meta: LabelRowMetadata, branches: dict[str, BranchRecord]
-    ) -> tuple[DataUnitRecord, BranchRecord]:
-        found = catalog.get_data_units(conn, self._record.id, data_hashes=[meta.data_hash])
-        if not found:
-            raise DataUnitNotFound(f"no data unit {meta.data_hash!r} in project {self.title!r}")
-        if meta.branch_name not in branches:
-            branches[meta.branch_name] = catalog.ensure_branch(conn, self._record.id, meta.branch_name)
-        return found[0], branches[meta.branch_name]
+        self, conn: Any, metas: Sequence[LabelRowMetadata]
+    ) -> list[tuple[DataUnitRecord, BranchRecord]]:
+        """Data unit and branch of each row (one query per 500 rows; branches made as needed)."""
+        hashes = sorted({m.data_hash for m in metas})
+        units: dict[str, DataUnitRecord] = {}
+        for start in range(0, len(hashes), 500):
+            for unit in catalog.get_data_units(
+                conn, self._record.id, data_hashes=hashes[start : start + 500]
+            ):
+                units[unit.data_hash] = unit
+        branches = {
+            name: catalog.ensure_branch(conn, self._record.id, name)
+            for name in sorted({m.branch_name for m in metas})
+        }
+        located = []
+        for meta in metas:
+            if meta.data_hash not in units:
+                raise DataUnitNotFound(
+                    f"no data unit {meta.data_hash!r} in project {self.title!r}"
+                )
+            located.append((units[meta.data_hash], branches[meta.branch_name]))
+        return located
 
     def load_label_rows(
         self, rows: Sequence[LabelRowMetadata]
     ) -> list[tuple[LabelDict | None, LabelRowMetadata]]:
         """``LabelRowBackend.load_label_rows``: create missing rows, then load every row."""
-        branches: dict[str, BranchRecord] = {}
         with self._store.write() as conn:
-            located = []
-            for meta in rows:
-                unit, branch = self._locate(conn, meta, branches)
-                record = store_rows.get_label_row(conn, data_unit_id=unit.id, branch_id=branch.id)
-                if record is None:
-                    record = store_rows.create_label_row(conn, unit, branch)
-                located.append((unit, branch, record))
+            pairs = self._locate(conn, rows)
+            records = store_rows.create_label_rows(conn, pairs)
+            located = [(u, b, r) for (u, b), r in zip(pairs, records, strict=True)]
             names = catalog.object_names(catalog.get_ontology(conn, self._record.id))
             dicts = store_rows.load_label_rows(conn, located, object_names=names)
         return [
@@ -195,14 +204,12 @@ class Project:
         self, rows: Sequence[tuple[LabelRowMetadata, LabelDict]]
     ) -> list[LabelRowMetadata]:
         """``LabelRowBackend.save_label_rows``: replace every row in one transaction."""
-        branches: dict[str, BranchRecord] = {}
         with self._store.write() as conn:
-            requests = []
-            for meta, label_dict in rows:
-                unit, branch = self._locate(conn, meta, branches)
-                requests.append(
-                    store_rows.SaveRequest(unit, branch, meta.label_hash, meta.revision, label_dict)
-                )
+            pairs = self._locate(conn, [meta for meta, _ in rows])
+            requests = [
+                store_rows.SaveRequest(unit, branch, meta.label_hash, meta.revision, label_dict)
+                for (unit, branch), (meta, label_dict) in zip(pairs, rows, strict=True)
+            ]
             records = store_rows.save_label_rows(conn, requests)
         return [
             _metadata(self._record, req.data_unit, req.branch.name, record)

@@ -49,6 +49,8 @@ NAN = math.nan
 Extent = tuple[float, float, float, float, float, float]
 """``(x, y, w, h, theta, area)`` in frame pixels; NaN where undefined."""
 
+NO_EXTENT: Extent = (NAN, NAN, NAN, NAN, NAN, NAN)
+
 
 def encode_normalised(geometry: dict[str, Any]) -> bytes:
     """Blob for Encord normalised geometry ``{"boundingBox": {...}}`` (keys of the entry)."""
@@ -122,8 +124,8 @@ def extent_of(geometry: dict[str, Any], width: float, height: float) -> Extent:
     >>> extent_of({"boundingBox": {"x": 0.5, "y": 0.25, "w": 0.25, "h": 0.5}}, 64, 48)
     (32.0, 12.0, 16.0, 24.0, nan, 384.0)
     """
-    if "boundingBox" in geometry:
-        b = geometry["boundingBox"]
+    b = geometry.get("boundingBox")
+    if b is not None:
         w, h = b["w"] * width, b["h"] * height
         return (b["x"] * width, b["y"] * height, w, h, NAN, w * h)
     if "rotatableBoundingBox" in geometry:

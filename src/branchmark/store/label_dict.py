@@ -38,6 +38,8 @@ HEADER_COLUMN_KEYS = (
     "object_actions",
 )
 TIME_FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
+_ENTRY_BLANK = frozenset(ENTRY_COLUMN_KEYS)
+_GEOMETRY_KEY_SET = frozenset(codec.GEOMETRY_KEYS)
 
 AnnotationRow = tuple[Any, ...]
 """``(frame, object_hash, feature_hash, shape, x, y, w, h, theta, area, iscrowd, confidence,
@@ -206,38 +208,66 @@ def _split_frame(
     if width is None or height is None:
         width, height = frame_size(frame)
     w_px, h_px = float(width or 0), float(height or 0)
+    sized = w_px > 0 and h_px > 0
+    blank = _ENTRY_BLANK
+    geometry_keys = _GEOMETRY_KEY_SET
+    dumps = orjson.dumps
+    numbers_get = object_numbers.get
     for i, entry in enumerate(objects):
-        at = f"{where}.objects[{i}]"
-        object_hash = str(_require(entry, "objectHash", at))
-        feature_hash = str(_require(entry, "featureHash", at))
-        shape = str(_require(entry, "shape", at))
-        geometry = {k: entry[k] for k in codec.GEOMETRY_KEYS if k in entry}
+        # The hot loop of every SDK save: one pass over the entry's keys splits it into the
+        # geometry (blob), the column values (placeholders in meta) and the rest (meta).
+        try:
+            object_hash = entry["objectHash"]
+            feature_hash = entry["featureHash"]
+            shape = entry["shape"]
+        except (KeyError, TypeError):
+            at = f"{where}.objects[{i}]"
+            for key in ("objectHash", "featureHash", "shape"):
+                _require(entry, key, at)
+            raise
+        meta: dict[str, Any] = {}
+        geometry: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key in geometry_keys:
+                geometry[key] = value
+                meta[key] = None
+            elif key in blank:
+                meta[key] = None
+            else:
+                meta[key] = value
         if not geometry:
-            raise ValidationError(f"{at} (object {object_hash}): no geometry key for shape {shape!r}")
-        if w_px > 0 and h_px > 0:
+            raise ValidationError(
+                f"{where}.objects[{i}] (object {object_hash}): no geometry key for shape {shape!r}"
+            )
+        if sized:
             try:
                 extent = codec.extent_of(geometry, w_px, h_px)
             except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise ValidationError(f"{at} (object {object_hash}): bad geometry: {exc!r}") from exc
+                raise ValidationError(
+                    f"{where}.objects[{i}] (object {object_hash}): bad geometry: {exc!r}"
+                ) from exc
         else:
-            extent = (codec.NAN,) * 6
-        meta = {
-            k: (None if k in ENTRY_COLUMN_KEYS or k in geometry else v) for k, v in entry.items()
-        }
-        confidence = entry.get("confidence", 1.0)
+            extent = codec.NO_EXTENT
+        x, y, w, h, theta, area = extent
         rows.append(
             (
                 frame,
-                object_hash,
-                feature_hash,
-                shape,
-                *(None if v != v else v for v in extent),  # NaN is stored as NULL on both backends
+                str(object_hash),
+                str(feature_hash),
+                str(shape),
+                # NaN is stored as NULL on both backends
+                None if x != x else x,
+                None if y != y else y,
+                None if w != w else w,
+                None if h != h else h,
+                None if theta != theta else theta,
+                None if area != area else area,
                 False,
-                confidence,
+                entry.get("confidence", 1.0),
                 bool(entry.get("manualAnnotation", True)),
-                object_numbers.get(object_hash),
-                codec.encode_normalised(geometry),
-                orjson.dumps(meta),
+                numbers_get(object_hash),
+                codec.NORMALISED + dumps(geometry),
+                dumps(meta),
             )
         )
     return {**frame_labels, "objects": None}

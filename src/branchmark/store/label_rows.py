@@ -118,24 +118,59 @@ def get_label_row(
     return None if row is None else _record(row)
 
 
+def find_label_rows(
+    conn: sa.Connection, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], LabelRowRecord]:
+    """Existing rows of ``(data_unit_id, branch_id)`` pairs, keyed by the pair (batched)."""
+    lr = t.label_rows
+    found: dict[tuple[int, int], LabelRowRecord] = {}
+    by_branch: dict[int, list[int]] = {}
+    for unit_id, branch_id in pairs:
+        by_branch.setdefault(branch_id, []).append(unit_id)
+    for branch_id, unit_ids in by_branch.items():
+        for chunk in _chunks(sorted(set(unit_ids))):
+            for row in conn.execute(
+                sa.select(lr).where(lr.c.branch_id == branch_id, lr.c.data_unit_id.in_(chunk))
+            ):
+                found[(row.data_unit_id, row.branch_id)] = _record(row)
+    return found
+
+
+def create_label_rows(
+    conn: sa.Connection, pairs: Sequence[tuple[DataUnitRecord, BranchRecord]]
+) -> list[LabelRowRecord]:
+    """The row of each ``(data_unit, branch)``, created (empty, revision 1) where missing.
+
+    One query finds the existing rows, one ``executemany`` creates the rest, and each branch
+    that gained rows has its revision bumped once.
+    """
+    keys = [(unit.id, branch.id) for unit, branch in pairs]
+    found = find_label_rows(conn, keys)
+    missing = {}
+    for unit, branch in pairs:
+        if (unit.id, branch.id) not in found:
+            missing[(unit.id, branch.id)] = (unit, branch)
+    if missing:
+        now = catalog.utc_now()
+        insert_rows(
+            conn, t.label_rows,
+            ("project_id", "data_unit_id", "branch_id", "label_hash", "revision", "label_status",
+             "created_at", "last_edited_at"),
+            [
+                (unit.project_id, unit.id, branch.id, str(uuid.uuid4()), 1, "NOT_LABELLED", now, now)
+                for unit, branch in missing.values()
+            ],
+        )
+        catalog.bump_branch_revision(conn, {branch_id for _, branch_id in missing})
+        found.update(find_label_rows(conn, list(missing)))
+    return [found[key] for key in keys]
+
+
 def create_label_row(
     conn: sa.Connection, data_unit: DataUnitRecord, branch: BranchRecord
 ) -> LabelRowRecord:
     """The row of ``data_unit`` on ``branch``, created (empty, revision 1) if missing."""
-    existing = get_label_row(conn, data_unit_id=data_unit.id, branch_id=branch.id)
-    if existing is not None:
-        return existing
-    now = catalog.utc_now()
-    conn.execute(
-        t.label_rows.insert().values(
-            project_id=data_unit.project_id, data_unit_id=data_unit.id, branch_id=branch.id,
-            label_hash=str(uuid.uuid4()), revision=1, created_at=now, last_edited_at=now,
-        )
-    )
-    catalog.bump_branch_revision(conn, [branch.id])
-    created = get_label_row(conn, data_unit_id=data_unit.id, branch_id=branch.id)
-    assert created is not None  # inserted just above in this transaction
-    return created
+    return create_label_rows(conn, [(data_unit, branch)])[0]
 
 
 def default_header(unit: DataUnitRecord, row: LabelRowRecord) -> dict[str, Any]:
@@ -255,36 +290,60 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
             raise ValidationError(f"{where}: {exc.message}") from exc
     now = catalog.utc_now()
     lr = t.label_rows
-    saved_ids = []
-    for req, part in zip(requests, parts, strict=True):
-        row = get_label_row(conn, data_unit_id=req.data_unit.id, branch_id=req.branch.id)
-        if row is None:
-            if req.label_hash is not None or req.revision != 0:
-                raise LabelRowError(f"label row {req.label_hash} of {req.data_unit.title!r} no longer exists on branch {req.branch.name!r}")
-            row = create_label_row(conn, req.data_unit, req.branch)
-        elif req.label_hash is None or req.label_hash != row.label_hash:
+    existing = find_label_rows(conn, [(r.data_unit.id, r.branch.id) for r in requests])
+    to_create = []
+    for req in requests:
+        row = existing.get((req.data_unit.id, req.branch.id))
+        if row is None and (req.label_hash is not None or req.revision != 0):
+            raise LabelRowError(
+                f"label row {req.label_hash} of {req.data_unit.title!r} no longer exists on "
+                f"branch {req.branch.name!r}"
+            )
+        if row is not None and (req.label_hash is None or req.label_hash != row.label_hash):
             raise RevisionConflict(
                 f"label row of data unit {req.data_unit.title!r} on branch {req.branch.name!r} was "
                 f"created by another writer after this one listed it; list and load it again"
             )
-        else:
-            updated = conn.execute(
-                lr.update()
-                .where(lr.c.id == row.id, lr.c.revision == req.revision)
-                .values(revision=lr.c.revision + 1)
-            ).rowcount
-            if updated != 1:
-                raise RevisionConflict(
-                    f"label row {row.label_hash} (data unit {req.data_unit.title!r}, branch "
-                    f"{req.branch.name!r}) was saved by another writer: loaded revision "
-                    f"{req.revision}, now {_current_revision(conn, row.id)}; reload it and save again"
-                )
-        conn.execute(
-            lr.update().where(lr.c.id == row.id).values(
-                header=part.header, label_status=part.label_status, last_edited_at=now,
+        if row is None:
+            to_create.append((req.data_unit, req.branch))
+    if to_create:
+        for (unit, branch), row in zip(to_create, create_label_rows(conn, to_create), strict=True):
+            # a freshly created row is at revision 1: the writer saves on top of it
+            existing[(unit.id, branch.id)] = row
+    saved_ids = [existing[(r.data_unit.id, r.branch.id)].id for r in requests]
+    expected = []
+    for req in requests:
+        row = existing[(req.data_unit.id, req.branch.id)]
+        if req.label_hash is not None and row.revision != req.revision:
+            raise RevisionConflict(
+                f"label row {row.label_hash} (data unit {req.data_unit.title!r}, branch "
+                f"{req.branch.name!r}) was saved by another writer: loaded revision "
+                f"{req.revision}, now {row.revision}; reload it and save again"
             )
+        expected.append(row.revision)
+    # One UPDATE per row, sent as one executemany: bump the revision only where it is still
+    # the one the writer loaded.  Fewer rows updated than requested means someone else saved.
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            f"UPDATE label_rows SET revision = revision + 1, header = {mark}, label_status = {mark}, "
+            f"last_edited_at = {mark} WHERE id = {mark} AND revision = {mark}",
+            [
+                (part.header, part.label_status, now, row_id, revision)
+                for part, row_id, revision in zip(parts, saved_ids, expected, strict=True)
+            ],
         )
-        saved_ids.append(row.id)
+        updated = cursor.rowcount
+    finally:
+        cursor.close()
+    if updated != len(requests):
+        # Only reachable on PostgreSQL, where another transaction can commit between the read
+        # above and this UPDATE (SQLite's BEGIN IMMEDIATE excludes other writers).
+        raise RevisionConflict(
+            f"{len(requests) - updated} of {len(requests)} label rows were saved by another "
+            f"writer during this save; reload them and save again"
+        )
     for chunk in _chunks(saved_ids):
         for table in (t.annotations, t.object_answers, t.classifications):
             conn.execute(table.delete().where(table.c.label_row_id.in_(chunk)))
@@ -303,9 +362,7 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
         cls_rows,
     )
     catalog.bump_branch_revision(conn, [req.branch.id for req in requests])
-    records = {
-        r.id: _record(r) for r in conn.execute(sa.select(lr).where(lr.c.id.in_(saved_ids)))
-    } if len(saved_ids) <= CHUNK else _records_chunked(conn, saved_ids)
+    records = _records_chunked(conn, saved_ids)
     return [records[i] for i in saved_ids]
 
 
@@ -315,8 +372,3 @@ def _records_chunked(conn: sa.Connection, ids: Sequence[int]) -> dict[int, Label
         for r in conn.execute(sa.select(t.label_rows).where(t.label_rows.c.id.in_(chunk))):
             out[r.id] = _record(r)
     return out
-
-
-def _current_revision(conn: sa.Connection, row_id: int) -> int:
-    value = conn.execute(sa.select(t.label_rows.c.revision).where(t.label_rows.c.id == row_id)).scalar()
-    return int(value or 0)
