@@ -1,0 +1,233 @@
+"""One analysis run, from the branches in the store to result arrays (no writes here).
+
+:func:`load_inputs` reads both branches in one read transaction (a consistent snapshot, with
+the revisions it saw); :func:`compute_outputs` runs ``evaluation/`` on the arrays:
+
+- ``evaluate_coco`` (the COCO protocol: 12 stats, precision/recall/scores arrays, per-class AP),
+- ``match_objects`` on the analysis grid 0.05:0.05:0.95 (per-object outcomes, no maxDets cap),
+- FP reasons at every grid threshold, the class-agnostic ``confusion_matrix`` at IoU 0.5,
+- the Encord-style summary at (0.5, 0.0) via ``summarize_thresholds``,
+- frame-level classification metrics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from numpy.typing import NDArray
+
+from branchmark.analysis import answers as answer_io
+from branchmark.analysis.fp_reasons import label_all_false_positives
+from branchmark.analysis.inputs import (
+    BranchObjects,
+    ObjectClasses,
+    frame_sizes,
+    image_order,
+    read_branch_objects,
+    renumber_images,
+    size_of,
+)
+from branchmark.analysis.pairs import ImagePairs, image_pairs
+from branchmark.evaluation import (
+    ANALYSIS_IOU_THRESHOLDS,
+    CocoEvalResult,
+    CocoParams,
+    ConfusionMatrixResult,
+    Detections,
+    GroundTruth,
+    MatchMode,
+    MatchOutcomes,
+    ThresholdSummary,
+    confusion_matrix,
+    evaluate_coco,
+    match_objects,
+    summarize_thresholds,
+)
+from branchmark.store import catalog
+from branchmark.store import schema as t
+
+#: Bumped whenever a change to this package or ``evaluation/`` changes stored numbers.
+PROTOCOL_VERSION = "coco-1"
+CONFUSION_IOU = 0.5
+Progress = Callable[[str, float], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisInputs:
+    """Both branches read in one snapshot, with the revisions and ontology version seen."""
+
+    classes: ObjectClasses
+    ontology: dict[str, Any]
+    ontology_version: int
+    gt_revision: int
+    pred_revision: int
+    gt: BranchObjects
+    dt: BranchObjects
+    image_keys: list[tuple[int, int]]
+    image_sizes: list[tuple[int, int]]
+    gt_answers: answer_io.AnswerCodes
+    dt_answers: answer_io.AnswerCodes
+    classifications: list[dict[str, Any]]
+
+
+def load_inputs(
+    conn: sa.Connection, *, project_id: int, branch: str, ground_truth: str
+) -> AnalysisInputs:
+    """Read everything an analysis needs from ``conn`` (a read transaction)."""
+    gt_branch = catalog.get_branch(conn, project_id, ground_truth)
+    dt_branch = catalog.get_branch(conn, project_id, branch)
+    version = _ontology_version(conn, project_id)
+    ontology = catalog.get_ontology(conn, project_id, version)
+    classes = ObjectClasses.from_ontology(ontology)
+    units = catalog.get_data_units(conn, project_id)
+    sizes = frame_sizes(units)
+    images: dict[tuple[int, int], int] = {}
+    gt = read_branch_objects(conn, branch_id=gt_branch.id, branch_name=ground_truth,
+                             classes=classes, images=images, sizes=sizes)  # fmt: skip
+    dt = read_branch_objects(conn, branch_id=dt_branch.id, branch_name=branch,
+                             classes=classes, images=images, sizes=sizes)  # fmt: skip
+    remap, keys = renumber_images(images, image_order(units))
+    gt = dataclasses.replace(gt, image=remap[gt.image] if len(gt) else gt.image)
+    dt = dataclasses.replace(dt, image=remap[dt.image] if len(dt) else dt.image)
+    with_attributes = any(classes.attributes)
+    empty: answer_io.AnswerCodes = (np.zeros(0, np.int64), [])
+    gt_answers = dt_answers = empty
+    if with_attributes:
+        gt_answers = answer_io.answer_codes(conn, branch_id=gt_branch.id, classes=classes,
+                                            category=gt.category, frame=gt.frame)  # fmt: skip
+        dt_answers = answer_io.answer_codes(conn, branch_id=dt_branch.id, classes=classes,
+                                            category=dt.category, frame=dt.frame)  # fmt: skip
+    classifications = answer_io.evaluate_classifications(
+        conn, gt_branch_id=gt_branch.id, branch_id=dt_branch.id, ontology=ontology
+    )
+    return AnalysisInputs(
+        classes=classes, ontology=ontology, ontology_version=version,
+        gt_revision=gt_branch.revision, pred_revision=dt_branch.revision, gt=gt, dt=dt,
+        image_keys=keys, image_sizes=[size_of(sizes, u, f) for u, f in keys],
+        gt_answers=gt_answers, dt_answers=dt_answers, classifications=classifications,
+    )  # fmt: skip
+
+
+def _ontology_version(conn: sa.Connection, project_id: int) -> int:
+    return int(conn.execute(
+        sa.select(t.projects.c.ontology_version).where(t.projects.c.id == project_id)
+    ).scalar_one())  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisOutputs:
+    """Everything a run produces (plain arrays; :mod:`~branchmark.analysis.persist` stores it).
+
+    ``dt_match`` ``(T, D)`` / ``gt_match`` ``(T, G)`` are object indices (-1 none) on the grid
+    ``thresholds``; ``reasons`` ``(T, D)`` uint8 FP reason codes; ``pair_*`` the partner's
+    similarity per threshold (NaN none); ``best_similarity`` ``(D,)`` the best same-class
+    geometric similarity of each prediction.
+    """
+
+    thresholds: NDArray[np.float64]
+    coco: CocoEvalResult
+    outcomes: MatchOutcomes
+    summary: ThresholdSummary
+    confusion: ConfusionMatrixResult
+    dt_match: NDArray[np.int64]
+    dt_ignored: NDArray[np.bool_]
+    gt_match: NDArray[np.int64]
+    gt_ignored: NDArray[np.bool_]
+    reasons: NDArray[np.uint8]
+    dt_partner_similarity: NDArray[np.float64]
+    gt_partner_similarity: NDArray[np.float64]
+    best_similarity: NDArray[np.float64]
+
+
+def _coco_params(gt: BranchObjects, dt: BranchObjects) -> CocoParams:
+    shapes = set(gt.shape.tolist()) | set(dt.shape.tolist())
+    if shapes == {"skeleton"}:
+        return CocoParams.for_iou_type("keypoints")
+    return CocoParams.for_iou_type("segm" if shapes <= {"polygon", "bitmask"} and shapes else "bbox")
+
+
+def _partner_similarity(pairs: ImagePairs, gt_index: NDArray[np.int64], dt_index: NDArray[np.int64]) -> NDArray[np.float64]:
+    out = np.full(gt_index.shape, np.nan)
+    hit = (gt_index >= 0) & (dt_index >= 0)
+    if hit.any():
+        out[hit] = pairs.lookup(gt_index[hit], dt_index[hit])
+    return out
+
+
+def compute_outputs(
+    inputs: AnalysisInputs, *, mode: MatchMode | str, progress: Progress | None = None
+) -> AnalysisOutputs:
+    """Run the evaluation of ``inputs`` under Strict or Partial attribute matching."""
+    say = progress or (lambda stage, fraction: None)
+    gt, dt = inputs.gt, inputs.dt
+    n_images = len(inputs.image_keys)
+    say("similarity", 0.35)
+    pairs = image_pairs(gt, dt, n_images=n_images, image_sizes=inputs.image_sizes)
+    compatible: Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.bool_]] | None = None
+    pair_compatible = None
+    # Only objects with answers can be incompatible; without any, the plain path runs.
+    if len(inputs.gt_answers[1]) > 1 or len(inputs.dt_answers[1]) > 1:
+        table = answer_io.compatibility_table(inputs.gt_answers, inputs.dt_answers, mode=mode)
+        gt_codes, dt_codes = inputs.gt_answers[0], inputs.dt_answers[0]
+
+        def compatible(g: NDArray[np.int64], d: NDArray[np.int64]) -> NDArray[np.bool_]:
+            return table[gt_codes[g], dt_codes[d]]  # type: ignore[no-any-return]
+
+        pair_compatible = compatible(pairs.pair_gt, pairs.pair_dt)
+    area_gt = np.where(np.isnan(gt.area), gt.box_area, gt.area)
+    area_dt = np.where(np.isnan(dt.area), dt.box_area, dt.area)
+    g = GroundTruth(image=gt.image, category=gt.category, area=area_gt, crowd=gt.crowd)
+    d = Detections(image=dt.image, category=dt.category, score=dt.score, area=area_dt)
+    n_classes = len(inputs.classes.feature_hashes)
+    say("coco", 0.45)
+    coco = evaluate_coco(g, d, pairs.lookup, params=_coco_params(gt, dt), n_classes=n_classes,
+                         compatible=compatible)  # fmt: skip
+    say("matching", 0.6)
+    match = match_objects(g, d, pairs.lookup, thresholds=ANALYSIS_IOU_THRESHOLDS, compatible=compatible)
+    dt_ignored = match.dt_ignore | ~match.dt_evaluated[None, :]
+    say("reasons", 0.7)
+    reasons = label_all_false_positives(
+        pair_gt=pairs.pair_gt, pair_dt=pairs.pair_dt, similarity=pairs.similarity,
+        compatible=pair_compatible, gt_class=gt.category, gt_crowd=gt.crowd,
+        dt_class=dt.category, dt_image=dt.image, dt_score=dt.score, dt_match=match.dt_match,
+        dt_ignored=dt_ignored, thresholds=ANALYSIS_IOU_THRESHOLDS,
+    )  # fmt: skip
+    outcomes = MatchOutcomes.from_match_result(match, gt=g, dt=d)
+    say("confusion", 0.75)
+    matrices = pairs.image_matrices()
+    starts_g, starts_d = pairs.gt_start, pairs.dt_start
+    by_image = lambda values, order, starts: [values[order[starts[i]:starts[i + 1]]] for i in range(n_images)]  # noqa: E731
+    confusion = confusion_matrix(
+        matrices,
+        gt_classes=by_image(gt.category, pairs.gt_sorted, starts_g),
+        pred_classes=by_image(dt.category, pairs.dt_sorted, starts_d),
+        pred_scores=by_image(dt.score, pairs.dt_sorted, starts_d),
+        gt_crowd=by_image(gt.crowd, pairs.gt_sorted, starts_g),
+        iou_threshold=CONFUSION_IOU, classes=np.arange(n_classes),
+    )  # fmt: skip
+    same = gt.category[pairs.pair_gt] == dt.category[pairs.pair_dt]
+    best = np.zeros(len(dt))
+    np.maximum.at(best, pairs.pair_dt[same], pairs.similarity[same])
+    dt_partner = np.stack([_partner_similarity(pairs, match.dt_match[t], np.arange(len(dt)))
+                           for t in range(len(match.thresholds))]) if len(dt) else np.zeros((len(match.thresholds), 0))  # fmt: skip
+    gt_partner = np.stack([_partner_similarity(pairs, np.arange(len(gt)), match.gt_match[t])
+                           for t in range(len(match.thresholds))]) if len(gt) else np.zeros((len(match.thresholds), 0))  # fmt: skip
+    return AnalysisOutputs(
+        thresholds=match.thresholds, coco=coco, outcomes=outcomes,
+        summary=summarize_thresholds(outcomes, iou_threshold=0.5, confidence=0.0),
+        confusion=confusion, dt_match=match.dt_match, dt_ignored=dt_ignored,
+        gt_match=match.gt_match, gt_ignored=match.gt_ignore, reasons=reasons,
+        dt_partner_similarity=dt_partner, gt_partner_similarity=gt_partner, best_similarity=best,
+    )  # fmt: skip
+
+
+def classes_document(classes: ObjectClasses) -> list[Mapping[str, Any]]:
+    """The stored class list: position -> feature hash, name, shape."""
+    return [
+        {"index": i, "feature_hash": h, "name": n, "shape": s}
+        for i, (h, n, s) in enumerate(zip(classes.feature_hashes, classes.names, classes.shapes, strict=True))
+    ]

@@ -1,0 +1,280 @@
+"""What an analysis reads: both branches' objects as arrays, in bulk, plus their pixel geometry.
+
+One ``SELECT`` per branch for the numeric columns (``store.annotations.read_annotations``); the
+geometry blobs are read only for classes whose shape needs more than the ``x, y, w, h, theta``
+columns (polygons, bitmasks, polylines, skeletons).  Normalised (SDK-saved) geometry is turned
+into frame pixels here, once: the boundary where rows become arrays (STYLE "Geometry").
+
+Evaluation images are ``(data unit, frame)`` pairs ordered by COCO image id when every data
+unit came from a COCO dataset import (so score ties break as ``COCOeval.accumulate`` breaks
+them), else by data unit id; then by frame.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import sqlalchemy as sa
+from numpy.typing import NDArray
+from pycocotools import mask as mask_utils
+
+from branchmark.errors import OntologyMismatch
+from branchmark.geometry.keypoints import VISIBILITY_CODES
+from branchmark.store import catalog, codec
+from branchmark.store import schema as t
+from branchmark.store.annotations import read_annotations
+from branchmark.store.records import DataUnitRecord
+
+#: Shapes whose similarity needs the geometry blob (the others live in the numeric columns).
+BLOB_SHAPES = frozenset({"polygon", "bitmask", "polyline", "skeleton"})
+MASK_SHAPES = frozenset({"polygon", "bitmask"})
+_COLUMNS = (
+    "id", "data_unit_id", "frame", "feature_hash", "shape", "x", "y", "w", "h", "theta", "area",
+    "iscrowd", "confidence",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectClasses:
+    """The ontology's top-level objects: class position ``k`` is ``feature_hashes[k]``."""
+
+    feature_hashes: tuple[str, ...]
+    names: tuple[str, ...]
+    shapes: tuple[str, ...]
+    attributes: tuple[tuple[Mapping[str, Any], ...], ...]
+
+    @classmethod
+    def from_ontology(cls, ontology: Mapping[str, Any]) -> ObjectClasses:
+        objects = list(ontology.get("objects", []))
+        return cls(
+            tuple(str(o["featureNodeHash"]) for o in objects),
+            tuple(str(o.get("name", "")) for o in objects),
+            tuple(str(o.get("shape", "")) for o in objects),
+            tuple(tuple(o.get("attributes", [])) for o in objects),
+        )
+
+    def position(self, hashes: NDArray[Any], *, where: str) -> NDArray[np.int64]:
+        """Class position of each feature hash; ``OntologyMismatch`` names an unknown one."""
+        lookup = {h: i for i, h in enumerate(self.feature_hashes)}
+        unique, inverse = np.unique(hashes.astype(str), return_inverse=True)
+        unknown = [str(h) for h in unique if h not in lookup]
+        if unknown:
+            raise OntologyMismatch(
+                f"{where}: objects of feature hash {unknown[0]!r} are not in the ontology"
+            )
+        table = np.array([lookup[str(h)] for h in unique], dtype=np.int64)
+        return table[inverse.reshape(-1)] if len(hashes) else np.zeros(0, np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class BranchObjects:
+    """One branch's objects (``N``) as columns; geometry in frame pixels.
+
+    ``image`` is the evaluation-image position; ``box`` ``(N, 4)`` ``xyxy``; ``box_area`` ``w*h``
+    (COCO's box-IoU union term); ``geometry`` holds per-object pixel payloads for
+    :data:`BLOB_SHAPES` objects (``None`` elsewhere): ``{"mask": coco_rle}``,
+    ``{"keypoints": (K, 3) array, "names": [...]}``, ``{"points": (P, 2) array}``.
+    """
+
+    annotation_id: NDArray[np.int64]
+    data_unit_id: NDArray[np.int64]
+    frame: NDArray[np.int64]
+    image: NDArray[np.int64]
+    category: NDArray[np.int64]
+    shape: NDArray[Any]
+    box: NDArray[np.float64]
+    box_area: NDArray[np.float64]
+    theta: NDArray[np.float64]
+    area: NDArray[np.float64]
+    crowd: NDArray[np.bool_]
+    score: NDArray[np.float64]
+    geometry: list[dict[str, Any] | None]
+
+    def __len__(self) -> int:
+        return len(self.annotation_id)
+
+
+def frame_sizes(units: Sequence[DataUnitRecord]) -> dict[tuple[int, int], tuple[int, int]]:
+    """``(data unit id, frame) -> (width, height)`` for every frame with a known size."""
+    sizes: dict[tuple[int, int], tuple[int, int]] = {}
+    for unit in units:
+        for media in unit.frame_media:
+            sizes[(unit.id, media.frame)] = (media.width, media.height)
+        if unit.width and unit.height:
+            sizes.setdefault((unit.id, -1), (unit.width, unit.height))
+    return sizes
+
+
+def size_of(sizes: Mapping[tuple[int, int], tuple[int, int]], unit: int, frame: int) -> tuple[int, int]:
+    found = sizes.get((unit, frame)) or sizes.get((unit, -1))
+    if found is None:
+        raise OntologyMismatch(f"data unit {unit} frame {frame}: the frame size is unknown")
+    return found
+
+
+def image_order(units: Sequence[DataUnitRecord]) -> dict[int, tuple[int, Any]]:
+    """Sort key of each data unit: its COCO image id when all units have one, else its id."""
+    coco = [(u.client_metadata or {}).get("coco_image", {}) for u in units]
+    ids = [c.get("id") if isinstance(c, dict) else None for c in coco]
+    if units and all(isinstance(i, int) for i in ids):
+        return {u.id: (0, i) for u, i in zip(units, ids, strict=True)}
+    return {u.id: (1, u.id) for u in units}
+
+
+def _keypoints(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dict[str, Any]:
+    if marker == "P" and "keypoints" in payload:
+        points = np.asarray(payload["keypoints"], dtype=np.float64).reshape(-1, 3)
+        names = [str(v.get("name", i)) for i, v in enumerate(payload.get("skeleton", {}).values())]
+        return {"keypoints": points, "names": names}
+    skeleton = payload.get("skeleton", {})
+    vertices = [skeleton[k] for k in sorted(skeleton, key=int)] if isinstance(skeleton, dict) else skeleton
+    w, h = size
+    points = np.array(
+        [[v["x"] * w, v["y"] * h, VISIBILITY_CODES.get(str(v.get("visibility", "visible")), 2)]
+         for v in vertices], dtype=np.float64,
+    ).reshape(-1, 3)  # fmt: skip
+    return {"keypoints": points, "names": [str(v.get("name", i)) for i, v in enumerate(vertices)]}
+
+
+def _polygon_rle(polygons: Sequence[Sequence[Sequence[float]]], w: int, h: int) -> dict[str, Any]:
+    """Union of the polygons, each outer ring minus its holes, rasterised as pycocotools does."""
+    rings = [list(map(float, ring)) for poly in polygons for ring in poly[:1] if len(ring) >= 6]
+    if not any(len(poly) > 1 for poly in polygons):
+        if not rings:
+            return mask_utils.encode(np.zeros((h, w), np.uint8, order="F"))  # type: ignore[no-any-return]
+        return mask_utils.merge(mask_utils.frPyObjects(rings, h, w))  # type: ignore[no-any-return]
+    mask = np.zeros((h, w), dtype=bool)
+    for poly in polygons:
+        outer = [list(map(float, r)) for r in poly[:1] if len(r) >= 6]
+        holes = [list(map(float, r)) for r in poly[1:] if len(r) >= 6]
+        if not outer:
+            continue
+        filled = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(outer, h, w))).astype(bool)
+        if holes:
+            filled &= ~mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(holes, h, w))).astype(bool)
+        mask |= filled
+    return mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))  # type: ignore[no-any-return]
+
+
+def _mask(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dict[str, Any]:
+    w, h = size
+    original = payload.get("coco", {}).get("segmentation") if marker == "P" else None
+    if isinstance(original, dict):  # COCO RLE, exactly as COCO.annToRLE reads it
+        counts = original["counts"]
+        if isinstance(counts, list):
+            return mask_utils.frPyObjects(original, *original["size"])  # type: ignore[no-any-return]
+        return {"size": original["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
+    if isinstance(original, list) and original:
+        return mask_utils.merge(mask_utils.frPyObjects(original, h, w))  # type: ignore[no-any-return]
+    if marker == "P" and "rle" in payload:
+        return _mask({"coco": {"segmentation": payload["rle"]}}, "P", size)
+    if marker == "P":
+        return _polygon_rle(payload.get("polygons", []), w, h)
+    if "bitmask" in payload:  # Encord's rleString is COCO counts of the transposed mask
+        b = payload["bitmask"]
+        transposed = mask_utils.decode({"size": [int(b["width"]), int(b["height"])],
+                                        "counts": str(b["rleString"]).encode()})  # fmt: skip
+        return mask_utils.encode(np.asfortranarray(transposed.T))  # type: ignore[no-any-return]
+    polygons = payload.get("polygons")
+    if not polygons and "polygon" in payload:
+        pts = payload["polygon"]
+        pts = [pts[k] for k in sorted(pts, key=int)] if isinstance(pts, dict) else pts
+        polygons = [[[c for p in pts for c in (p["x"], p["y"])]]]
+    scaled = [[[v * (w if i % 2 == 0 else h) for i, v in enumerate(ring)] for ring in poly]
+              for poly in polygons or []]  # fmt: skip
+    return _polygon_rle(scaled, w, h)
+
+
+def _polyline(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dict[str, Any]:
+    if marker == "P":
+        return {"points": np.asarray(payload.get("points", []), dtype=np.float64).reshape(-1, 2)}
+    pts = payload.get("polyline", {})
+    pts = [pts[k] for k in sorted(pts, key=int)] if isinstance(pts, dict) else pts
+    w, h = size
+    return {"points": np.array([[p["x"] * w, p["y"] * h] for p in pts], dtype=np.float64).reshape(-1, 2)}
+
+
+def pixel_geometry(shape: str, blob: bytes | None, size: tuple[int, int]) -> dict[str, Any]:
+    """The pixel payload of one object of a :data:`BLOB_SHAPES` shape (see :class:`BranchObjects`)."""
+    marker, payload = codec.decode_geometry(blob)
+    if shape in MASK_SHAPES:
+        return {"mask": _mask(payload, marker, size)}
+    if shape == "skeleton":
+        return _keypoints(payload, marker, size)
+    return _polyline(payload, marker, size)
+
+
+def read_branch_objects(
+    conn: sa.Connection,
+    *,
+    branch_id: int,
+    branch_name: str,
+    classes: ObjectClasses,
+    images: dict[tuple[int, int], int],
+    sizes: Mapping[tuple[int, int], tuple[int, int]],
+) -> BranchObjects:
+    """Every object of the branch as :class:`BranchObjects`; ``images`` gets new frames added.
+
+    ``images`` maps ``(data unit id, frame)`` to a provisional position; the caller renumbers
+    positions once both branches are read (:func:`renumber_images`).
+    """
+    cols = read_annotations(conn, branch_id=branch_id, columns=_COLUMNS)
+    n = len(cols["id"])
+    category = classes.position(cols["feature_hash"], where=f"branch {branch_name!r}")
+    keys = list(zip(cols["data_unit_id"].tolist(), cols["frame"].tolist(), strict=True))
+    image = np.fromiter((images.setdefault(k, len(images)) for k in keys), np.int64, count=n)
+    x, y, w, h = cols["x"], cols["y"], cols["w"], cols["h"]
+    geometry: list[dict[str, Any] | None] = [None] * n
+    blob_hashes = [c for c, s in zip(classes.feature_hashes, classes.shapes, strict=True) if s in BLOB_SHAPES]
+    need = np.isin(cols["shape"].astype(str), list(BLOB_SHAPES)) if n else np.zeros(0, bool)
+    if need.any():
+        extra = read_annotations(conn, branch_id=branch_id, columns=("id", "geometry"),
+                                 feature_hashes=blob_hashes or None)  # fmt: skip
+        blobs = dict(zip(extra["id"].tolist(), extra["geometry"].tolist(), strict=True))
+        for i in np.flatnonzero(need).tolist():
+            unit, frame = keys[i]
+            geometry[i] = pixel_geometry(
+                str(cols["shape"][i]), blobs.get(int(cols["id"][i])), size_of(sizes, unit, frame)
+            )
+    return BranchObjects(
+        annotation_id=cols["id"], data_unit_id=cols["data_unit_id"],
+        frame=cols["frame"], image=image, category=category, shape=cols["shape"].astype(str),
+        box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4), box_area=w * h,
+        theta=np.nan_to_num(cols["theta"], nan=0.0), area=cols["area"], crowd=cols["iscrowd"],
+        score=np.nan_to_num(cols["confidence"], nan=1.0), geometry=geometry,
+    )  # fmt: skip
+
+
+def renumber_images(
+    images: dict[tuple[int, int], int], order: Mapping[int, tuple[int, Any]]
+) -> tuple[NDArray[np.int64], list[tuple[int, int]]]:
+    """``(remap, keys)``: provisional position -> final position, and the final image keys."""
+    keys = sorted(images, key=lambda k: (order.get(k[0], (2, k[0])), k[1]))
+    remap = np.empty(len(images), dtype=np.int64)
+    for final, key in enumerate(keys):
+        remap[images[key]] = final
+    return remap, keys
+
+
+def read_answer_rows(conn: sa.Connection, *, branch_id: int) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Object hash -> (static answer entries, dynamic action entries) for the branch."""
+    oa = t.object_answers
+    out: dict[str, tuple[list[Any], list[Any]]] = {}
+    for object_hash, answers, actions in conn.execute(
+        sa.select(oa.c.object_hash, oa.c.answers, oa.c.actions).where(oa.c.branch_id == branch_id)
+    ):
+        static = orjson.loads(answers).get("classifications", []) if answers else []
+        dynamic = orjson.loads(actions).get("actions", []) if actions else []
+        if static or dynamic:
+            out[str(object_hash)] = (static, dynamic)
+    return out
+
+
+def branch_revision(conn: sa.Connection, project_id: int, name: str) -> tuple[int, int]:
+    """``(branch id, revision)`` of a branch (``BranchNotFound`` otherwise)."""
+    branch = catalog.get_branch(conn, project_id, name)
+    return branch.id, branch.revision

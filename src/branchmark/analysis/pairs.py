@@ -1,0 +1,204 @@
+"""Every (GT, prediction) pair of every evaluation image, with its geometric similarity.
+
+The analysis needs similarities beyond the same-class pairs the matching scores: the FP reason
+"wrong class" and the class-agnostic confusion matrix compare objects across classes.  So the
+similarity of *every* GT with *every* prediction of the same image is computed once, laid out in
+one flat array per image block (``[gt, prediction]`` row-major), and served to the evaluation
+engine as a pair callable (:meth:`ImagePairs.lookup`), so nothing is computed twice.
+
+Similarity by shape (``EVALUATION.md``): boxes by box IoU (crowd: intersection / prediction
+area, union from ``w * h`` as pycocotools), rotatable boxes by exact rotated IoU, polygons and
+bitmasks by mask IoU on RLE, skeletons by OKS (sigmas from the template's point names), points
+by one-point OKS over the frame diagonal, polylines by the line similarity.  A pair of two
+different shape families (e.g. a box GT and a polygon prediction, possible only across classes)
+is scored by the box IoU of their pixel extents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from branchmark.analysis.inputs import BranchObjects
+from branchmark.geometry.boxes import box_iou_pairs
+from branchmark.geometry.keypoints import compute_oks, point_similarity, select_keypoint_sigmas
+from branchmark.geometry.masks import decode_rle_strings, mask_iou_pairs
+from branchmark.geometry.polyline import pack_polylines, polyline_similarity
+from branchmark.geometry.rotated import rotated_box_iou
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+#: Shape -> family; pairs within one family use the family's similarity.
+FAMILIES = {
+    "bounding_box": 0, "rotatable_bounding_box": 1, "polygon": 2, "bitmask": 2, "skeleton": 3,
+    "point": 4, "polyline": 5,
+}  # fmt: skip
+BOX, ROTATED, MASK, KEYPOINTS, POINT, POLYLINE = range(6)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagePairs:
+    """All GT x prediction pairs per image.
+
+    Attributes
+    ----------
+    n_images : number of evaluation images.
+    gt_start, dt_start : ``(n_images + 1,)`` offsets into ``gt_sorted`` / ``dt_sorted`` (object
+        indices grouped by image, input order within).
+    gt_local, dt_local : ``(G,)`` / ``(D,)`` position of each object within its image.
+    pair_start : ``(n_images + 1,)`` offsets into the flat pair arrays.
+    pair_gt, pair_dt : ``(P,)`` object indices; similarity : ``(P,)`` float64 in [0, 1].
+    """
+
+    n_images: int
+    gt_sorted: IntArray
+    dt_sorted: IntArray
+    gt_start: IntArray
+    dt_start: IntArray
+    gt_local: IntArray
+    dt_local: IntArray
+    gt_image: IntArray
+    pair_start: IntArray
+    pair_gt: IntArray
+    pair_dt: IntArray
+    similarity: FloatArray
+
+    def position(self, gt_index: IntArray, pred_index: IntArray) -> IntArray:
+        """Flat pair position of ``(gt_index[k], pred_index[k])`` (same image required)."""
+        image = self.gt_image[gt_index]
+        n_dt = self.dt_start[image + 1] - self.dt_start[image]
+        return self.pair_start[image] + self.gt_local[gt_index] * n_dt + self.dt_local[pred_index]
+
+    def lookup(self, gt_index: IntArray, pred_index: IntArray, /) -> FloatArray:
+        """Pair callable for :func:`branchmark.evaluation.match_objects` / ``evaluate_coco``."""
+        return self.similarity[self.position(np.asarray(gt_index), np.asarray(pred_index))]
+
+    def image_matrices(self) -> list[FloatArray]:
+        """One ``(G_i, D_i)`` similarity matrix per image (views, no copy)."""
+        n_gt, n_dt = np.diff(self.gt_start), np.diff(self.dt_start)
+        return [
+            self.similarity[self.pair_start[i] : self.pair_start[i + 1]].reshape(n_gt[i], n_dt[i])
+            for i in range(self.n_images)
+        ]
+
+
+def _grouped(image: IntArray, n_images: int) -> tuple[IntArray, IntArray, IntArray]:
+    order = np.argsort(image, kind="stable")
+    start = np.zeros(n_images + 1, np.int64)
+    np.cumsum(np.bincount(image, minlength=n_images), out=start[1:])
+    local = np.empty(len(image), np.int64)
+    local[order] = np.arange(len(image)) - start[image[order]]
+    return order.astype(np.int64), start, local
+
+
+def _families(shapes: NDArray[np.str_]) -> IntArray:
+    return np.array([FAMILIES.get(str(s), BOX) for s in shapes], dtype=np.int64)
+
+
+def _masks_of(objects: BranchObjects, index: IntArray) -> tuple[object, IntArray]:
+    """RleMasks of the objects at ``index`` and a full-length map object -> mask position."""
+    rles = [objects.geometry[i]["mask"] for i in index.tolist()]  # type: ignore[index]
+    strings = [r["counts"] for r in rles]
+    heights = [int(r["size"][0]) for r in rles]
+    widths = [int(r["size"][1]) for r in rles]
+    where = np.full(len(objects), -1, np.int64)
+    where[index] = np.arange(len(index))
+    return decode_rle_strings(strings, heights, widths), where
+
+
+def _per_image(
+    pairs: ImagePairs,
+    selected: NDArray[np.bool_],
+    matrix: Callable[[IntArray, IntArray, int], FloatArray],
+    out: FloatArray,
+) -> None:
+    """Fill ``out`` at the selected pairs, image by image, from a ``(G, D)`` matrix function."""
+    for image in np.unique(np.repeat(np.arange(pairs.n_images), np.diff(pairs.pair_start))[selected]):
+        lo, hi = pairs.pair_start[image], pairs.pair_start[image + 1]
+        chosen = np.flatnonzero(selected[lo:hi]) + lo
+        gts, dts = np.unique(pairs.pair_gt[chosen]), np.unique(pairs.pair_dt[chosen])
+        values = matrix(gts, dts, int(image))
+        row = np.searchsorted(gts, pairs.pair_gt[chosen])
+        col = np.searchsorted(dts, pairs.pair_dt[chosen])
+        out[chosen] = values[row, col]
+
+
+def image_pairs(
+    gt: BranchObjects,
+    dt: BranchObjects,
+    *,
+    n_images: int,
+    image_sizes: Sequence[tuple[int, int]],
+) -> ImagePairs:
+    """Enumerate every same-image pair and score it (see the module docstring).
+
+    ``image_sizes[i]`` is ``(width, height)`` of image ``i`` (points and polylines scale by it).
+    """
+    gt_sorted, gt_start, gt_local = _grouped(gt.image, n_images)
+    dt_sorted, dt_start, dt_local = _grouped(dt.image, n_images)
+    n_gt, n_dt = np.diff(gt_start), np.diff(dt_start)
+    counts = n_gt * n_dt
+    pair_start = np.zeros(n_images + 1, np.int64)
+    np.cumsum(counts, out=pair_start[1:])
+    pair_image = np.repeat(np.arange(n_images), counts)
+    local = np.arange(pair_start[-1]) - pair_start[pair_image]
+    per_row = np.maximum(n_dt[pair_image], 1)
+    pair_gt = gt_sorted[gt_start[pair_image] + local // per_row]
+    pair_dt = dt_sorted[dt_start[pair_image] + local % per_row]
+    pairs = ImagePairs(
+        n_images, gt_sorted, dt_sorted, gt_start, dt_start, gt_local, dt_local, gt.image,
+        pair_start, pair_gt, pair_dt, np.zeros(len(pair_gt)),
+    )  # fmt: skip
+    sim = box_iou_pairs(
+        gt.box[pair_gt], dt.box[pair_dt], crowd=gt.crowd[pair_gt],
+        gt_area=gt.box_area[pair_gt], pred_area=dt.box_area[pair_dt],
+    )  # fmt: skip
+    gf, df = _families(gt.shape), _families(dt.shape)
+    same = gf[pair_gt] == df[pair_dt]
+    family = np.where(same, gf[pair_gt], -1)
+
+    if (family == MASK).any():
+        chosen = np.flatnonzero(family == MASK)
+        gt_masks, gt_where = _masks_of(gt, np.flatnonzero(gf == MASK))
+        dt_masks, dt_where = _masks_of(dt, np.flatnonzero(df == MASK))
+        sim[chosen] = mask_iou_pairs(
+            gt_masks, dt_masks, gt_where[pair_gt[chosen]], dt_where[pair_dt[chosen]],  # type: ignore[arg-type]
+            crowd=gt.crowd[pair_gt[chosen]],
+        )  # fmt: skip
+
+    def rotated(gts: IntArray, dts: IntArray, _image: int) -> FloatArray:
+        as_xywht = lambda o, i: np.column_stack([o.box[i, 0], o.box[i, 1], o.box[i, 2] - o.box[i, 0],
+                                                 o.box[i, 3] - o.box[i, 1], o.theta[i]])  # noqa: E731
+        return rotated_box_iou(as_xywht(gt, gts), as_xywht(dt, dts))
+
+    def keypoints(gts: IntArray, dts: IntArray, _image: int) -> FloatArray:
+        out = np.zeros((len(gts), len(dts)))
+        g_pts = [gt.geometry[i]["keypoints"] for i in gts.tolist()]  # type: ignore[index]
+        d_pts = [dt.geometry[i]["keypoints"] for i in dts.tolist()]  # type: ignore[index]
+        for k in {len(p) for p in g_pts} & {len(p) for p in d_pts}:
+            gi = np.array([j for j, p in enumerate(g_pts) if len(p) == k], np.int64)
+            di = np.array([j for j, p in enumerate(d_pts) if len(p) == k], np.int64)
+            names = gt.geometry[int(gts[gi[0]])]["names"]  # type: ignore[index]
+            sigmas = select_keypoint_sigmas(names if len(names) == k else [str(j) for j in range(k)])
+            out[np.ix_(gi, di)] = compute_oks(
+                np.stack([g_pts[j] for j in gi]), np.stack([d_pts[j] for j in di]),
+                gt_areas=gt.area[gts[gi]], gt_boxes=gt.box[gts[gi]], sigmas=sigmas,
+            )  # fmt: skip
+        return out
+
+    def points(gts: IntArray, dts: IntArray, image: int) -> FloatArray:
+        return point_similarity(gt.box[gts, :2], dt.box[dts, :2], frame_size=image_sizes[image])
+
+    def polylines(gts: IntArray, dts: IntArray, image: int) -> FloatArray:
+        g = pack_polylines([gt.geometry[i]["points"] for i in gts.tolist()])  # type: ignore[index]
+        d = pack_polylines([dt.geometry[i]["points"] for i in dts.tolist()])  # type: ignore[index]
+        return polyline_similarity(*g, *d, frame_size=image_sizes[image])
+
+    for code, fn in ((ROTATED, rotated), (KEYPOINTS, keypoints), (POINT, points), (POLYLINE, polylines)):
+        if (family == code).any():
+            _per_image(pairs, family == code, fn, sim)
+    return dataclasses.replace(pairs, similarity=np.clip(sim, 0.0, 1.0))
