@@ -11,7 +11,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from branchmark.bundle import Bundle, LabelDict
 from branchmark.errors import DataUnitNotFound, StoreError, ValidationError
@@ -28,6 +28,10 @@ from branchmark.store.records import (
     LabelRowRecord,
     ProjectRecord,
 )
+
+if TYPE_CHECKING:
+    from branchmark.analysis.compare import Comparison
+    from branchmark.analysis.records import AnalysisRecord
 
 
 def _metadata(
@@ -236,6 +240,78 @@ class Project:
         with self._store.write() as conn:
             catalog.ensure_branch(conn, self._record.id, branch_name)
             catalog.set_branch_meta(conn, self._record.id, branch_name, metadata)
+
+    # analyses (delegating to branchmark.analysis) ----------------------------------------
+    def analyse(
+        self,
+        branch: str,
+        *,
+        ground_truth: str = "main",
+        match: str = "strict",
+        protocol: str = "coco",
+        name: str | None = None,
+        wait: bool = True,
+        progress: Any = None,
+    ) -> AnalysisRecord:
+        """Analyse prediction branch ``branch`` against ``ground_truth`` (Strict or Partial).
+
+        Runs as a job (``wait=False``: in a background thread) and returns the analysis record;
+        a re-run of the same name replaces the stored result only when it succeeds.
+        """
+        from branchmark.analysis import service
+
+        return service.analyse(
+            self._store, self._record, branch, ground_truth=ground_truth, match=match,
+            protocol=protocol, name=name, wait=wait, progress=progress,
+        )
+
+    def reanalyse(self, analysis: str | int, *, wait: bool = True) -> AnalysisRecord:
+        """Run an analysis again with the same parameters (e.g. when it is stale)."""
+        from branchmark.analysis import service
+
+        return service.reanalyse(self._store, self._record, analysis, wait=wait)
+
+    def get_analysis(self, analysis: str | int) -> AnalysisRecord:
+        """One analysis by name or id, with job status, result and staleness."""
+        from branchmark.analysis import service
+
+        return service.get_analysis(self._store, self._record, analysis)
+
+    def list_analyses(self, branch: str | None = None) -> list[AnalysisRecord]:
+        """Every analysis of the project (of one prediction branch when given)."""
+        from branchmark.analysis import service
+
+        return service.list_analyses(self._store, self._record, branch=branch)
+
+    def delete_analysis(self, analysis: str | int) -> None:
+        """Delete an analysis and everything stored for it."""
+        from branchmark.analysis import service
+
+        service.delete_analysis(self._store, self._record, analysis)
+
+    def compare_analyses(
+        self, a: str | int, b: str | int, *, iou_threshold: float = 0.5, confidence: float = 0.0
+    ) -> Comparison:
+        """Per-class deltas (``b - a``) and flipped objects of two analyses on one ground truth."""
+        from branchmark.analysis import compare, service
+
+        return compare.compare_analyses(
+            self._store, service.get_analysis(self._store, self._record, a),
+            service.get_analysis(self._store, self._record, b),
+            iou_threshold=iou_threshold, confidence=confidence,
+        )
+
+    def delete_branch(self, branch_name: str, *, allow_main: bool = False) -> None:
+        """Delete a prediction set: its label rows and every analysis of it, in one transaction."""
+        from branchmark.analysis import sets
+
+        sets.delete_branch(self._store, self._record, branch_name, allow_main=allow_main)
+
+    def rename_branch(self, branch_name: str, new_name: str) -> None:
+        """Rename a prediction branch (its analyses follow)."""
+        from branchmark.analysis import sets
+
+        sets.rename_branch(self._store, self._record, branch_name, new_name)
 
     # data ----------------------------------------------------------------------------------
     def _copy_media(self, source: Path, data_hash: str) -> str:
