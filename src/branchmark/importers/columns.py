@@ -277,14 +277,18 @@ def reject_duplicates(check: RecordCheck, ids: NDArray[Any], field: str = "id") 
     repeat = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1
     if not len(repeat):
         return
+    def plain(i: int) -> Any:
+        value = ids[i]
+        return value.item() if isinstance(value, np.generic) else value
+
     first_of: dict[Any, int] = {}
     for k in range(len(order)):
-        first_of.setdefault(ids[order[k]].item(), int(order[k]))
+        first_of.setdefault(plain(int(order[k])), int(order[k]))
     bad = np.zeros(len(ids), dtype=bool)
     bad[order[repeat]] = True
     check.reject(
         bad, field,
-        lambda i: f"duplicate {field} {ids[i].item()!r} (first used by {check.section}[{first_of[ids[i].item()]}])",
+        lambda i: f"duplicate {field} {show_value(plain(i))} (first used by {check.section}[{first_of[plain(i)]}])",
     )  # fmt: skip
 
 
