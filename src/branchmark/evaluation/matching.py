@@ -1,0 +1,327 @@
+"""Greedy matching per image+class group, exactly as pycocotools ``COCOeval.evaluateImg``.
+
+The objects are arranged once into groups (one evaluation image and class, or one image with
+``use_cats=False``); the similarities of every GT with each kept detection of its group are
+fetched in one call to the similarity provider, and a numba kernel matches all groups for every
+area range and threshold.  :func:`match_objects` is the entry point for the analysis layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from branchmark.evaluation.objects import Detections, GroundTruth
+from branchmark.evaluation.similarity import GroupSimilarity, PairSimilarity, SparseSimilarity
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+Similarity = PairSimilarity | GroupSimilarity | SparseSimilarity
+#: ``(gt_index, pred_index) -> (N,) bool`` or a dense ``(G, D)`` bool array: pairs that may match.
+Compatibility = Callable[[IntArray, IntArray], ArrayLike] | NDArray[np.bool_]
+
+#: Detection outcome codes of the kernel (``state`` arrays).
+FALSE_POSITIVE, TRUE_POSITIVE, IGNORED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Objects arranged per group in COCO order, with the similarity of every needed pair.
+
+    ``gt`` holds ground-truth indices grouped (within a group: class position, then input
+    order); ``dt`` holds the kept detection indices grouped and sorted by descending score
+    (stable; ``use_cats=False`` breaks ties by class position), at most ``max_det`` per group.
+    ``*_start`` are ``(n_groups + 1,)`` offsets.  ``similarity`` is flat: group ``i`` owns
+    ``similarity[pair_start[i]:pair_start[i + 1]]`` laid out ``[detection, gt]``.
+    """
+
+    gt: IntArray
+    dt: IntArray
+    gt_start: IntArray
+    dt_start: IntArray
+    pair_start: IntArray
+    group_class: IntArray
+    similarity: FloatArray
+    pair_gt: IntArray
+    pair_dt: IntArray
+    compatible: NDArray[np.bool_] | None
+
+
+def arrange_groups(
+    gt: GroundTruth,
+    dt: Detections,
+    similarity: Similarity,
+    *,
+    use_cats: bool,
+    max_det: int,
+    compatible: Compatibility | None = None,
+) -> Groups:
+    """Group the objects and fetch the similarities the matching needs (see :class:`Groups`)."""
+    gt_idx = np.flatnonzero((gt.image >= 0) & (gt.category >= 0))
+    dt_idx = np.flatnonzero((dt.image >= 0) & (dt.category >= 0))
+    n_images = int(max(gt.image.max(initial=-1), dt.image.max(initial=-1))) + 1
+    gt_class = gt.category[gt_idx] if use_cats else np.zeros(len(gt_idx), np.int64)
+    dt_class = dt.category[dt_idx] if use_cats else np.zeros(len(dt_idx), np.int64)
+    gt_key = gt_class * n_images + gt.image[gt_idx]
+    dt_key = dt_class * n_images + dt.image[dt_idx]
+    # COCOeval._prepare keeps input order per (image, class); useCats=0 concatenates by class.
+    gt_order = np.lexsort((gt.category[gt_idx], gt_key))
+    gt_sorted = gt_idx[gt_order]
+    gt_key = gt_key[gt_order]
+    # evaluateImg: np.argsort(-score, kind="mergesort"), after useCats=0's class concatenation.
+    dt_order = np.lexsort((dt.category[dt_idx], -dt.score[dt_idx], dt_key))
+    dt_sorted = dt_idx[dt_order]
+    dt_key = dt_key[dt_order]
+    keys = np.union1d(gt_key, dt_key)
+    gt_start = np.searchsorted(gt_key, keys, side="left")
+    gt_start = np.append(gt_start, len(gt_key)).astype(np.int64)
+    dt_first = np.searchsorted(dt_key, keys, side="left")
+    dt_group = np.searchsorted(keys, dt_key)
+    rank = np.arange(len(dt_key)) - dt_first[dt_group]
+    kept = rank < max_det
+    dt_sorted = dt_sorted[kept]
+    dt_start = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(np.bincount(dt_group[kept], minlength=len(keys)), out=dt_start[1:])
+    n_gt = np.diff(gt_start)
+    n_pairs = n_gt * np.diff(dt_start)
+    pair_start = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum(n_pairs, out=pair_start[1:])
+    pair_group = np.repeat(np.arange(len(keys)), n_pairs)
+    local = np.arange(pair_start[-1]) - pair_start[pair_group]
+    group_gt = n_gt[pair_group]
+    pair_gt = gt_sorted[gt_start[pair_group] + local % np.maximum(group_gt, 1)]
+    pair_dt = dt_sorted[dt_start[pair_group] + local // np.maximum(group_gt, 1)]
+    values = _pair_similarity(similarity, pair_gt, pair_dt, pair_start, n_gt)
+    allowed = None
+    if compatible is not None:
+        allowed = _compatible_pairs(compatible, pair_gt, pair_dt)
+        # Incompatible pairs never match, whatever the threshold (EVALUATION.md).
+        values = np.where(allowed, values, -1.0)
+    return Groups(
+        gt_sorted, dt_sorted, gt_start, dt_start, pair_start, keys // max(n_images, 1),
+        values, pair_gt, pair_dt, allowed,
+    )  # fmt: skip
+
+
+def _pair_similarity(
+    similarity: Similarity,
+    pair_gt: IntArray,
+    pair_dt: IntArray,
+    pair_start: IntArray,
+    group_gt: IntArray,
+) -> FloatArray:
+    if isinstance(similarity, GroupSimilarity):
+        values = np.zeros(len(pair_gt), np.float64)
+        for group in np.flatnonzero(np.diff(pair_start)):
+            lo, hi, n_gt = pair_start[group], pair_start[group + 1], group_gt[group]
+            gts, dts = pair_gt[lo : lo + n_gt], pair_dt[lo:hi:n_gt]
+            matrix = np.asarray(similarity.matrix(gts, dts), dtype=np.float64)
+            if matrix.shape != (len(gts), len(dts)):
+                raise ValueError(
+                    f"similarity matrix: expected shape {(len(gts), len(dts))}, got {matrix.shape}"
+                )
+            values[lo:hi] = matrix.T.ravel()
+        return values
+    values = np.asarray(similarity(pair_gt, pair_dt), dtype=np.float64)
+    if values.shape != pair_gt.shape:
+        raise ValueError(f"pair similarity: expected shape {pair_gt.shape}, got {values.shape}")
+    return values
+
+
+def _compatible_pairs(compatible: Compatibility, pair_gt: IntArray, pair_dt: IntArray) -> NDArray[np.bool_]:
+    if isinstance(compatible, np.ndarray):
+        return np.asarray(compatible, dtype=bool)[pair_gt, pair_dt]
+    allowed = np.asarray(compatible(pair_gt, pair_dt), dtype=bool)
+    if allowed.shape != pair_gt.shape:
+        raise ValueError(f"compatibility: expected shape {pair_gt.shape}, got {allowed.shape}")
+    return allowed
+
+
+@numba.njit(cache=True, nogil=True)
+def match_groups(
+    gt_start: IntArray,
+    dt_start: IntArray,
+    pair_start: IntArray,
+    similarity: FloatArray,
+    gt_area: FloatArray,
+    gt_ignore: NDArray[np.bool_],
+    gt_crowd: NDArray[np.bool_],
+    gt_unmatchable: NDArray[np.bool_],
+    dt_area: FloatArray,
+    area_ranges: FloatArray,
+    thresholds: FloatArray,
+    want_index: bool,
+) -> tuple[NDArray[np.int8], IntArray, IntArray]:
+    """The ``COCOeval.evaluateImg`` loop for all groups (arrays in grouped order).
+
+    Returns ``state`` ``(A, T, D)`` (0 false positive, 1 true positive, 2 ignored) and, when
+    ``want_index``, ``dt_match`` ``(A, T, D)`` / ``gt_match`` ``(A, T, G)`` grouped positions of
+    the partner (-1 none; a crowd GT keeps its last match).
+    """
+    n_areas, n_thr = area_ranges.shape[0], thresholds.shape[0]
+    n_dt, n_gt = dt_start[-1], gt_start[-1]
+    state = np.zeros((n_areas, n_thr, n_dt), np.int8)
+    size = 1 if want_index else 0
+    dt_match = np.full((n_areas * size, n_thr * size, n_dt * size), -1, np.int64)
+    gt_match = np.full((n_areas * size, n_thr * size, n_gt * size), -1, np.int64)
+    for grp in range(len(gt_start) - 1):
+        gs, n_g = gt_start[grp], gt_start[grp + 1] - gt_start[grp]
+        ds, n_d = dt_start[grp], dt_start[grp + 1] - dt_start[grp]
+        ps = pair_start[grp]
+        order = np.empty(n_g, np.int64)
+        ignored = np.empty(n_g, np.bool_)
+        taken = np.empty(n_g, np.bool_)
+        for a in range(n_areas):
+            lo, hi = area_ranges[a, 0], area_ranges[a, 1]
+            for g in range(n_g):
+                area = gt_area[gs + g]
+                ignored[g] = gt_ignore[gs + g] or area < lo or area > hi
+            # evaluateImg sorts GT "ignore last" with a stable argsort.
+            k = 0
+            for g in range(n_g):
+                if not ignored[g]:
+                    order[k] = g
+                    k += 1
+            for g in range(n_g):
+                if ignored[g]:
+                    order[k] = g
+                    k += 1
+            for t in range(n_thr):
+                threshold = min(thresholds[t], 1 - 1e-10)
+                taken[:] = False
+                for d in range(n_d):
+                    best = -1
+                    best_iou = threshold
+                    base = ps + d * n_g
+                    for j in range(n_g):
+                        g = order[j]
+                        if taken[g] and not gt_crowd[gs + g]:
+                            continue
+                        if best > -1 and not ignored[best] and ignored[g]:
+                            break
+                        value = similarity[base + g]
+                        if value < best_iou:
+                            continue
+                        best_iou = value
+                        best = g
+                    area = dt_area[ds + d]
+                    outside = area < lo or area > hi
+                    if best == -1:
+                        state[a, t, ds + d] = IGNORED if outside else FALSE_POSITIVE
+                        continue
+                    taken[best] = True
+                    # accumulate reads a matched id of 0 as "unmatched" (see GroundTruth).
+                    counted = not gt_unmatchable[gs + best]
+                    if ignored[best] or (not counted and outside):
+                        state[a, t, ds + d] = IGNORED
+                    else:
+                        state[a, t, ds + d] = TRUE_POSITIVE if counted else FALSE_POSITIVE
+                    if want_index:
+                        dt_match[a, t, ds + d] = gs + best
+                        gt_match[a, t, gs + best] = ds + d
+    return state, dt_match, gt_match
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Per-object outcomes of greedy matching on a threshold grid.
+
+    Attributes
+    ----------
+    thresholds : ``(T,)`` similarity thresholds.
+    dt_match : ``(T, D)`` int64 index of the matched GT per detection, -1 when unmatched or
+        when the detection was not evaluated (beyond ``max_dets`` or excluded).
+    dt_ignore : ``(T, D)`` bool, the detection is ignored (matched an ignored GT, or unmatched
+        and outside the area range).
+    dt_evaluated : ``(D,)`` bool, the detection took part (not excluded, within ``max_dets``).
+    gt_match : ``(T, G)`` int64 index of the matched detection per GT (-1 none; a crowd GT
+        keeps its lowest-scoring match).
+    gt_ignore : ``(G,)`` bool, ignored GT (crowd, flagged, or outside the area range).
+    pair_gt, pair_dt, pair_similarity : ``(P,)`` every scored pair and its similarity (-1 for
+        pairs the compatibility rule forbids).
+    pair_compatible : ``(P,)`` bool or ``None`` when no compatibility rule was given.
+    """
+
+    thresholds: FloatArray
+    dt_match: IntArray
+    dt_ignore: NDArray[np.bool_]
+    dt_evaluated: NDArray[np.bool_]
+    gt_match: IntArray
+    gt_ignore: NDArray[np.bool_]
+    pair_gt: IntArray
+    pair_dt: IntArray
+    pair_similarity: FloatArray
+    pair_compatible: NDArray[np.bool_] | None
+
+
+def match_objects(
+    gt: GroundTruth,
+    dt: Detections,
+    similarity: Similarity,
+    *,
+    thresholds: ArrayLike,
+    area_range: tuple[float, float] = (0.0, 1e10),
+    max_dets: int | None = None,
+    use_cats: bool = True,
+    compatible: Compatibility | None = None,
+) -> MatchResult:
+    """Match detections to ground truth per image+class on any threshold grid.
+
+    Same rules as ``COCOeval.evaluateImg`` (greedy by descending score, crowd, ignore, area
+    range), for one area range and no maxDets cap unless ``max_dets`` is given.
+
+    Parameters
+    ----------
+    gt, dt
+        The objects; positions ``-1`` leave an object out.
+    similarity
+        A pair callable, :class:`GroupSimilarity` or :class:`SparseSimilarity`.
+    thresholds
+        ``(T,)`` e.g. ``ANALYSIS_IOU_THRESHOLDS`` (0.05:0.05:0.95).
+    area_range
+        Inclusive ``(min, max)`` area; GT outside are ignored.
+    max_dets
+        Detections kept per group, highest scores first (``None``: all).
+    use_cats
+        False matches across classes (class-agnostic).
+    compatible
+        Pairs that may match (Strict/Partial attributes); others never match.
+
+    Examples
+    --------
+    >>> from branchmark.evaluation.similarity import BoxSimilarity
+    >>> g = GroundTruth(image=[0], category=[0], area=[4.0], crowd=[False])
+    >>> d = Detections(image=[0, 0], category=[0, 0], score=[0.9, 0.8], area=[4.0, 4.0])
+    >>> sim = BoxSimilarity(np.array([[0, 0, 2, 2.0]]), np.array([[0, 0, 2, 2.0], [0, 0, 2, 1.0]]),
+    ...                     np.array([False]))
+    >>> match_objects(g, d, sim, thresholds=[0.5]).dt_match.tolist()
+    [[0, -1]]
+    """
+    thr = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    cap = len(dt) + 1 if max_dets is None else int(max_dets)
+    groups = arrange_groups(gt, dt, similarity, use_cats=use_cats, max_det=cap, compatible=compatible)
+    ranges = np.asarray([area_range], dtype=np.float64)
+    state, dt_pos, gt_pos = match_groups(
+        groups.gt_start, groups.dt_start, groups.pair_start, groups.similarity,
+        gt.area[groups.gt], gt.ignore[groups.gt], gt.crowd[groups.gt], gt.unmatchable[groups.gt],
+        dt.area[groups.dt], ranges, thr, True,
+    )  # fmt: skip
+    dt_match = np.full((len(thr), len(dt)), -1, np.int64)
+    dt_ignore = np.zeros((len(thr), len(dt)), bool)
+    gt_match = np.full((len(thr), len(gt)), -1, np.int64)
+    hit = dt_pos[0] >= 0
+    dt_match[:, groups.dt] = np.where(hit, groups.gt[np.maximum(dt_pos[0], 0)], -1)
+    dt_ignore[:, groups.dt] = state[0] == IGNORED
+    hit = gt_pos[0] >= 0
+    gt_match[:, groups.gt] = np.where(hit, groups.dt[np.maximum(gt_pos[0], 0)], -1)
+    evaluated = np.zeros(len(dt), bool)
+    evaluated[groups.dt] = True
+    gt_ignore = gt.ignore | (gt.area < ranges[0, 0]) | (gt.area > ranges[0, 1])
+    return MatchResult(
+        thr, dt_match, dt_ignore, evaluated, gt_match, gt_ignore,
+        groups.pair_gt, groups.pair_dt, groups.similarity, groups.compatible,
+    )  # fmt: skip

@@ -1,0 +1,241 @@
+"""COCO JSON records (already parsed) to evaluation arrays, as pycocotools reads them.
+
+Ground truth follows ``COCO.createIndex`` and ``COCOeval._prepare``; results follow
+``COCO.loadRes`` (the first record decides how areas are derived).  Bad records raise
+:class:`~branchmark.errors.ImportFormatError` naming the source, the record and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from branchmark.errors import ImportFormatError
+from branchmark.evaluation.params import IouType
+from branchmark.geometry.boxes import xywh_to_xyxy
+from branchmark.geometry.masks import RleMasks, decode_rle_strings, mask_area, rle_from_coco
+
+
+def _fail(source: str, where: str, field: str, problem: str) -> ImportFormatError:
+    return ImportFormatError(f"{source}: {where}: field '{field}' {problem}")
+
+
+def _column(records: Sequence[Any], field: str, source: str, where: str, default: Any = ...) -> list[Any]:
+    """``[r[field] for r in records]``; the error names the first bad record."""
+    try:
+        if default is ...:
+            return [r[field] for r in records]
+        return [r.get(field, default) for r in records]
+    except (KeyError, TypeError, AttributeError):
+        for i, r in enumerate(records):
+            if not isinstance(r, dict):
+                raise ImportFormatError(f"{source}: {where}[{i}] is not an object") from None
+            if field not in r:
+                raise _fail(source, f"{where}[{i}]", field, "is missing") from None
+        raise
+
+
+def _numbers(values: list[Any], shape: tuple[int, ...], source: str, where: str, field: str) -> NDArray[np.float64]:
+    try:
+        array = np.array(values, dtype=np.float64)
+        if array.shape[1:] == shape[1:] and len(array) == len(values):
+            return array.reshape(shape) if len(values) == 0 else array
+    except (TypeError, ValueError):
+        pass
+    for i, v in enumerate(values):
+        try:
+            ok = np.asarray(v, dtype=np.float64).shape == shape[1:]
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            expected = f"{shape[1]} numbers" if len(shape) > 1 else "a number"
+            raise _fail(source, f"{where}[{i}]", field, f"must be {expected}, got {v!r:.60}")
+    raise _fail(source, where, field, "has inconsistent values")
+
+
+def _positions(ids: list[Any], known: NDArray[Any] | list[Any]) -> NDArray[np.int64]:
+    """Position of each id in the sorted ``known`` ids, -1 when absent."""
+    array = np.asarray(ids)
+    known_array = np.asarray(known)
+    if array.dtype.kind in "iu" and known_array.dtype.kind in "iu" and len(known_array):
+        pos = np.searchsorted(known_array, array)
+        pos = np.minimum(pos, len(known_array) - 1)
+        return np.where(known_array[pos] == array, pos, -1).astype(np.int64)
+    lookup = {k: i for i, k in enumerate(known)}
+    return np.array([lookup.get(i, -1) for i in ids], dtype=np.int64)
+
+
+def _sorted_ids(ids: list[Any], source: str, what: str) -> list[Any]:
+    try:
+        return sorted(set(ids))
+    except TypeError:
+        raise ImportFormatError(f"{source}: {what} ids mix numbers and strings") from None
+
+
+@dataclass(frozen=True)
+class CocoGroundTruthArrays:
+    """A COCO dataset as arrays, annotation order kept.
+
+    ``image_ids`` / ``category_ids`` are the sorted unique ids (pycocotools ``sorted(getImgIds())``);
+    ``image``/``category`` hold positions into them (-1: not listed).  ``boxes`` are ``xyxy``
+    pixels, ``box_area`` the ``w * h`` of the source ``xywh``.
+    """
+
+    source: str
+    image_ids: list[Any]
+    heights: NDArray[np.int64]
+    widths: NDArray[np.int64]
+    category_ids: list[Any]
+    annotation_ids: list[Any]
+    image: NDArray[np.int64]
+    category: NDArray[np.int64]
+    area: NDArray[np.float64]
+    crowd: NDArray[np.bool_]
+    no_keypoints: NDArray[np.bool_]
+    boxes: NDArray[np.float64]
+    box_area: NDArray[np.float64]
+    segmentations: list[Any] | None
+    keypoints: NDArray[np.float64] | None
+
+    def masks(self) -> RleMasks:
+        """GT masks (``COCO.annToRLE``); annotations on unlisted images get a 1x1 frame."""
+        if self.segmentations is None:
+            raise ImportFormatError(f"{self.source}: annotations: field 'segmentation' is missing")
+        known = self.image >= 0
+        h = np.where(known, self.heights[np.maximum(self.image, 0)], 1)
+        w = np.where(known, self.widths[np.maximum(self.image, 0)], 1)
+        return _masks(self.segmentations, h, w, self.source, "annotations")
+
+
+def _masks(segs: list[Any], h: NDArray[np.int64], w: NDArray[np.int64], source: str, where: str) -> RleMasks:
+    try:
+        counts = [s["counts"] for s in segs]
+        sizes = np.array([s["size"] for s in segs], dtype=np.int64).reshape(len(segs), 2)
+        if all(isinstance(c, str | bytes) for c in counts):
+            return decode_rle_strings(counts, sizes[:, 0], sizes[:, 1])
+    except (TypeError, KeyError, ValueError):
+        pass
+    for i, s in enumerate(segs):
+        valid = isinstance(s, list) or (isinstance(s, dict) and "counts" in s and "size" in s)
+        if not valid:
+            raise _fail(source, f"{where}[{i}]", "segmentation", "must be polygons or RLE")
+    try:
+        return rle_from_coco(segs, h, w)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise _fail(source, where, "segmentation", f"cannot be rasterised: {exc}") from None
+
+
+def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> CocoGroundTruthArrays:
+    """Arrays of a parsed COCO dataset (``{"images", "annotations", "categories"}``)."""
+    kind = IouType(iou_type)
+    if not isinstance(data, dict):
+        raise ImportFormatError(f"{source}: expected a COCO dataset object, got {type(data).__name__}")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key), list):
+            raise ImportFormatError(f"{source}: field '{key}' must be a list")
+    images, anns, cats = data["images"], data["annotations"], data["categories"]
+    raw_image_ids = _column(images, "id", source, "images")
+    image_ids = _sorted_ids(raw_image_ids, source, "image")
+    # COCO.createIndex: a repeated image id keeps the last record.
+    last = {i: k for k, i in enumerate(raw_image_ids)}
+    order = [last[i] for i in image_ids]
+    heights = np.array([images[k].get("height", 0) for k in order], dtype=np.int64)
+    widths = np.array([images[k].get("width", 0) for k in order], dtype=np.int64)
+    category_ids = _sorted_ids(_column(cats, "id", source, "categories"), source, "category")
+    n = len(anns)
+    boxes_xywh = _numbers(_column(anns, "bbox", source, "annotations"), (n, 4), source, "annotations", "bbox")
+    keypoints = None
+    no_keypoints = np.zeros(n, bool)
+    if kind is IouType.KEYPOINTS:
+        flat = _column(anns, "keypoints", source, "annotations")
+        width = len(flat[0]) if n else 0
+        keypoints = _numbers(flat, (n, width), source, "annotations", "keypoints").reshape(n, -1, 3)
+        labelled = np.count_nonzero(keypoints[:, :, 2] > 0, axis=1)
+        counts = _column(anns, "num_keypoints", source, "annotations", default=None)
+        # COCOeval._prepare: num_keypoints == 0 makes the GT ignored.
+        no_keypoints = np.array([(c if c is not None else lab) == 0 for c, lab in zip(counts, labelled, strict=True)])
+    return CocoGroundTruthArrays(
+        source=source, image_ids=image_ids, heights=heights, widths=widths,
+        category_ids=category_ids, annotation_ids=_column(anns, "id", source, "annotations"),
+        image=_positions(_column(anns, "image_id", source, "annotations"), image_ids),
+        category=_positions(_column(anns, "category_id", source, "annotations"), category_ids),
+        area=_numbers(_column(anns, "area", source, "annotations"), (n,), source, "annotations", "area"),
+        crowd=np.array(_column(anns, "iscrowd", source, "annotations", default=0), dtype=bool),
+        no_keypoints=no_keypoints, boxes=xywh_to_xyxy(boxes_xywh),
+        box_area=boxes_xywh[:, 2] * boxes_xywh[:, 3],
+        segmentations=(_column(anns, "segmentation", source, "annotations")
+                       if kind is IouType.SEGM else None),
+        keypoints=keypoints,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CocoResultArrays:
+    """Detections as ``COCO.loadRes`` leaves them: ids ``1..D``, ``area`` per its rules."""
+
+    image: NDArray[np.int64]
+    category: NDArray[np.int64]
+    score: NDArray[np.float64]
+    area: NDArray[np.float64]
+    boxes: NDArray[np.float64] | None
+    box_area: NDArray[np.float64] | None
+    masks: RleMasks | None
+    keypoints: NDArray[np.float64] | None
+
+
+def _keypoint_extent(points: NDArray[np.float64]) -> NDArray[np.float64]:
+    x, y = points[:, :, 0], points[:, :, 1]
+    return np.stack([x.min(1), y.min(1), x.max(1), y.max(1)], axis=1)
+
+
+def read_results(
+    records: Any, gt: CocoGroundTruthArrays, *, source: str, iou_type: IouType | str
+) -> CocoResultArrays:
+    """Arrays of a results list (``[{"image_id", "category_id", "score", ...}]``)."""
+    kind = IouType(iou_type)
+    if not isinstance(records, list):
+        raise ImportFormatError(f"{source}: expected a list of result objects, got {type(records).__name__}")
+    n = len(records)
+    image_ids = _column(records, "image_id", source, "results")
+    image = _positions(image_ids, gt.image_ids)
+    if np.any(image < 0):
+        i = int(np.argmax(image < 0))
+        # COCO.loadRes: "Results do not correspond to current coco set".
+        raise _fail(source, f"results[{i}]", "image_id", f"{image_ids[i]!r} is not an image of {gt.source}")
+    category = _positions(_column(records, "category_id", source, "results"), gt.category_ids)
+    score = _numbers(_column(records, "score", source, "results"), (n,), source, "results", "score")
+    first = records[0] if n else {}
+    boxes = box_area = masks = keypoints = None
+    by_box = "bbox" in first and first["bbox"] != []
+    if by_box or kind is IouType.BBOX:
+        xywh = _numbers(_column(records, "bbox", source, "results"), (n, 4), source, "results", "bbox")
+        boxes, box_area = xywh_to_xyxy(xywh), xywh[:, 2] * xywh[:, 3]
+    if kind is IouType.SEGM or (not by_box and "segmentation" in first):
+        segs: Callable[[], list[Any]] = lambda: _column(records, "segmentation", source, "results")  # noqa: E731
+        if by_box and any("segmentation" not in r for r in records):
+            # loadRes gives a box-only result the box as its polygon.
+            x1, y1, x2, y2 = (boxes[:, i] for i in range(4))  # type: ignore[index]
+            polygons = np.stack([x1, y1, x1, y2, x2, y2, x2, y1], axis=1).tolist()
+            seg_list = [r.get("segmentation", [p]) for r, p in zip(records, polygons, strict=True)]
+        else:
+            seg_list = segs()
+        masks = _masks(seg_list, gt.heights[image], gt.widths[image], source, "results")
+    if kind is IouType.KEYPOINTS or (not by_box and masks is None and "keypoints" in first):
+        flat = _column(records, "keypoints", source, "results")
+        width = len(flat[0]) if n else 0
+        keypoints = _numbers(flat, (n, width), source, "results", "keypoints").reshape(n, -1, 3)
+    if by_box:
+        area = box_area
+    elif masks is not None and "segmentation" in first:
+        area = mask_area(masks).astype(np.float64)
+    elif keypoints is not None:
+        extent = _keypoint_extent(keypoints)
+        area = (extent[:, 2] - extent[:, 0]) * (extent[:, 3] - extent[:, 1])
+        boxes, box_area = extent, area
+    else:
+        raise _fail(source, "results[0]", "bbox", "is missing (or 'segmentation' / 'keypoints')")
+    return CocoResultArrays(image, category, score, area, boxes, box_area, masks, keypoints)  # type: ignore[arg-type]
