@@ -166,3 +166,45 @@ def test_extent_of_bitmask_and_polygon_match_oracles() -> None:
     oracle = shapely.Polygon(scaled(rings[0]), [scaled(rings[1])]).area + shapely.Polygon(
         scaled(geometry["polygons"][1][0])).area
     assert poly_area == pytest.approx(oracle)
+
+
+def test_bulk_rows_on_a_video_compose_frame_keyed_labels(store: Store, ontology: dict[str, Any]) -> None:
+    with store.write() as conn:
+        project = catalog.create_project(conn, "v", ontology)
+        branch = catalog.ensure_branch(conn, project.id, "trk.v1")
+        unit = catalog.add_data_unit(conn, project.id, title="clip.mp4", data_type="video",
+                                     width=320, height=240, frames=10, fps=5.0, duration=2.0)
+        row = lr.create_label_row(conn, unit, branch)
+        insert_annotations(conn, AnnotationBatch(
+            label_row_id=np.full(3, row.id), frame=np.array([7, 3, 7]),
+            object_hash=["trk00001", "trk00001", "other001"], feature_hash=["0b1e4a01", "0b1e4a01", "0b1e4a05"],
+            shape=["bounding_box", "bounding_box", "point"],
+            x=np.array([32.0, 16.0, 160.0]), y=np.array([24.0, 12.0, 120.0]),
+            w=np.array([64.0, 32.0, 0.0]), h=np.array([48.0, 24.0, 0.0]),
+            object_number=[4, 4, None],
+        ))
+    with store.read() as conn:
+        d = lr.load_label_rows(conn, [(unit, branch, lr.find_label_rows(conn, [(unit.id, branch.id)])[(unit.id, branch.id)])],
+                               object_names=catalog.object_names(ontology))[0]
+    assert d is not None
+    labels = d["data_units"][unit.data_hash]["labels"]
+    assert list(labels) == ["7", "3"]  # in insertion order of first appearance
+    assert [o["objectHash"] for o in labels["7"]["objects"]] == ["trk00001", "other001"]
+    assert labels["3"]["objects"][0]["boundingBox"] == {"h": 0.1, "w": 0.1, "x": 0.05, "y": 0.05}
+    assert labels["7"]["objects"][1]["point"] == {"0": {"x": 0.5, "y": 0.5}}
+    assert d["object_answers"]["trk00001"] == {"classifications": [], "objectHash": "trk00001", "objectNumber": 4}
+    assert d["data_units"][unit.data_hash]["data_fps"] == 5.0
+    assert d["data_type"] == "video" and d["branch_name"] == "trk.v1"
+
+
+def test_object_answers_read_in_bulk(store: Store, ontology: dict[str, Any]) -> None:
+    from tests.store.builders import prepare, save
+    from tests.store.conftest import load_fixture
+    from branchmark.store.annotations import read_object_answers
+
+    d = load_fixture("image_all_shapes.json")
+    unit, branch, row, d = prepare(store, ontology, d)
+    save(store, unit, branch, row, d)
+    with store.read() as conn:
+        answers = read_object_answers(conn, branch_id=branch.id)
+    assert answers == {h: e["classifications"] for h, e in d["object_answers"].items()}

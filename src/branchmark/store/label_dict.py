@@ -39,6 +39,8 @@ HEADER_COLUMN_KEYS = (
 )
 TIME_FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
 _ENTRY_BLANK = frozenset(ENTRY_COLUMN_KEYS)
+INT_MARK = 0
+"""Placeholder of a ``confidence`` given as an int (a float column would return ``1.0``)."""
 _GEOMETRY_KEY_SET = frozenset(codec.GEOMETRY_KEYS)
 
 AnnotationRow = tuple[Any, ...]
@@ -171,6 +173,8 @@ def split_label_row(
         feature = _require(entry, "featureHash", where)
         ranges = entry.get("range", [])
         blank = {k: (None if k in CLASSIFICATION_COLUMN_KEYS else v) for k, v in entry.items()}
+        if type(entry.get("confidence")) is int:
+            blank["confidence"] = INT_MARK
         classifications.append(
             (
                 str(entry.get("classificationHash", h)),
@@ -235,6 +239,9 @@ def _split_frame(
                 meta[key] = None
             else:
                 meta[key] = value
+        confidence = entry.get("confidence", 1.0)
+        if type(confidence) is int:
+            meta["confidence"] = INT_MARK  # the column holds a float; give the int back
         if not geometry:
             raise ValidationError(
                 f"{where}.objects[{i}] (object {object_hash}): no geometry key for shape {shape!r}"
@@ -263,7 +270,7 @@ def _split_frame(
                 None if theta != theta else theta,
                 None if area != area else area,
                 False,
-                entry.get("confidence", 1.0),
+                confidence,
                 bool(entry.get("manualAnnotation", True)),
                 numbers_get(object_hash),
                 codec.NORMALISED + dumps(geometry),
@@ -367,7 +374,7 @@ def compose_label_row(
             ("manualAnnotation", manual),
         ):
             if key in entry:
-                entry[key] = value
+                entry[key] = _restore(entry[key], value)
         classification_answers[c_hash] = entry
 
     values = {
@@ -426,8 +433,15 @@ def _compose_entry(
     entry["featureHash"] = feature_hash
     entry["shape"] = shape
     if "confidence" in entry:
-        entry["confidence"] = confidence
+        entry["confidence"] = _restore(entry["confidence"], confidence)
     if "manualAnnotation" in entry:
         entry["manualAnnotation"] = bool(manual)
     entry.update(payload)
     return entry
+
+
+def _restore(placeholder: Any, value: Any) -> Any:
+    """The column ``value`` in the type the placeholder records (int for ``INT_MARK``)."""
+    if type(placeholder) is int:
+        return int(value) if value is not None and float(value).is_integer() else value
+    return value
