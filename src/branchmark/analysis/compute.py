@@ -101,6 +101,12 @@ def load_inputs(
                                             category=gt.category, frame=gt.frame)  # fmt: skip
         dt_answers = answer_io.answer_codes(conn, branch_id=dt_branch.id, classes=classes,
                                             category=dt.category, frame=dt.frame)  # fmt: skip
+    # Predictions by image, then score (descending), ties in input order: the order in which
+    # COCOeval.accumulate meets them, which MatchOutcomes keeps for its score ties.
+    order = np.lexsort((np.arange(len(dt)), -dt.score, dt.image))
+    dt = dt.take(order)
+    if len(dt_answers[0]):
+        dt_answers = (dt_answers[0][order], dt_answers[1])
     classifications = answer_io.evaluate_classifications(
         conn, gt_branch_id=gt_branch.id, branch_id=dt_branch.id, ontology=ontology
     )

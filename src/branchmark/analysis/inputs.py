@@ -97,6 +97,13 @@ class BranchObjects:
     def __len__(self) -> int:
         return len(self.annotation_id)
 
+    def take(self, index: NDArray[np.int64]) -> BranchObjects:
+        """The objects at ``index``, in that order."""
+        fields = {
+            f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "geometry"
+        }
+        return BranchObjects(**fields, geometry=[self.geometry[i] for i in index.tolist()])
+
 
 def frame_sizes(units: Sequence[DataUnitRecord]) -> dict[tuple[int, int], tuple[int, int]]:
     """``(data unit id, frame) -> (width, height)`` for every frame with a known size."""

@@ -54,7 +54,7 @@ def _prediction_filters(table: sa.Table, *, t: int, confidence: float, outcome: 
     elif outcome == "ignored":
         where.append(ignored)
     if reasons:
-        code = table.c.reasons.op(">>")(3 * t).op("&")(7)
+        code = table.c.reasons.op(">>")(sa.literal(3 * t, sa.Integer)).op("&")(7)
         where.append(code.in_([reason_code(r) for r in reasons]))
     return where
 
