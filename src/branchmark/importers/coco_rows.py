@@ -137,9 +137,10 @@ def _rle_of(seg: Any, target: FrameTarget) -> dict[str, Any]:
     return mask_utils.merge(mask_utils.frPyObjects(seg, target.height, target.width))  # type: ignore[no-any-return]
 
 
-def _derived_area(cls: ObjectClass, payload: dict[str, Any], box: NDArray[np.float64], seg: Any, target: FrameTarget) -> float:
-    """The area ``COCO.loadRes`` gives a result: box area, else mask area, else keypoint extent."""
-    if cls.shape in ("polygon", "bitmask") and seg is not None and not (isinstance(seg, list) and not seg):
+def _derived_area(seg: Any, box_given: bool, box: NDArray[np.float64], target: FrameTarget) -> float:
+    """The area ``COCO.loadRes`` gives a result: of its bbox when it has one, else of its
+    segmentation's mask, else of its keypoints' extent (decided per record, not by the first)."""
+    if not box_given and seg is not None and not (isinstance(seg, list) and not seg):
         return float(mask_utils.area(_rle_of(seg, target)))
     return float(box[2] * box[3])
 
@@ -201,7 +202,7 @@ def build_rows(
                 keep[k] = False
                 continue
             if results and np.isnan(area[k]):
-                area[k] = _derived_area(cls, payload, box[k], seg, target)
+                area[k] = _derived_area(seg, not np.isnan(anns.bbox[k, 0]), box[k], target)
             geometry[k] = codec.encode_pixels(payload)
     elif results:
         missing_area = np.isnan(area)
