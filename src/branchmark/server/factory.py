@@ -69,8 +69,8 @@ def create_app(
     app.middleware("http")(token_middleware(token))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from branchmark.server.routes import explorer, media, projects
+    from branchmark.server.routes import explorer, media, projects, sets
 
-    for module in (projects, explorer, media):
+    for module in (projects, explorer, media, sets):
         app.include_router(module.router)
     return app

@@ -77,7 +77,7 @@ def _placeholder(width: int | None, height: int | None) -> bytes:
     from PIL import Image
 
     w, h = width or 4, height or 3
-    scale = THUMBNAIL_SIZE / max(w, h)
+    scale = min(1.0, THUMBNAIL_SIZE / max(w, h))  # like Image.thumbnail: never enlarge
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     buffer = io.BytesIO()
     Image.new("RGB", size, NEUTRAL_GREY).save(buffer, "JPEG", quality=JPEG_QUALITY)

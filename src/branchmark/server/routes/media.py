@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import FileResponse, Response
 
 from branchmark.errors import FrameOutOfRange, MediaNotFound
 from branchmark.server.context import ServerContext, get_context
+from branchmark.server.services.explorer import find_object
+from branchmark.server.services.overlays import geometry_extent
 from branchmark.store import catalog
 from branchmark.store.records import DataUnitRecord
+from branchmark.web.crops import crop_object
 from branchmark.web.media_files import MediaFile, resolve_media
 from branchmark.web.thumbnails import frame_image, thumbnail
 
@@ -66,3 +69,33 @@ def frame_thumbnail(
     if isinstance(made, bytes):
         return Response(made, media_type="image/jpeg", headers=headers)
     return FileResponse(made, media_type="image/jpeg", headers=headers)
+
+
+@router.get(
+    "/media/{project}/{data_hash}/{frame}/crop",
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def object_crop(
+    context: Context, project: ProjectKey, data_hash: DataHash, frame: FrameIndex,
+    branch: Annotated[str, Query(description="Branch holding the object.", min_length=1)],
+    object_hash: Annotated[str, Query(alias="object", description="Object hash.", min_length=1)],
+) -> Response:  # fmt: skip
+    """The frame around one object, outlined (neutral background when media is missing)."""
+    unit, found = find_object(
+        context, project, data_hash, frame=frame, branch=branch, object_hash=object_hash
+    )
+    media = resolve_media(unit, frame, context.media_roots)
+    path = None
+    if media.available:
+        path = frame_image(media, data_hash=unit.data_hash, frame=frame, cache_dir=context.cache_dir)
+    width, height = unit.frame_size(frame)
+    geometry = found["geometry"]
+    outline = None
+    if geometry["type"] == "polygon" and geometry["polygons"]:
+        ring = geometry["polygons"][0][0]
+        outline = list(zip(ring[0::2], ring[1::2], strict=True))
+    data = crop_object(
+        path, frame_size=(int(width or 1), int(height or 1)), extent=geometry_extent(geometry),
+        outline=outline, colour="#ffd400",
+    )  # fmt: skip
+    return Response(data, media_type="image/jpeg", headers=CACHE)

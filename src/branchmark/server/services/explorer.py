@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from branchmark.errors import BranchNotFound, FrameOutOfRange, ValidationError
+from branchmark.errors import BranchNotFound, FrameOutOfRange, NotFoundError, ValidationError
 from branchmark.server.context import ServerContext
 from branchmark.server.services.overlays import overlay_objects, skeleton_edges
 from branchmark.server.services.projects import describe_attributes, describe_classes, describe_project
@@ -21,6 +21,12 @@ from branchmark.web.media_files import resolve_media
 
 DATA_TYPES = ("image", "video", "img_group", "img_sequence", "dicom")
 MAX_PER_PAGE = 200
+
+
+class ObjectNotFound(NotFoundError):
+    """No object with that hash on that branch and frame (a crop of a changed branch)."""
+
+    code = "object_not_found"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,3 +234,24 @@ def data_unit_detail(
         "next": following,
         "filter": chosen.query(),
     }
+
+
+def find_object(
+    context: ServerContext, project_key: str, data_hash: str, *, frame: int, branch: str, object_hash: str
+) -> tuple[DataUnitRecord, dict[str, Any]]:
+    """The data unit and the drawable object ``object_hash`` of ``branch`` at ``frame``."""
+    with context.store.read() as conn:
+        project = catalog.get_project(conn, project_key)
+        unit = catalog.get_data_unit(conn, project.id, data_hash)
+        if not 0 <= frame < unit.frames:
+            raise FrameOutOfRange(
+                f"frame {frame} is outside data unit {unit.title!r} (frames 0..{unit.frames - 1})"
+            )
+        record = catalog.get_branch(conn, project.id, branch)
+        [layer] = _layers(conn, project, unit, [record], frame)
+    for found in layer["objects"]:
+        if found["object_hash"] == object_hash:
+            return unit, found
+    raise ObjectNotFound(
+        f"no object {object_hash!r} on branch {branch!r} at frame {frame} of {unit.title!r}"
+    )

@@ -110,6 +110,30 @@ def pixel_geometry(
     return None
 
 
+def geometry_extent(geometry: Mapping[str, Any]) -> tuple[float, float, float, float]:
+    """``(x0, y0, x1, y1)`` in frame pixels of a :func:`pixel_geometry` result.
+
+    >>> geometry_extent({"type": "polyline", "points": [1.0, 5.0, 3.0, 2.0]})
+    (1.0, 2.0, 3.0, 5.0)
+    """
+    kind = geometry["type"]
+    if kind in ("box", "bitmask"):
+        x, y = float(geometry["x"]), float(geometry["y"])
+        return x, y, x + float(geometry["w"]), y + float(geometry["h"])
+    if kind == "rotated_box":
+        cx, cy = geometry["x"] + geometry["w"] / 2, geometry["y"] + geometry["h"] / 2
+        a = np.deg2rad(geometry["theta"])
+        dx = abs(np.cos(a)) * geometry["w"] / 2 + abs(np.sin(a)) * geometry["h"] / 2
+        dy = abs(np.sin(a)) * geometry["w"] / 2 + abs(np.cos(a)) * geometry["h"] / 2
+        return float(cx - dx), float(cy - dy), float(cx + dx), float(cy + dy)
+    if kind == "polygon":
+        flat = [v for polygon in geometry["polygons"] for v in (polygon[0] if polygon else [])]
+    else:
+        flat = list(geometry["points"])
+    xs, ys = flat[0::2], flat[1::2]
+    return float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))
+
+
 def skeleton_edges(ontology: Mapping[str, Any]) -> dict[str, list[list[int]]]:
     """Feature hash → vertex index pairs of each skeleton template of the ontology."""
     edges: dict[str, list[list[int]]] = {}

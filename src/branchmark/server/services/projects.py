@@ -90,6 +90,8 @@ def describe_branch(
 
 def project_overview(context: ServerContext, project_key: str) -> dict[str, Any]:
     """One project: identity, data unit counts by type, classes, branches and analyses."""
+    from branchmark.server.services.prediction_sets import analyses_payload
+
     with context.store.read() as conn:
         project = catalog.get_project(conn, project_key)
         units = catalog.get_data_units(conn, project.id)
@@ -102,4 +104,5 @@ def project_overview(context: ServerContext, project_key: str) -> dict[str, Any]
         "classes": describe_classes(ontology),
         "attributes": describe_attributes(ontology),
         "branches": branches,
+        **{k: v for k, v in analyses_payload(context, project.project_hash).items() if k != "project"},
     }
