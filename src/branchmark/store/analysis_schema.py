@@ -51,6 +51,7 @@ analyses = sa.Table(
     sa.UniqueConstraint("project_id", "name"),
     sa.Index("ix_analyses_branch", "branch_id"),
     sa.Index("ix_analyses_gt_branch", "gt_branch_id"),
+    sqlite_autoincrement=True,
 )
 
 analysis_jobs = sa.Table(
@@ -69,6 +70,7 @@ analysis_jobs = sa.Table(
     sa.Column("heartbeat_at", sa.DateTime),
     sa.Column("finished_at", sa.DateTime),
     sa.Index("ix_analysis_jobs_analysis", "analysis_id"),
+    sqlite_autoincrement=True,
 )
 
 analysis_results = sa.Table(
@@ -89,6 +91,9 @@ analysis_results = sa.Table(
     sa.Column("classifications", sa.LargeBinary, nullable=False),
     sa.Column("pr_arrays", sa.LargeBinary, nullable=False),
     sa.UniqueConstraint("analysis_id"),
+    # Ids are never reused (SQLite AUTOINCREMENT, PostgreSQL sequences): a result id names one
+    # run's numbers for ever, which is what the per-process outcome cache keys on.
+    sqlite_autoincrement=True,
 )
 
 analysis_predictions = sa.Table(
