@@ -60,8 +60,13 @@ def _metadata(
         client_metadata=unit.client_metadata,
         frames=tuple(
             FrameMedia(
-                index=f.frame, image_hash=f.image_hash, title=f.title, width=f.width,
-                height=f.height, data_link=f.data_link, file_type=f.file_type,
+                index=f.frame,
+                image_hash=f.image_hash,
+                title=f.title,
+                width=f.width,
+                height=f.height,
+                data_link=f.data_link,
+                file_type=f.file_type,
             )
             for f in unit.frame_media
         ),
@@ -142,9 +147,14 @@ class Project:
         """
         with self._store.read() as conn:
             listing = store_rows.list_label_rows(
-                conn, self._record.id, branch_name=branch_name,
-                include_all_branches=include_all_label_branches, data_hashes=data_hashes,
-                label_hashes=label_hashes, title_eq=data_title_eq, title_like=data_title_like,
+                conn,
+                self._record.id,
+                branch_name=branch_name,
+                include_all_branches=include_all_label_branches,
+                data_hashes=data_hashes,
+                label_hashes=label_hashes,
+                title_eq=data_title_eq,
+                title_like=data_title_like,
             )
         rows = []
         for entry in listing:
@@ -183,9 +193,7 @@ class Project:
         located = []
         for meta in metas:
             if meta.data_hash not in units:
-                raise DataUnitNotFound(
-                    f"no data unit {meta.data_hash!r} in project {self.title!r}"
-                )
+                raise DataUnitNotFound(f"no data unit {meta.data_hash!r} in project {self.title!r}")
             located.append((units[meta.data_hash], branches[meta.branch_name]))
         return located
 
@@ -261,8 +269,15 @@ class Project:
         from branchmark.analysis import service
 
         return service.analyse(
-            self._store, self._record, branch, ground_truth=ground_truth, match=match,
-            protocol=protocol, name=name, wait=wait, progress=progress,
+            self._store,
+            self._record,
+            branch,
+            ground_truth=ground_truth,
+            match=match,
+            protocol=protocol,
+            name=name,
+            wait=wait,
+            progress=progress,
         )
 
     def reanalyse(self, analysis: str | int, *, wait: bool = True) -> AnalysisRecord:
@@ -296,9 +311,11 @@ class Project:
         from branchmark.analysis import compare, service
 
         return compare.compare_analyses(
-            self._store, service.get_analysis(self._store, self._record, a),
+            self._store,
+            service.get_analysis(self._store, self._record, a),
             service.get_analysis(self._store, self._record, b),
-            iou_threshold=iou_threshold, confidence=confidence,
+            iou_threshold=iou_threshold,
+            confidence=confidence,
         )
 
     def delete_branch(self, branch_name: str, *, allow_main: bool = False) -> None:
@@ -343,10 +360,18 @@ class Project:
         kind = DataType.parse(data_type)
         with self._store.write() as conn:
             unit = catalog.add_data_unit(
-                conn, self._record.id, title=title, data_type=kind.value, width=width,
-                height=height, frames=frames, fps=fps,
-                duration=None if not fps else frames / fps, data_link=data_link,
-                file_type=file_type, data_hash=data_hash,
+                conn,
+                self._record.id,
+                title=title,
+                data_type=kind.value,
+                width=width,
+                height=height,
+                frames=frames,
+                fps=fps,
+                duration=None if not fps else frames / fps,
+                data_link=data_link,
+                file_type=file_type,
+                data_hash=data_hash,
             )
         return unit.data_hash
 
@@ -358,9 +383,16 @@ class Project:
         media_path = self._copy_media(source, data_hash)
         with self._store.write() as conn:
             catalog.add_data_unit(
-                conn, self._record.id, title=title or source.name, data_type="image",
-                width=info.width, height=info.height, media_path=media_path,
-                data_link=media_path, file_type=info.file_type, data_hash=data_hash,
+                conn,
+                self._record.id,
+                title=title or source.name,
+                data_type="image",
+                width=info.width,
+                height=info.height,
+                media_path=media_path,
+                data_link=media_path,
+                file_type=info.file_type,
+                data_hash=data_hash,
             )
         return data_hash
 
@@ -372,10 +404,19 @@ class Project:
         media_path = self._copy_media(source, data_hash)
         with self._store.write() as conn:
             catalog.add_data_unit(
-                conn, self._record.id, title=title or source.name, data_type="video",
-                width=info.width, height=info.height, frames=info.frames, fps=info.fps,
-                duration=info.duration, media_path=media_path, data_link=media_path,
-                file_type=info.file_type, data_hash=data_hash,
+                conn,
+                self._record.id,
+                title=title or source.name,
+                data_type="video",
+                width=info.width,
+                height=info.height,
+                frames=info.frames,
+                fps=info.fps,
+                duration=info.duration,
+                media_path=media_path,
+                data_link=media_path,
+                file_type=info.file_type,
+                data_hash=data_hash,
             )
         return data_hash
 
@@ -392,15 +433,26 @@ class Project:
             media_path = self._copy_media(source, image_hash)
             frames.append(
                 FrameRecord(
-                    frame=index, image_hash=image_hash, title=source.name, width=info.width,
-                    height=info.height, media_path=media_path, data_link=media_path,
+                    frame=index,
+                    image_hash=image_hash,
+                    title=source.name,
+                    width=info.width,
+                    height=info.height,
+                    media_path=media_path,
+                    data_link=media_path,
                     file_type=info.file_type,
                 )
             )
         with self._store.write() as conn:
             catalog.add_data_unit(
-                conn, self._record.id, title=title or sources[0].stem, data_type="img_group",
-                width=None, height=None, frames=len(frames), data_hash=data_hash,
+                conn,
+                self._record.id,
+                title=title or sources[0].stem,
+                data_type="img_group",
+                width=None,
+                height=None,
+                frames=len(frames),
+                data_hash=data_hash,
                 frame_media=frames,
             )
         return data_hash
@@ -409,3 +461,27 @@ class Project:
         """Every data unit of the project, in creation order."""
         with self._store.read() as conn:
             return catalog.get_data_units(conn, self._record.id)
+
+    def import_coco_labels(
+        self,
+        labels_dict: dict[str, Any],
+        category_id_to_feature_hash: dict[Any, str],
+        image_id_to_frame_index: dict[Any, Any],
+        branch_name: str | None = None,
+        confidence_field_name: str | None = None,
+        *,
+        manual_annotation: bool = True,
+        replace: bool = False,
+        strict: bool = False,
+    ) -> Any:
+        """Import COCO labels as the SDK does (ENCORD_COMPAT s.6); see
+        :func:`branchmark.importers.coco_labels.import_coco_labels` for the rules and the
+        keyword-only additions (``manual_annotation``, ``replace``, ``strict``).  Returns the
+        :class:`~branchmark.importers.report.ImportReport`."""
+        from branchmark.importers.coco_labels import import_coco_labels
+
+        return import_coco_labels(
+            self._store, self.project_hash, labels_dict, category_id_to_feature_hash,
+            image_id_to_frame_index, branch_name, confidence_field_name,
+            manual_annotation=manual_annotation, replace=replace, strict=strict,
+        )  # fmt: skip
