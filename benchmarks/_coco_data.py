@@ -136,7 +136,7 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 det["bbox"] = box.tolist()
             if spec.kind == "segm":
                 if source is not None and isinstance(source.get("segmentation"), list):
-                    shift = np.tile(box[:2] - np.array(source["bbox"][:2]), 4)
+                    shift = np.tile(box[:2] - np.array(source["bbox"][:2]), len(source["segmentation"][0]) // 2)
                     poly = np.round(np.array(source["segmentation"][0]) + shift, 2).tolist()
                 else:
                     poly = _polygon(rng, box)

@@ -70,6 +70,11 @@ class COCO:
             self._complete_results()
         return self._dataset
 
+    @dataset.setter
+    def dataset(self, value: dict[str, Any]) -> None:
+        self._dataset, self._pending, self._index = value, None, None
+        self._arrays.clear()
+
     def createIndex(self) -> None:  # noqa: N802 (pycocotools name)
         anns, imgs, cats = {}, {}, {}
         img_to_anns, cat_to_imgs = defaultdict(list), defaultdict(list)

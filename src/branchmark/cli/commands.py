@@ -8,7 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    from branchmark.cli import data, demo, exports, imports, projects, serve
+    from branchmark.cli import data, demo, eval, exports, imports, projects, serve
 
     projects.register(app)
     data.register(app)
@@ -16,3 +16,4 @@ def register(app: typer.Typer) -> None:
     imports.register(app)
     exports.register(app)
     serve.register(app)
+    eval.register(app)
