@@ -32,8 +32,13 @@ def _populate(project: bm.Project, rows: int) -> None:
     with project.store.write() as conn:
         for i in range(rows):
             catalog.add_data_unit(
-                conn, project.record.id, title=f"img_{i:06d}.jpg", data_type="image",
-                width=640, height=480, file_type="image/jpeg",
+                conn,
+                project.record.id,
+                title=f"img_{i:06d}.jpg",
+                data_type="image",
+                width=640,
+                height=480,
+                file_type="image/jpeg",
             )
 
 
@@ -59,7 +64,9 @@ def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, fl
             inst = cherry.create_instance()
             inst.set_for_frames(
                 BoundingBoxCoordinates(height=h, width=w, top_left_x=x, top_left_y=y),
-                frames=0, manual_annotation=False, confidence=float(conf[r, b]),
+                frames=0,
+                manual_annotation=False,
+                confidence=float(conf[r, b]),
             )
             row.add_object_instance(inst)
     t3 = time.perf_counter()
@@ -70,7 +77,10 @@ def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, fl
     t4 = time.perf_counter()
     client.close()
     return {
-        "list": t1 - t0, "initialise": t2 - t1, "build": t3 - t2, "save": t4 - t3,
+        "list": t1 - t0,
+        "initialise": t2 - t1,
+        "build": t3 - t2,
+        "save": t4 - t3,
         "total": t4 - t0,
     }
 
@@ -101,8 +111,10 @@ def main() -> None:
     print(f"{n} rows x {args.boxes} boxes ({n * args.boxes} annotations), workspace {workspace}")
     for phase in ("list", "initialise", "build", "save"):
         print(f"  {phase:<10} {times[phase]:7.2f} s  {n / times[phase]:9.0f} rows/s")
-    print(f"  {'total':<10} {times['total']:7.2f} s  {n / times['total']:9.0f} rows/s "
-          f"(process CPU {cpu:.2f} s)")
+    print(
+        f"  {'total':<10} {times['total']:7.2f} s  {n / times['total']:9.0f} rows/s "
+        f"(process CPU {cpu:.2f} s)"
+    )
     print(f"  peak RSS   {peak_mib:7.0f} MiB")
 
 

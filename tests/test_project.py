@@ -59,8 +59,12 @@ def _predict(project: bm.Project, branch: str, confidences: dict[str, float]) ->
         for row in rows:
             if row.data_title in confidences:
                 inst = _cherry(project).create_instance()
-                inst.set_for_frames(_box(0.25), frames=0, confidence=confidences[row.data_title],
-                                    manual_annotation=False)
+                inst.set_for_frames(
+                    _box(0.25),
+                    frames=0,
+                    confidence=confidences[row.data_title],
+                    manual_annotation=False,
+                )
                 row.add_object_instance(inst)
             row.save(bundle=bundle)
 
@@ -68,8 +72,10 @@ def _predict(project: bm.Project, branch: str, confidences: dict[str, float]) ->
 def test_branch_rows_exist_only_after_initialise(project: bm.Project) -> None:
     rows = project.list_label_rows_v2(branch_name="yolo-v8.run_01")
     assert [(r.data_title, r.branch_name, r.label_hash) for r in rows] == [
-        ("cherry_000.png", "yolo-v8.run_01", None), ("cherry_001.png", "yolo-v8.run_01", None),
-        ("cherry_002.png", "yolo-v8.run_01", None), ("apple.png", "yolo-v8.run_01", None),
+        ("cherry_000.png", "yolo-v8.run_01", None),
+        ("cherry_001.png", "yolo-v8.run_01", None),
+        ("cherry_002.png", "yolo-v8.run_01", None),
+        ("apple.png", "yolo-v8.run_01", None),
     ]
     assert project.list_branches() == ["main"]
     with project.create_bundle() as bundle:
@@ -91,12 +97,17 @@ def test_saved_predictions_read_back_in_a_new_client(project: bm.Project, tmp_pa
         for row in rows:
             row.initialise_labels(bundle=bundle)
     found = {
-        r.data_title: [(a.coordinates, a.confidence, a.manual_annotation)
-                       for o in r.get_object_instances() for a in o.get_annotations()]
+        r.data_title: [
+            (a.coordinates, a.confidence, a.manual_annotation)
+            for o in r.get_object_instances()
+            for a in o.get_annotations()
+        ]
         for r in rows
     }
     assert found == {
-        "cherry_000.png": [(_box(0.25), 0.9, False)], "cherry_001.png": [], "cherry_002.png": [],
+        "cherry_000.png": [(_box(0.25), 0.9, False)],
+        "cherry_001.png": [],
+        "cherry_002.png": [],
         "apple.png": [(_box(0.25), 0.3, False)],
     }
     # main is untouched by saves on a prediction branch
@@ -107,12 +118,25 @@ def test_saved_predictions_read_back_in_a_new_client(project: bm.Project, tmp_pa
 def test_filters_and_all_branches(project: bm.Project) -> None:
     _predict(project, "det.v1", {"cherry_001.png": 0.5})
     assert [r.data_title for r in project.list_label_rows_v2(data_title_like="cherry_00%")] == [
-        "cherry_000.png", "cherry_001.png", "cherry_002.png"]
-    assert [r.data_title for r in project.list_label_rows_v2(data_title_eq="apple.png")] == ["apple.png"]
+        "cherry_000.png",
+        "cherry_001.png",
+        "cherry_002.png",
+    ]
+    assert [r.data_title for r in project.list_label_rows_v2(data_title_eq="apple.png")] == [
+        "apple.png"
+    ]
     everything = project.list_label_rows_v2(include_all_label_branches=True)
-    assert sorted((r.data_title, r.branch_name, r.label_hash is None) for r in everything) == sorted(
-        [(t, "main", True) for t in ("cherry_000.png", "cherry_001.png", "cherry_002.png", "apple.png")]
-        + [(t, "det.v1", False) for t in ("cherry_000.png", "cherry_001.png", "cherry_002.png", "apple.png")]
+    assert sorted(
+        (r.data_title, r.branch_name, r.label_hash is None) for r in everything
+    ) == sorted(
+        [
+            (t, "main", True)
+            for t in ("cherry_000.png", "cherry_001.png", "cherry_002.png", "apple.png")
+        ]
+        + [
+            (t, "det.v1", False)
+            for t in ("cherry_000.png", "cherry_001.png", "cherry_002.png", "apple.png")
+        ]
     )
     one = [r for r in everything if r.branch_name == "det.v1"][1]
     by_hash = project.list_label_rows_v2(label_hashes=[one.label_hash], branch_name="det.v1")
@@ -180,7 +204,9 @@ def test_get_project_by_hash_or_title(project: bm.Project, tmp_path: Path) -> No
         client.get_project("Vegetables")
 
 
-def test_create_project_accepts_structure_and_checks_ontology(tmp_path: Path, ontology: dict[str, Any]) -> None:
+def test_create_project_accepts_structure_and_checks_ontology(
+    tmp_path: Path, ontology: dict[str, Any]
+) -> None:
     client = bm.UserClient.open(tmp_path / "ws")
     from branchmark.objects import OntologyStructure
 
@@ -188,12 +214,26 @@ def test_create_project_accepts_structure_and_checks_ontology(tmp_path: Path, on
     project = client.create_project("From structure", structure)
     assert project.ontology_structure.to_dict() == structure.to_dict()
     with pytest.raises(TypeError):
-        client.create_project("Bad", {"objects": [{"id": "1", "name": "x", "shape": "hexagon",
-                                                   "featureNodeHash": "abcd1234", "color": "#000000"}]})
+        client.create_project(
+            "Bad",
+            {
+                "objects": [
+                    {
+                        "id": "1",
+                        "name": "x",
+                        "shape": "hexagon",
+                        "featureNodeHash": "abcd1234",
+                        "color": "#000000",
+                    }
+                ]
+            },
+        )
     assert [p.title for p in client.list_projects()] == ["From structure"]
 
 
-def test_create_with_ssh_private_key_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_with_ssh_private_key_needs_no_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key_text = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n"
     key_file = tmp_path / "id_ed25519"
     key_file.write_text(key_text)
@@ -229,13 +269,22 @@ def test_media_is_probed_and_copied(tmp_path: Path, ontology: dict[str, Any]) ->
     project.add_image_group(group, title="pair")
     project.add_video(video, title="clip")
     rows = {r.data_title: r for r in project.list_label_rows_v2()}
-    assert (rows["a.png"].width, rows["a.png"].height, rows["a.png"].number_of_frames) == (33, 17, 1)
+    assert (rows["a.png"].width, rows["a.png"].height, rows["a.png"].number_of_frames) == (
+        33,
+        17,
+        1,
+    )
     assert rows["a.png"].data_type.value == "image"
-    assert [(f.width, f.height) for f in rows["pair"].label_row_metadata.frames] == [(40, 30), (30, 40)]
+    assert [(f.width, f.height) for f in rows["pair"].label_row_metadata.frames] == [
+        (40, 30),
+        (30, 40),
+    ]
     assert rows["pair"].number_of_frames == 2
     assert (rows["clip"].number_of_frames, rows["clip"].fps, rows["clip"].width) == (4, 5.0, 16)
     units = {u.title: u for u in project.list_data_units()}
-    assert (tmp_path / "ws" / "media" / units["a.png"].media_path).read_bytes() == image.read_bytes()
+    assert (
+        tmp_path / "ws" / "media" / units["a.png"].media_path
+    ).read_bytes() == image.read_bytes()
     with pytest.raises(bm.ValidationError, match="not a readable image"):
         bad = tmp_path / "bad.png"
         bad.write_text("nope")
@@ -245,7 +294,11 @@ def test_media_is_probed_and_copied(tmp_path: Path, ontology: dict[str, Any]) ->
 
 def test_branch_metadata(project: bm.Project) -> None:
     project.set_branch_metadata("det.v1", {"model": "yolo-v8", "version": "1.2", "notes": "fp16"})
-    assert project.get_branch_metadata("det.v1") == {"model": "yolo-v8", "version": "1.2", "notes": "fp16"}
+    assert project.get_branch_metadata("det.v1") == {
+        "model": "yolo-v8",
+        "version": "1.2",
+        "notes": "fp16",
+    }
     kinds = {b.name: b.kind.value for b in project.branches()}
     assert kinds == {"main": "main", "det.v1": "prediction"}
     with pytest.raises(bm.BranchNotFound):
@@ -269,7 +322,10 @@ def test_processes_write_one_workspace_concurrently(project: bm.Project, tmp_pat
             with project.create_bundle() as bundle:
                 for row in rows:
                     inst = cherry.create_instance()
-                    inst.set_for_frames(BoundingBoxCoordinates(height=0.1, width=0.1, top_left_x=0.01 * rep, top_left_y=0.0), frames=0)
+                    box = BoundingBoxCoordinates(
+                        height=0.1, width=0.1, top_left_x=0.01 * rep, top_left_y=0.0
+                    )
+                    inst.set_for_frames(box, frames=0)
                     row.add_object_instance(inst)
                     row.save(bundle=bundle)
         """
@@ -277,8 +333,11 @@ def test_processes_write_one_workspace_concurrently(project: bm.Project, tmp_pat
     path = tmp_path / "writer.py"
     path.write_text(script)
     procs = [
-        subprocess.Popen([sys.executable, str(path), str(tmp_path / "ws"), f"p{i}"],
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(path), str(tmp_path / "ws"), f"p{i}"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(3)
     ]
     for proc in procs:
@@ -293,5 +352,11 @@ def test_processes_write_one_workspace_concurrently(project: bm.Project, tmp_pat
 
 def test_public_names() -> None:
     assert bm.__all__ == sorted(bm.__all__)
-    for name in ("UserClient", "Project", "RevisionConflict", "InvalidBranchName", "BranchmarkError"):
+    for name in (
+        "UserClient",
+        "Project",
+        "RevisionConflict",
+        "InvalidBranchName",
+        "BranchmarkError",
+    ):
         assert name in bm.__all__ and getattr(bm, name) is not None

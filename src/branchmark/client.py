@@ -31,9 +31,7 @@ class UserClient:
         self._store = store
 
     @classmethod
-    def open(
-        cls, path_or_url: str | Path, *, media_root: str | Path | None = None
-    ) -> UserClient:
+    def open(cls, path_or_url: str | Path, *, media_root: str | Path | None = None) -> UserClient:
         """Open the workspace at a folder (created if missing) or a database URL."""
         return cls(Store.open(path_or_url, media_root=media_root))
 
@@ -95,7 +93,9 @@ class UserClient:
         else:
             structure = OntologyStructure.from_dict(ontology)  # validates before storing
         with self._store.write() as conn:
-            record = catalog.create_project(conn, title, structure.to_dict(), description=description)
+            record = catalog.create_project(
+                conn, title, structure.to_dict(), description=description
+            )
         return Project(self._store, record)
 
     def close(self) -> None:

@@ -94,6 +94,9 @@ def probe_video(path: str | Path) -> MediaInfo:
     if width <= 0 or height <= 0 or frames <= 0:
         raise ValidationError(f"{path}: video has no readable frames")
     return MediaInfo(
-        width=width, height=height, frames=frames, fps=fps if fps > 0 else None,
+        width=width,
+        height=height,
+        frames=frames,
+        fps=fps if fps > 0 else None,
         file_type=_mime(path, "video/unknown"),
     )

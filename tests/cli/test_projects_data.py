@@ -34,7 +34,9 @@ def test_create_then_list_in_every_format(tmp_path: Path) -> None:
     assert [p["title"] for p in listed] == ["Apples", "Fruit QA"]
     assert listed[0]["data_units"] == 0 and listed[0]["branches"] == 1
     with UserClient.open(ws) as client:
-        assert {p.project_hash for p in client.list_projects()} == {p["project_hash"] for p in listed}
+        assert {p.project_hash for p in client.list_projects()} == {
+            p["project_hash"] for p in listed
+        }
     code, out, _ = _run("projects", "list", "-w", ws, "--csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["title"] for r in rows] == ["Apples", "Fruit QA"]
@@ -80,13 +82,25 @@ def test_data_add_images_and_video(tmp_path: Path) -> None:
     writer.release()
     with UserClient.open(ws) as client:
         project_hash = client.get_project("P").project_hash
-    code, out, err = _run("data", "add", str(img), str(jpg), str(video), "--project", project_hash, "-w", ws)
+    code, out, err = _run(
+        "data", "add", str(img), str(jpg), str(video), "--project", project_hash, "-w", ws
+    )
     assert code == 0, err
     assert "added 2 image(s) and 1 video(s)" in out
     with UserClient.open(ws) as client:
         units = {u.title: u for u in client.get_project("P").list_data_units()}
-    assert (units["cherry.png"].width, units["cherry.png"].height, units["cherry.png"].data_type) == (64, 48, "image")
+    assert (
+        units["cherry.png"].width,
+        units["cherry.png"].height,
+        units["cherry.png"].data_type,
+    ) == (64, 48, "image")
     assert (units["b.JPG"].width, units["b.JPG"].height) == (10, 20)
     clip = units["clip.avi"]
-    assert (clip.data_type, clip.width, clip.height, clip.frames, clip.fps) == ("video", 32, 24, 9, 12.0)
+    assert (clip.data_type, clip.width, clip.height, clip.frames, clip.fps) == (
+        "video",
+        32,
+        24,
+        9,
+        12.0,
+    )
     assert (Path(ws) / "media" / clip.media_path).read_bytes() == video.read_bytes()

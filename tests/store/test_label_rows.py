@@ -22,7 +22,9 @@ FIXTURES = [
 
 
 @pytest.mark.parametrize("name", FIXTURES)
-def test_fixture_dict_round_trips_byte_for_byte(store: Store, ontology: dict[str, Any], name: str) -> None:
+def test_fixture_dict_round_trips_byte_for_byte(
+    store: Store, ontology: dict[str, Any], name: str
+) -> None:
     original = load_fixture(name)
     unit, branch, row, d = prepare(store, ontology, original)
     saved = save(store, unit, branch, row, d)
@@ -48,7 +50,9 @@ def test_annotation_columns_are_pixels_of_the_frame(store: Store, ontology: dict
     from branchmark.store.annotations import read_annotations
 
     with store.read() as conn:
-        arrays = read_annotations(conn, branch_id=branch.id, columns=("frame", "shape", "x", "y", "w", "h"))
+        arrays = read_annotations(
+            conn, branch_id=branch.id, columns=("frame", "shape", "x", "y", "w", "h")
+        )
     boxes = arrays["shape"] == "bounding_box"
     # Hand-computed from the fixture: frame sizes 40x30, 30x40, 20x20.
     sizes = {0: (40, 30), 1: (30, 40), 2: (20, 20)}
@@ -59,12 +63,22 @@ def test_annotation_columns_are_pixels_of_the_frame(store: Store, ontology: dict
                 W, H = sizes[int(entry["data_sequence"])]
                 b = obj["boundingBox"]
                 expected.append((b["x"] * W, b["y"] * H, b["w"] * W, b["h"] * H))
-    got = list(zip(arrays["x"][boxes], arrays["y"][boxes], arrays["w"][boxes], arrays["h"][boxes], strict=True))
+    got = list(
+        zip(
+            arrays["x"][boxes],
+            arrays["y"][boxes],
+            arrays["w"][boxes],
+            arrays["h"][boxes],
+            strict=True,
+        )
+    )
     assert got == expected
 
 
 def test_new_branch_lists_rows_without_label_hash(store: Store, ontology: dict[str, Any]) -> None:
-    unit, branch, row, d = prepare(store, ontology, load_fixture("image_all_shapes.json"), branch="main")
+    unit, branch, row, d = prepare(
+        store, ontology, load_fixture("image_all_shapes.json"), branch="main"
+    )
     with store.read() as conn:
         project_id = unit.project_id
         listing = lr.list_label_rows(conn, project_id, branch_name="model-b.v2_0")
@@ -88,14 +102,18 @@ def test_concurrent_save_raises_revision_conflict(store: Store, ontology: dict[s
     before = dump_tables(store)
     other = copy.deepcopy(d)
     other["label_status"] = "REVIEWED"
-    with pytest.raises(RevisionConflict, match=r"saved by another writer: loaded revision 1, now 2"):
+    with pytest.raises(
+        RevisionConflict, match=r"saved by another writer: loaded revision 1, now 2"
+    ):
         save(store, unit, branch, row, other)  # writer B still holds revision 1
     assert dump_tables(store) == before
 
 
 def test_failed_bundle_save_writes_nothing(store: Store, ontology: dict[str, Any]) -> None:
     unit, branch, row, d = prepare(store, ontology, load_fixture("image_all_shapes.json"))
-    unit2, _, row2, d2 = prepare(store, ontology, load_fixture("image_group.json"), branch=branch.name)
+    unit2, _, row2, d2 = prepare(
+        store, ontology, load_fixture("image_group.json"), branch=branch.name
+    )
     before = dump_tables(store)
     broken = copy.deepcopy(d2)
     first_unit = next(iter(broken["data_units"].values()))
@@ -104,7 +122,9 @@ def test_failed_bundle_save_writes_nothing(store: Store, ontology: dict[str, Any
         lr.SaveRequest(unit, branch, row.label_hash, row.revision, d),
         lr.SaveRequest(unit2, branch, row2.label_hash, row2.revision, broken),
     ]
-    with pytest.raises(ValidationError, match=r"objects\[1\].*missing required field 'featureHash'"):
+    with pytest.raises(
+        ValidationError, match=r"objects\[1\].*missing required field 'featureHash'"
+    ):
         with store.write() as conn:
             lr.save_label_rows(conn, requests)
     assert dump_tables(store) == before
@@ -112,15 +132,20 @@ def test_failed_bundle_save_writes_nothing(store: Store, ontology: dict[str, Any
 
 def test_conflict_in_second_row_rolls_back_first(store: Store, ontology: dict[str, Any]) -> None:
     unit, branch, row, d = prepare(store, ontology, load_fixture("image_all_shapes.json"))
-    unit2, _, row2, d2 = prepare(store, ontology, load_fixture("image_group.json"), branch=branch.name)
+    unit2, _, row2, d2 = prepare(
+        store, ontology, load_fixture("image_group.json"), branch=branch.name
+    )
     save(store, unit2, branch, row2, d2)
     before = dump_tables(store)
     with pytest.raises(RevisionConflict):
         with store.write() as conn:
-            lr.save_label_rows(conn, [
-                lr.SaveRequest(unit, branch, row.label_hash, row.revision, d),
-                lr.SaveRequest(unit2, branch, row2.label_hash, row2.revision, d2),
-            ])
+            lr.save_label_rows(
+                conn,
+                [
+                    lr.SaveRequest(unit, branch, row.label_hash, row.revision, d),
+                    lr.SaveRequest(unit2, branch, row2.label_hash, row2.revision, d2),
+                ],
+            )
     assert dump_tables(store) == before
 
 
@@ -154,10 +179,10 @@ def test_branch_revision_counts_writes(store: Store, ontology: dict[str, Any]) -
         assert catalog.get_branch(conn, unit.project_id, branch.name).revision == after_create + 1
 
 
-@pytest.mark.parametrize(
-    "name", ["", "main branch", "a/b", "ümlaut", "x\n", "semi;colon", None, 3]
-)
-def test_invalid_branch_names_are_refused(store: Store, ontology: dict[str, Any], name: Any) -> None:
+@pytest.mark.parametrize("name", ["", "main branch", "a/b", "ümlaut", "x\n", "semi;colon", None, 3])
+def test_invalid_branch_names_are_refused(
+    store: Store, ontology: dict[str, Any], name: Any
+) -> None:
     with store.write() as conn:
         project = catalog.create_project(conn, "p", ontology)
     with pytest.raises(InvalidBranchName, match=re.escape(f"invalid branch name {name!r}")):
@@ -169,7 +194,9 @@ def test_invalid_branch_names_are_refused(store: Store, ontology: dict[str, Any]
 
 
 @pytest.mark.parametrize("name", ["main", "yolo-v8.run_01", "A.b-C_9", "Main"])
-def test_valid_branch_names_are_case_sensitive(store: Store, ontology: dict[str, Any], name: str) -> None:
+def test_valid_branch_names_are_case_sensitive(
+    store: Store, ontology: dict[str, Any], name: str
+) -> None:
     with store.write() as conn:
         project = catalog.create_project(conn, "p", ontology)
         branch = catalog.ensure_branch(conn, project.id, name)

@@ -21,7 +21,9 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     Store.open(tmp_path / "ws").close()
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'ws' / 'branchmark.db'}")
     with engine.begin() as conn:
-        conn.execute(migrations.schema_migrations.insert().values(version=999, name="from the future"))
+        conn.execute(
+            migrations.schema_migrations.insert().values(version=999, name="from the future")
+        )
     engine.dispose()
     with pytest.raises(MigrationError, match="schema version 999 is newer"):
         Store.open(tmp_path / "ws")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +26,9 @@ hashes = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEF0123456789+/", min_si
 
 @st.composite
 def object_entries(draw: st.DrawFn, object_hash: str) -> dict[str, Any]:
-    shape = draw(st.sampled_from(["bounding_box", "rotatable_bounding_box", "polygon", "point", "polyline"]))
+    shape = draw(
+        st.sampled_from(["bounding_box", "rotatable_bounding_box", "polygon", "point", "polyline"])
+    )
     entry: dict[str, Any] = {"name": draw(st.text(max_size=5)), "color": "#000000", "shape": shape}
     if draw(st.booleans()):
         entry["confidence"] = draw(st.floats(0, 1) | st.integers(0, 1))
@@ -44,13 +44,18 @@ def object_entries(draw: st.DrawFn, object_hash: str) -> dict[str, Any]:
     elif shape == "polygon":
         polygons = draw(st.lists(st.lists(ring, min_size=1, max_size=2), min_size=1, max_size=2))
         first = polygons[0][0]
-        entry["polygon"] = {str(i): {"x": first[2 * i], "y": first[2 * i + 1]} for i in range(len(first) // 2)}
+        entry["polygon"] = {
+            str(i): {"x": first[2 * i], "y": first[2 * i + 1]} for i in range(len(first) // 2)
+        }
         entry["polygons"] = polygons
     elif shape == "point":
         entry["point"] = {"0": draw(point)}
     else:
-        entry["polyline"] = draw(st.lists(point, min_size=2, max_size=5).map(
-            lambda pts: {str(i): p for i, p in enumerate(pts)}))
+        entry["polyline"] = draw(
+            st.lists(point, min_size=2, max_size=5).map(
+                lambda pts: {str(i): p for i, p in enumerate(pts)}
+            )
+        )
     return entry
 
 
@@ -59,31 +64,68 @@ def label_dicts(draw: st.DrawFn) -> dict[str, Any]:
     video = draw(st.booleans())
     object_hashes = draw(st.lists(hashes, max_size=6, unique=True))
     entries = [(h, draw(object_entries(h))) for h in object_hashes]
-    unit: dict[str, Any] = {"data_hash": "X", "data_title": "t", "data_link": "", "data_type": "image/png",
-                            "data_sequence": 0, "width": draw(st.integers(1, 4000)), "height": draw(st.integers(1, 4000))}
+    unit: dict[str, Any] = {
+        "data_hash": "X",
+        "data_title": "t",
+        "data_link": "",
+        "data_type": "image/png",
+        "data_sequence": 0,
+        "width": draw(st.integers(1, 4000)),
+        "height": draw(st.integers(1, 4000)),
+    }
     if video:
         frames = draw(st.lists(st.integers(0, 50), min_size=len(entries), max_size=len(entries)))
         labels: dict[str, Any] = {}
         for (_, entry), frame in zip(entries, frames, strict=True):
-            labels.setdefault(str(frame), {"objects": [], "classifications": []})["objects"].append(entry)
+            labels.setdefault(str(frame), {"objects": [], "classifications": []})["objects"].append(
+                entry
+            )
         unit.update(data_duration=2.0, data_fps=25.0, labels=labels)
     else:
         unit["labels"] = {"objects": [e for _, e in entries], "classifications": []}
-    answers = {h: {"classifications": [], "objectHash": h, **({"objectNumber": n} if (n := draw(st.none() | st.integers(0, 9))) is not None else {})}
-               for h in object_hashes}
+    answers = {
+        h: {
+            "classifications": [],
+            "objectHash": h,
+            **(
+                {"objectNumber": n}
+                if (n := draw(st.none() | st.integers(0, 9))) is not None
+                else {}
+            ),
+        }
+        for h in object_hashes
+    }
     return {
-        "label_hash": None, "branch_name": "b", "created_at": "Wed, 15 Jan 2025 12:00:00 UTC",
-        "last_edited_at": "Wed, 15 Jan 2025 12:00:00 UTC", "data_hash": None, "dataset_hash": "",
-        "dataset_title": "", "data_title": "t", "data_type": "video" if video else "image",
+        "label_hash": None,
+        "branch_name": "b",
+        "created_at": "Wed, 15 Jan 2025 12:00:00 UTC",
+        "last_edited_at": "Wed, 15 Jan 2025 12:00:00 UTC",
+        "data_hash": None,
+        "dataset_hash": "",
+        "dataset_title": "",
+        "data_title": "t",
+        "data_type": "video" if video else "image",
         "object_answers": answers,
         "classification_answers": {
-            h: {"classifications": [], "classificationHash": h, "featureHash": "c1a55003", "spaces": {},
-                "range": draw(st.lists(st.tuples(st.integers(0, 9), st.integers(10, 20)).map(list), max_size=2)),
-                "confidence": draw(st.floats(0, 1)), "manualAnnotation": draw(st.booleans())}
+            h: {
+                "classifications": [],
+                "classificationHash": h,
+                "featureHash": "c1a55003",
+                "spaces": {},
+                "range": draw(
+                    st.lists(
+                        st.tuples(st.integers(0, 9), st.integers(10, 20)).map(list), max_size=2
+                    )
+                ),
+                "confidence": draw(st.floats(0, 1)),
+                "manualAnnotation": draw(st.booleans()),
+            }
             for h in draw(st.lists(hashes, max_size=2, unique=True))
         },
-        "object_actions": {}, "label_status": draw(st.sampled_from(["LABELLED", "NOT_LABELLED"])),
-        "data_units": {"X": unit}, "spaces": {},
+        "object_actions": {},
+        "label_status": draw(st.sampled_from(["LABELLED", "NOT_LABELLED"])),
+        "data_units": {"X": unit},
+        "spaces": {},
     }
 
 
@@ -94,9 +136,13 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(d=label_dicts())
-def test_any_dict_round_trips(shared_store: Store, ontology: dict[str, Any], d: dict[str, Any]) -> None:
+def test_any_dict_round_trips(
+    shared_store: Store, ontology: dict[str, Any], d: dict[str, Any]
+) -> None:
     """Saved then loaded, a dict is the same JSON (floats, ints, key order, absent keys)."""
     store = shared_store
     with store.write() as conn:
@@ -106,15 +152,21 @@ def test_any_dict_round_trips(shared_store: Store, ontology: dict[str, Any], d: 
             project = catalog.create_project(conn, "p", ontology)
         unit_meta = d["data_units"]["X"]
         unit = catalog.add_data_unit(
-            conn, project.id, title="t", data_type=d["data_type"], width=unit_meta["width"],
-            height=unit_meta["height"], frames=60 if d["data_type"] == "video" else 1,
+            conn,
+            project.id,
+            title="t",
+            data_type=d["data_type"],
+            width=unit_meta["width"],
+            height=unit_meta["height"],
+            frames=60 if d["data_type"] == "video" else 1,
         )
         branch = catalog.ensure_branch(conn, project.id, "b")
         row = lr.create_label_row(conn, unit, branch)
     d = {**d, "label_hash": row.label_hash, "data_hash": unit.data_hash}
     with store.write() as conn:
-        saved = lr.save_label_rows(conn, [lr.SaveRequest(unit, branch, row.label_hash, row.revision, d)])[0]
+        saved = lr.save_label_rows(
+            conn, [lr.SaveRequest(unit, branch, row.label_hash, row.revision, d)]
+        )[0]
     with store.read() as conn:
         loaded = lr.load_label_rows(conn, [(unit, branch, saved)], object_names={})[0]
     assert orjson.dumps(loaded) == orjson.dumps(d)
-

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from branchmark.client import UserClient
 from branchmark.cli.options import ProjectOption, WorkspaceOption, resolve_workspace
+from branchmark.client import UserClient
 from branchmark.media import media_kind
 
 group = typer.Typer(help="Add data units (images, videos) to a project.", no_args_is_help=True)

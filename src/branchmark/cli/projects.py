@@ -8,7 +8,6 @@ from typing import Annotated
 import orjson
 import typer
 
-from branchmark.client import UserClient
 from branchmark.cli.options import (
     CsvFlag,
     JsonFlag,
@@ -17,6 +16,7 @@ from branchmark.cli.options import (
     pick_format,
     resolve_workspace,
 )
+from branchmark.client import UserClient
 from branchmark.errors import ValidationError
 
 group = typer.Typer(help="List and create projects.", no_args_is_help=True)
@@ -47,9 +47,7 @@ def list_projects(
 @group.command("create")
 def create_project(
     title: Annotated[str, typer.Argument(help="Project title (unique in the workspace).")],
-    ontology: Annotated[
-        Path, typer.Option("--ontology", "-o", help="Encord ontology JSON file.")
-    ],
+    ontology: Annotated[Path, typer.Option("--ontology", "-o", help="Encord ontology JSON file.")],
     workspace: WorkspaceOption = None,
 ) -> None:
     """Create a project from an Encord ontology JSON file."""

@@ -29,8 +29,19 @@ BOOL_COLUMNS = ("iscrowd", "manual")
 OBJECT_COLUMNS = ("object_hash", "feature_hash", "shape", "geometry", "meta")
 READABLE_COLUMNS = INT_COLUMNS + FLOAT_COLUMNS + BOOL_COLUMNS + OBJECT_COLUMNS
 DEFAULT_COLUMNS = (
-    "id", "label_row_id", "data_unit_id", "frame", "feature_hash", "x", "y", "w", "h",
-    "confidence", "manual", "iscrowd", "area",
+    "id",
+    "label_row_id",
+    "data_unit_id",
+    "frame",
+    "feature_hash",
+    "x",
+    "y",
+    "w",
+    "h",
+    "confidence",
+    "manual",
+    "iscrowd",
+    "area",
 )
 
 
@@ -45,7 +56,8 @@ def insert_rows(
     if not rows:
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    values = ", ".join([mark] * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values})"
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(sql, rows)
@@ -108,8 +120,14 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
     nan = np.full(n, np.nan)
     theta = nan if batch.theta is None else _column("theta", batch.theta, n, np.float64)
     area = nan if batch.area is None else _column("area", batch.area, n, np.float64)
-    crowd = np.zeros(n, bool) if batch.iscrowd is None else _column("iscrowd", batch.iscrowd, n, bool)
-    conf = np.ones(n) if batch.confidence is None else _column("confidence", batch.confidence, n, np.float64)
+    crowd = (
+        np.zeros(n, bool) if batch.iscrowd is None else _column("iscrowd", batch.iscrowd, n, bool)
+    )
+    conf = (
+        np.ones(n)
+        if batch.confidence is None
+        else _column("confidence", batch.confidence, n, np.float64)
+    )
     manual = np.ones(n, bool) if batch.manual is None else _column("manual", batch.manual, n, bool)
     strings = {}
     for name in ("object_hash", "feature_hash", "shape", "object_number", "geometry", "meta"):
@@ -131,7 +149,8 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
         chunk = unique[chunk_start : chunk_start + 500]
         for r in conn.execute(
             sa.select(lr.c.id, lr.c.project_id, lr.c.branch_id, lr.c.data_unit_id, du.c.frames)
-            .join(du, du.c.id == lr.c.data_unit_id).where(lr.c.id.in_(chunk))
+            .join(du, du.c.id == lr.c.data_unit_id)
+            .where(lr.c.id.in_(chunk))
         ):
             owners[r.id] = (r.project_id, r.branch_id, r.data_unit_id, r.frames)
     missing = sorted(set(unique) - set(owners))
@@ -141,7 +160,10 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
     beyond = frame >= owner[:, 3]
     if beyond.any():
         i = int(np.argmax(beyond))
-        raise ValidationError(f"annotation {i}: frame {int(frame[i])} is beyond the data unit's {int(owner[i, 3])} frames")
+        raise ValidationError(
+            f"annotation {i}: frame {int(frame[i])} is beyond the data unit's "
+            f"{int(owner[i, 3])} frames"
+        )
 
     empty = codec.encode_pixels({})
     geometry = strings["geometry"] or [None] * n
@@ -150,17 +172,48 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
     floats = [v.tolist() for v in (*xs, theta, area, conf)]
     floats = [[None if f != f else f for f in col] for col in floats]  # NaN -> NULL
     rows = zip(
-        owner[:, 0].tolist(), owner[:, 1].tolist(), owner[:, 2].tolist(), rows_id.tolist(),
-        frame.tolist(), list(map(str, strings["object_hash"])), list(map(str, strings["feature_hash"])),
-        list(map(str, strings["shape"])), *floats[:6], crowd.tolist(), floats[6], manual.tolist(),
-        numbers, [empty if g is None else g for g in geometry], meta,
+        owner[:, 0].tolist(),
+        owner[:, 1].tolist(),
+        owner[:, 2].tolist(),
+        rows_id.tolist(),
+        frame.tolist(),
+        list(map(str, strings["object_hash"])),
+        list(map(str, strings["feature_hash"])),
+        list(map(str, strings["shape"])),
+        *floats[:6],
+        crowd.tolist(),
+        floats[6],
+        manual.tolist(),
+        numbers,
+        [empty if g is None else g for g in geometry],
+        meta,
         strict=True,
     )
     insert_rows(
-        conn, t.annotations,
-        ("project_id", "branch_id", "data_unit_id", "label_row_id", "frame", "object_hash",
-         "feature_hash", "shape", "x", "y", "w", "h", "theta", "area", "iscrowd", "confidence",
-         "manual", "object_number", "geometry", "meta"),
+        conn,
+        t.annotations,
+        (
+            "project_id",
+            "branch_id",
+            "data_unit_id",
+            "label_row_id",
+            "frame",
+            "object_hash",
+            "feature_hash",
+            "shape",
+            "x",
+            "y",
+            "w",
+            "h",
+            "theta",
+            "area",
+            "iscrowd",
+            "confidence",
+            "manual",
+            "object_number",
+            "geometry",
+            "meta",
+        ),
         list(rows),
     )
     catalog.bump_branch_revision(conn, np.unique(owner[:, 1]).tolist())
@@ -170,12 +223,14 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
 def clear_label_rows(conn: sa.Connection, label_row_ids: Sequence[int]) -> None:
     """Remove every annotation, answer and classification of these rows (the rows stay)."""
     ids = [int(i) for i in label_row_ids]
-    branch_ids = set()
+    branch_ids: set[int] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        branch_ids.update(conn.execute(
-            sa.select(t.label_rows.c.branch_id).where(t.label_rows.c.id.in_(chunk))
-        ).scalars())
+        branch_ids.update(
+            conn.execute(
+                sa.select(t.label_rows.c.branch_id).where(t.label_rows.c.id.in_(chunk))
+            ).scalars()
+        )
         for table in (t.annotations, t.object_answers, t.classifications):
             conn.execute(table.delete().where(table.c.label_row_id.in_(chunk)))
         conn.execute(t.label_rows.update().where(t.label_rows.c.id.in_(chunk)).values(header=None))
@@ -224,8 +279,8 @@ def read_annotations(
     codes: dict[str, list[str]] = {}
     for name in CODED_COLUMNS:
         if name in columns:
-            values = conn.execute(sa.select(a.c[name]).where(*where).distinct()).scalars()
-            codes[name] = sorted(str(v) for v in values)
+            distinct = conn.execute(sa.select(a.c[name]).where(*where).distinct()).scalars()
+            codes[name] = sorted(str(v) for v in distinct)
     numeric = [c for c in columns if c not in OBJECT_COLUMNS or c in CODED_COLUMNS]
     loose = [c for c in columns if c in OBJECT_COLUMNS and c not in CODED_COLUMNS]
     out: dict[str, NDArray[Any]] = {}
@@ -288,7 +343,9 @@ def read_object_answers(conn: sa.Connection, *, branch_id: int) -> Mapping[str, 
     oa = t.object_answers
     result: dict[str, list[Any]] = {}
     for object_hash, blob in conn.execute(
-        sa.select(oa.c.object_hash, oa.c.answers).where(oa.c.branch_id == branch_id).order_by(oa.c.id)
+        sa.select(oa.c.object_hash, oa.c.answers)
+        .where(oa.c.branch_id == branch_id)
+        .order_by(oa.c.id)
     ):
         if blob is not None:
             result[object_hash] = orjson.loads(blob)["classifications"]

@@ -21,6 +21,7 @@ from branchmark.errors import (
     DataUnitNotFound,
     InvalidBranchName,
     ProjectNotFound,
+    StoreError,
     ValidationError,
 )
 from branchmark.store import schema as t
@@ -35,6 +36,14 @@ from branchmark.store.records import (
 
 MAIN_BRANCH = "main"
 BRANCH_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def _inserted_id(statement: sa.Insert, conn: sa.Connection) -> int:
+    """Primary key of the row ``statement`` inserts."""
+    key = conn.execute(statement).inserted_primary_key
+    if key is None:
+        raise StoreError(f"{statement.table.name}: the database returned no primary key")
+    return int(key[0])
 
 
 def utc_now() -> datetime:
@@ -80,11 +89,12 @@ def create_project(
         raise ConflictError(f"a project titled {title!r} already exists")
     project_hash = str(uuid.UUID(project_hash)) if project_hash else str(uuid.uuid4())
     now = utc_now()
-    project_id = conn.execute(
+    project_id = _inserted_id(
         t.projects.insert().values(
             project_hash=project_hash, title=title, description=description, created_at=now
-        )
-    ).inserted_primary_key[0]
+        ),
+        conn,
+    )
     set_ontology(conn, project_id, ontology)
     create_branch(conn, project_id, MAIN_BRANCH, kind=BranchKind.MAIN)
     return get_project(conn, project_hash)
@@ -96,7 +106,9 @@ def get_project(conn: sa.Connection, hash_or_title: str) -> ProjectRecord:
         sa.select(t.projects).where(t.projects.c.project_hash == str(hash_or_title))
     ).first()
     if row is None:
-        row = conn.execute(sa.select(t.projects).where(t.projects.c.title == str(hash_or_title))).first()
+        row = conn.execute(
+            sa.select(t.projects).where(t.projects.c.title == str(hash_or_title))
+        ).first()
     if row is None:
         raise ProjectNotFound(f"no project with hash or title {hash_or_title!r}")
     return _project(row)
@@ -131,7 +143,9 @@ def set_ontology(conn: sa.Connection, project_id: int, ontology: dict[str, Any])
     return version
 
 
-def get_ontology(conn: sa.Connection, project_id: int, version: int | None = None) -> dict[str, Any]:
+def get_ontology(
+    conn: sa.Connection, project_id: int, version: int | None = None
+) -> dict[str, Any]:
     """The project's ontology dict (the current version unless ``version`` is given)."""
     if version is None:
         version = conn.execute(
@@ -184,9 +198,11 @@ def add_data_unit(
         raise ValidationError(f"data unit {title!r}: frames must be a positive int, got {frames!r}")
     for name, value in (("width", width), ("height", height)):
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValidationError(f"data unit {title!r}: {name} must be a positive int, got {value!r}")
+            raise ValidationError(
+                f"data unit {title!r}: {name} must be a positive int, got {value!r}"
+            )
     data_hash = str(uuid.UUID(data_hash)) if data_hash else str(uuid.uuid4())
-    data_unit_id = conn.execute(
+    data_unit_id = _inserted_id(
         t.data_units.insert().values(
             project_id=project_id,
             data_hash=data_hash,
@@ -202,10 +218,13 @@ def add_data_unit(
             file_type=file_type,
             dataset_hash=dataset_hash,
             dataset_title=dataset_title,
-            client_metadata=None if client_metadata is None else orjson.dumps(client_metadata).decode(),
+            client_metadata=None
+            if client_metadata is None
+            else orjson.dumps(client_metadata).decode(),
             created_at=utc_now(),
-        )
-    ).inserted_primary_key[0]
+        ),
+        conn,
+    )
     if frame_media:
         conn.execute(
             t.data_unit_frames.insert(),
@@ -244,17 +263,33 @@ def get_data_units(
         ):
             frames.setdefault(fr.data_unit_id, []).append(
                 FrameRecord(
-                    frame=fr.frame, image_hash=fr.image_hash, title=fr.title, width=fr.width,
-                    height=fr.height, media_path=fr.media_path, data_link=fr.data_link,
+                    frame=fr.frame,
+                    image_hash=fr.image_hash,
+                    title=fr.title,
+                    width=fr.width,
+                    height=fr.height,
+                    media_path=fr.media_path,
+                    data_link=fr.data_link,
                     file_type=fr.file_type,
                 )
             )
     return [
         DataUnitRecord(
-            id=r.id, project_id=r.project_id, data_hash=r.data_hash, title=r.title,
-            data_type=r.data_type, width=r.width, height=r.height, frames=r.frames, fps=r.fps,
-            duration=r.duration, media_path=r.media_path, data_link=r.data_link,
-            file_type=r.file_type, dataset_hash=r.dataset_hash, dataset_title=r.dataset_title,
+            id=r.id,
+            project_id=r.project_id,
+            data_hash=r.data_hash,
+            title=r.title,
+            data_type=r.data_type,
+            width=r.width,
+            height=r.height,
+            frames=r.frames,
+            fps=r.fps,
+            duration=r.duration,
+            media_path=r.media_path,
+            data_link=r.data_link,
+            file_type=r.file_type,
+            dataset_hash=r.dataset_hash,
+            dataset_title=r.dataset_title,
             client_metadata=None if r.client_metadata is None else orjson.loads(r.client_metadata),
             created_at=as_utc(r.created_at),  # type: ignore[arg-type]
             frame_media=tuple(frames.get(r.id, ())),
@@ -276,8 +311,12 @@ def get_data_unit(conn: sa.Connection, project_id: int, data_hash: str) -> DataU
 
 def _branch(row: sa.Row[Any]) -> BranchRecord:
     return BranchRecord(
-        id=row.id, project_id=row.project_id, name=row.name, kind=BranchKind(row.kind),
-        meta=orjson.loads(row.meta), revision=row.revision,
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        kind=BranchKind(row.kind),
+        meta=orjson.loads(row.meta),
+        revision=row.revision,
         created_at=as_utc(row.created_at),  # type: ignore[arg-type]
     )
 
@@ -292,13 +331,18 @@ def create_branch(
 ) -> BranchRecord:
     """Create branch ``name`` (kind: main for ``main``, else prediction unless given)."""
     validate_branch_name(name)
-    kind = BranchKind(kind) if kind is not None else (
-        BranchKind.MAIN if name == MAIN_BRANCH else BranchKind.PREDICTION
+    kind = (
+        BranchKind(kind)
+        if kind is not None
+        else (BranchKind.MAIN if name == MAIN_BRANCH else BranchKind.PREDICTION)
     )
     conn.execute(
         t.branches.insert().values(
-            project_id=project_id, name=name, kind=kind.value,
-            meta=orjson.dumps(meta or {}).decode(), created_at=utc_now(),
+            project_id=project_id,
+            name=name,
+            kind=kind.value,
+            meta=orjson.dumps(meta or {}).decode(),
+            created_at=utc_now(),
         )
     )
     return get_branch(conn, project_id, name)
@@ -308,7 +352,9 @@ def get_branch(conn: sa.Connection, project_id: int, name: str) -> BranchRecord:
     """Branch ``name`` of the project; ``BranchNotFound`` otherwise."""
     validate_branch_name(name)
     row = conn.execute(
-        sa.select(t.branches).where(t.branches.c.project_id == project_id, t.branches.c.name == name)
+        sa.select(t.branches).where(
+            t.branches.c.project_id == project_id, t.branches.c.name == name
+        )
     ).first()
     if row is None:
         raise BranchNotFound(f"no branch {name!r} in this project")
@@ -326,7 +372,9 @@ def ensure_branch(conn: sa.Connection, project_id: int, name: str) -> BranchReco
 def list_branches(conn: sa.Connection, project_id: int) -> list[BranchRecord]:
     """Every branch of the project, ``main`` first, then by name."""
     rows = conn.execute(
-        sa.select(t.branches).where(t.branches.c.project_id == project_id).order_by(t.branches.c.name)
+        sa.select(t.branches)
+        .where(t.branches.c.project_id == project_id)
+        .order_by(t.branches.c.name)
     )
     branches = [_branch(r) for r in rows]
     return sorted(branches, key=lambda b: (b.name != MAIN_BRANCH, b.name))
@@ -338,7 +386,9 @@ def set_branch_meta(
     """Replace the branch's free-form metadata (model name, version, notes ...)."""
     branch = get_branch(conn, project_id, name)
     conn.execute(
-        t.branches.update().where(t.branches.c.id == branch.id).values(meta=orjson.dumps(meta).decode())
+        t.branches.update()
+        .where(t.branches.c.id == branch.id)
+        .values(meta=orjson.dumps(meta).decode())
     )
     return get_branch(conn, project_id, name)
 
@@ -348,5 +398,7 @@ def bump_branch_revision(conn: sa.Connection, branch_ids: Iterable[int]) -> None
     ids = sorted(set(branch_ids))
     if ids:
         conn.execute(
-            t.branches.update().where(t.branches.c.id.in_(ids)).values(revision=t.branches.c.revision + 1)
+            t.branches.update()
+            .where(t.branches.c.id.in_(ids))
+            .values(revision=t.branches.c.revision + 1)
         )

@@ -58,7 +58,7 @@ def encode_normalised(geometry: dict[str, Any]) -> bytes:
 
 
 def encode_pixels(geometry: dict[str, Any] | None = None) -> bytes:
-    """Blob for pixel geometry (``{}``, ``{"polygons": ...}``, ``{"points": ...}``, ``{"rle": ...}``).
+    """Blob for pixel geometry: ``{}``, ``{"polygons"}``, ``{"points"}`` or ``{"rle"}`` (see above).
 
     >>> encode_pixels({"polygons": [[[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]]]})[:1]
     b'P'
@@ -106,7 +106,7 @@ def _polygons_extent(polygons: list[list[list[float]]], width: float, height: fl
 
 
 def _bitmask_extent(bitmask: dict[str, Any]) -> Extent:
-    from pycocotools import mask as mask_utils
+    from pycocotools import mask as mask_utils  # type: ignore[import-untyped]
 
     height, width = int(bitmask["height"]), int(bitmask["width"])
     # Encord's rleString is pycocotools' compressed counts of the transposed (W x H) mask.
@@ -217,7 +217,10 @@ def _coco_rle_to_encord(rle: dict[str, Any]) -> dict[str, Any]:
     if isinstance(counts, list):
         coco = mask_utils.frPyObjects(rle, height, width)
     else:
-        coco = {"size": [height, width], "counts": counts.encode() if isinstance(counts, str) else counts}
+        coco = {
+            "size": [height, width],
+            "counts": counts.encode() if isinstance(counts, str) else counts,
+        }
     mask = mask_utils.decode(coco)
     encoded = mask_utils.encode(np.asfortranarray(mask.T))
     return {

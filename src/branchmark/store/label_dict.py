@@ -154,9 +154,17 @@ def split_label_row(
                 try:
                     frame = int(frame_key)
                 except ValueError:
-                    raise ValidationError(f"{where}.labels: frame key {frame_key!r} is not an int") from None
+                    raise ValidationError(
+                        f"{where}.labels: frame key {frame_key!r} is not an int"
+                    ) from None
                 frames[frame_key] = _split_frame(
-                    frame_labels, frame, width, height, frame_size, object_numbers, rows,
+                    frame_labels,
+                    frame,
+                    width,
+                    height,
+                    frame_size,
+                    object_numbers,
+                    rows,
                     f"{where}.labels[{frame_key!r}]",
                 )
             placeholder: dict[str, Any] = frames
@@ -332,10 +340,35 @@ def compose_label_row(
     numbers: dict[str, int | None] = {}
     order: list[str] = []
     for row in annotations:
-        frame, object_hash, feature_hash, shape, x, y, w, h, theta, conf, manual, number, geo, meta = row
+        (
+            frame,
+            object_hash,
+            feature_hash,
+            shape,
+            x,
+            y,
+            w,
+            h,
+            theta,
+            conf,
+            manual,
+            number,
+            geo,
+            meta,
+        ) = row
         entry = _compose_entry(
-            frame, object_hash, feature_hash, shape, (x, y, w, h, theta), conf, manual, geo, meta,
-            sizes.get(frame) or sizes.get(0) or (0.0, 0.0), object_names, default_time,
+            frame,
+            object_hash,
+            feature_hash,
+            shape,
+            (x, y, w, h, theta),
+            conf,
+            manual,
+            geo,
+            meta,
+            sizes.get(frame) or sizes.get(0) or (0.0, 0.0),
+            object_names,
+            default_time,
         )
         if object_hash not in numbers:
             numbers[object_hash] = number
@@ -347,7 +380,10 @@ def compose_label_row(
             frames.setdefault(str(frame), {"objects": [], "classifications": []})
             frames[str(frame)]["objects"].append(entry)
         else:
-            raise ValidationError(f"annotation of object {object_hash} on frame {frame}: no data unit entry for that frame")
+            raise ValidationError(
+                f"annotation of object {object_hash} on frame {frame}: "
+                "no data unit entry for that frame"
+            )
 
     object_answers: dict[str, Any] = {}
     object_actions: dict[str, Any] = {}
@@ -409,7 +445,9 @@ def _compose_entry(
     if kind == "P":
         width, height = size
         if width <= 0 or height <= 0:
-            raise ValidationError(f"object {object_hash} frame {frame}: frame size unknown, cannot normalise pixels")
+            raise ValidationError(
+                f"object {object_hash} frame {frame}: frame size unknown, cannot normalise pixels"
+            )
         columns = tuple(codec.NAN if v is None else float(v) for v in columns)  # type: ignore[assignment]
         payload = codec.to_encord_geometry(shape, payload, columns, width, height)
     if meta_blob is None:

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from branchmark.errors import LabelRowError, RevisionConflict, ValidationError
 from branchmark.store import catalog
-from branchmark.store.annotations import insert_rows
 from branchmark.store import schema as t
+from branchmark.store.annotations import insert_rows
 from branchmark.store.label_dict import (
     ANNOTATION_FIELDS,
     RowIdentity,
@@ -42,8 +42,12 @@ class LabelRowListing:
 
 def _record(row: sa.Row[Any]) -> LabelRowRecord:
     return LabelRowRecord(
-        id=row.id, data_unit_id=row.data_unit_id, branch_id=row.branch_id,
-        label_hash=row.label_hash, revision=row.revision, label_status=row.label_status,
+        id=row.id,
+        data_unit_id=row.data_unit_id,
+        branch_id=row.branch_id,
+        label_hash=row.label_hash,
+        revision=row.revision,
+        label_status=row.label_status,
         created_at=as_utc(row.created_at),  # type: ignore[arg-type]
         last_edited_at=as_utc(row.last_edited_at),  # type: ignore[arg-type]
     )
@@ -153,11 +157,29 @@ def create_label_rows(
     if missing:
         now = catalog.utc_now()
         insert_rows(
-            conn, t.label_rows,
-            ("project_id", "data_unit_id", "branch_id", "label_hash", "revision", "label_status",
-             "created_at", "last_edited_at"),
+            conn,
+            t.label_rows,
+            (
+                "project_id",
+                "data_unit_id",
+                "branch_id",
+                "label_hash",
+                "revision",
+                "label_status",
+                "created_at",
+                "last_edited_at",
+            ),
             [
-                (unit.project_id, unit.id, branch.id, str(uuid.uuid4()), 1, "NOT_LABELLED", now, now)
+                (
+                    unit.project_id,
+                    unit.id,
+                    branch.id,
+                    str(uuid.uuid4()),
+                    1,
+                    "NOT_LABELLED",
+                    now,
+                    now,
+                )
                 for unit, branch in missing.values()
             ],
         )
@@ -177,24 +199,44 @@ def default_header(unit: DataUnitRecord, row: LabelRowRecord) -> dict[str, Any]:
     """The header of a row that has labels but was never saved as a dict (bulk imports)."""
     created = format_time(row.created_at)
     header: dict[str, Any] = {
-        "label_hash": None, "branch_name": None,
-        "created_at": created, "last_edited_at": format_time(row.last_edited_at),
-        "data_hash": None, "dataset_hash": unit.dataset_hash, "dataset_title": unit.dataset_title,
-        "data_title": unit.title, "data_type": unit.data_type, "is_shadow_data": False,
-        "object_answers": None, "classification_answers": None, "object_actions": None,
-        "label_status": None, "data_units": {}, "spaces": {},
+        "label_hash": None,
+        "branch_name": None,
+        "created_at": created,
+        "last_edited_at": format_time(row.last_edited_at),
+        "data_hash": None,
+        "dataset_hash": unit.dataset_hash,
+        "dataset_title": unit.dataset_title,
+        "data_title": unit.title,
+        "data_type": unit.data_type,
+        "is_shadow_data": False,
+        "object_answers": None,
+        "classification_answers": None,
+        "object_actions": None,
+        "label_status": None,
+        "data_units": {},
+        "spaces": {},
     }
     if unit.frame_media:
         for f in unit.frame_media:
             header["data_units"][f.image_hash] = {
-                "data_hash": f.image_hash, "data_title": f.title, "data_link": f.data_link,
-                "data_type": f.file_type, "data_sequence": str(f.frame), "width": f.width,
-                "height": f.height, "labels": {"objects": None, "classifications": []},
+                "data_hash": f.image_hash,
+                "data_title": f.title,
+                "data_link": f.data_link,
+                "data_type": f.file_type,
+                "data_sequence": str(f.frame),
+                "width": f.width,
+                "height": f.height,
+                "labels": {"objects": None, "classifications": []},
             }
         return header
     entry: dict[str, Any] = {
-        "data_hash": unit.data_hash, "data_title": unit.title, "data_link": unit.data_link,
-        "data_type": unit.file_type, "data_sequence": 0, "width": unit.width, "height": unit.height,
+        "data_hash": unit.data_hash,
+        "data_title": unit.title,
+        "data_link": unit.data_link,
+        "data_type": unit.file_type,
+        "data_sequence": 0,
+        "width": unit.width,
+        "height": unit.height,
     }
     if unit.data_type == "video":
         entry.update(data_duration=unit.duration, data_fps=unit.fps, labels={})
@@ -217,13 +259,29 @@ def load_label_rows(
         headers = {
             i: h
             for i, h in conn.execute(
-                sa.select(t.label_rows.c.id, t.label_rows.c.header).where(t.label_rows.c.id.in_(ids))
+                sa.select(t.label_rows.c.id, t.label_rows.c.header).where(
+                    t.label_rows.c.id.in_(ids)
+                )
             )
         }
         a = t.annotations
-        cols = [a.c.label_row_id, a.c.frame, a.c.object_hash, a.c.feature_hash, a.c.shape,
-                a.c.x, a.c.y, a.c.w, a.c.h, a.c.theta, a.c.confidence, a.c.manual,
-                a.c.object_number, a.c.geometry, a.c.meta]
+        cols = [
+            a.c.label_row_id,
+            a.c.frame,
+            a.c.object_hash,
+            a.c.feature_hash,
+            a.c.shape,
+            a.c.x,
+            a.c.y,
+            a.c.w,
+            a.c.h,
+            a.c.theta,
+            a.c.confidence,
+            a.c.manual,
+            a.c.object_number,
+            a.c.geometry,
+            a.c.meta,
+        ]
         annotations: dict[int, list[tuple[Any, ...]]] = {i: [] for i in ids}
         for r in conn.execute(sa.select(*cols).where(a.c.label_row_id.in_(ids)).order_by(a.c.id)):
             annotations[r[0]].append(r[1:])
@@ -231,20 +289,34 @@ def load_label_rows(
         oa = t.object_answers
         for r in conn.execute(
             sa.select(oa.c.label_row_id, oa.c.object_hash, oa.c.answers, oa.c.actions)
-            .where(oa.c.label_row_id.in_(ids)).order_by(oa.c.id)
+            .where(oa.c.label_row_id.in_(ids))
+            .order_by(oa.c.id)
         ):
             answers[r[0]].append(r[1:])
         classes: dict[int, list[Any]] = {i: [] for i in ids}
         c = t.classifications
         for r in conn.execute(
-            sa.select(c.c.label_row_id, c.c.classification_hash, c.c.feature_hash, c.c.ranges,
-                      c.c.confidence, c.c.manual, c.c.entry)
-            .where(c.c.label_row_id.in_(ids)).order_by(c.c.id)
+            sa.select(
+                c.c.label_row_id,
+                c.c.classification_hash,
+                c.c.feature_hash,
+                c.c.ranges,
+                c.c.confidence,
+                c.c.manual,
+                c.c.entry,
+            )
+            .where(c.c.label_row_id.in_(ids))
+            .order_by(c.c.id)
         ):
             classes[r[0]].append(r[1:])
         for unit, branch, lr in chunk:
             blob = headers.get(lr.id)
-            if blob is None and not annotations[lr.id] and not classes[lr.id] and not answers[lr.id]:
+            if (
+                blob is None
+                and not annotations[lr.id]
+                and not classes[lr.id]
+                and not answers[lr.id]
+            ):
                 results.append(None)
                 continue
             header = default_header(unit, lr) if blob is None else orjson.loads(blob)
@@ -252,8 +324,11 @@ def load_label_rows(
                 compose_label_row(
                     header,
                     RowIdentity(lr.label_hash, branch.name, unit.data_hash, lr.label_status),
-                    annotations[lr.id], answers[lr.id], classes[lr.id],
-                    object_names=object_names, default_time=format_time(lr.created_at),
+                    annotations[lr.id],
+                    answers[lr.id],
+                    classes[lr.id],
+                    object_names=object_names,
+                    default_time=format_time(lr.created_at),
                 )
             )
     return results
@@ -279,8 +354,14 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
     """
     parts = []
     for req in requests:
-        where = f"label row {req.label_hash or '(new)'} of data unit {req.data_unit.title!r} on branch {req.branch.name!r}"
-        for key, expected in (("data_hash", req.data_unit.data_hash), ("label_hash", req.label_hash)):
+        where = (
+            f"label row {req.label_hash or '(new)'} of data unit {req.data_unit.title!r} "
+            f"on branch {req.branch.name!r}"
+        )
+        for key, expected in (
+            ("data_hash", req.data_unit.data_hash),
+            ("label_hash", req.label_hash),
+        ):
             given = req.label_dict.get(key)
             if expected is not None and given is not None and str(given) != expected:
                 raise ValidationError(f"{where}: dict has {key}={given!r}, expected {expected!r}")
@@ -289,7 +370,6 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
         except ValidationError as exc:
             raise ValidationError(f"{where}: {exc.message}") from exc
     now = catalog.utc_now()
-    lr = t.label_rows
     existing = find_label_rows(conn, [(r.data_unit.id, r.branch.id) for r in requests])
     to_create = []
     for req in requests:
@@ -311,7 +391,7 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
             # a freshly created row is at revision 1: the writer saves on top of it
             existing[(unit.id, branch.id)] = row
     saved_ids = [existing[(r.data_unit.id, r.branch.id)].id for r in requests]
-    expected = []
+    loaded: list[int] = []
     for req in requests:
         row = existing[(req.data_unit.id, req.branch.id)]
         if req.label_hash is not None and row.revision != req.revision:
@@ -320,18 +400,19 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
                 f"{req.branch.name!r}) was saved by another writer: loaded revision "
                 f"{req.revision}, now {row.revision}; reload it and save again"
             )
-        expected.append(row.revision)
+        loaded.append(row.revision)
     # One UPDATE per row, sent as one executemany: bump the revision only where it is still
     # the one the writer loaded.  Fewer rows updated than requested means someone else saved.
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.cursor()
     try:
         cursor.executemany(
-            f"UPDATE label_rows SET revision = revision + 1, header = {mark}, label_status = {mark}, "
+            f"UPDATE label_rows SET revision = revision + 1, header = {mark}, "
+            f"label_status = {mark}, "
             f"last_edited_at = {mark} WHERE id = {mark} AND revision = {mark}",
             [
                 (part.header, part.label_status, now, row_id, revision)
-                for part, row_id, revision in zip(parts, saved_ids, expected, strict=True)
+                for part, row_id, revision in zip(parts, saved_ids, loaded, strict=True)
             ],
         )
         updated = cursor.rowcount
@@ -347,18 +428,41 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
     for chunk in _chunks(saved_ids):
         for table in (t.annotations, t.object_answers, t.classifications):
             conn.execute(table.delete().where(table.c.label_row_id.in_(chunk)))
-    ann_rows, ans_rows, cls_rows = [], [], []
+    ann_rows: list[tuple[Any, ...]] = []
+    ans_rows: list[tuple[Any, ...]] = []
+    cls_rows: list[tuple[Any, ...]] = []
     for req, part, row_id in zip(requests, parts, saved_ids, strict=True):
         base = (req.data_unit.project_id, req.branch.id, req.data_unit.id, row_id)
         ann_rows.extend(base + r for r in part.annotations)
         ans_rows.extend((req.branch.id, row_id) + r for r in part.answers)
         cls_rows.extend(base + r for r in part.classifications)
-    insert_rows(conn, t.annotations, ("project_id", "branch_id", "data_unit_id", "label_row_id", *ANNOTATION_FIELDS), ann_rows)
-    insert_rows(conn, t.object_answers, ("branch_id", "label_row_id", "object_hash", "answers", "actions"), ans_rows)
     insert_rows(
-        conn, t.classifications,
-        ("project_id", "branch_id", "data_unit_id", "label_row_id", "classification_hash",
-         "feature_hash", "ranges", "confidence", "manual", "entry"),
+        conn,
+        t.annotations,
+        ("project_id", "branch_id", "data_unit_id", "label_row_id", *ANNOTATION_FIELDS),
+        ann_rows,
+    )
+    insert_rows(
+        conn,
+        t.object_answers,
+        ("branch_id", "label_row_id", "object_hash", "answers", "actions"),
+        ans_rows,
+    )
+    insert_rows(
+        conn,
+        t.classifications,
+        (
+            "project_id",
+            "branch_id",
+            "data_unit_id",
+            "label_row_id",
+            "classification_hash",
+            "feature_hash",
+            "ranges",
+            "confidence",
+            "manual",
+            "entry",
+        ),
         cls_rows,
     )
     catalog.bump_branch_revision(conn, [req.branch.id for req in requests])

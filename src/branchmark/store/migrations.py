@@ -19,7 +19,9 @@ schema_migrations = sa.Table(
     sa.MetaData(),
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("applied_at", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+    sa.Column(
+        "applied_at", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()
+    ),
 )
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-class BranchKind(str, enum.Enum):
+class BranchKind(enum.StrEnum):
     """What a branch holds: ground truth, a model's predictions, or a consensus set."""
 
     MAIN = "main"

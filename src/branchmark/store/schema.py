@@ -15,8 +15,6 @@ pixels, confidence, flags) and two blobs: ``geometry`` (see :mod:`branchmark.sto
 naive UTC.
 """
 
-from __future__ import annotations
-
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -29,9 +27,7 @@ def _pk() -> sa.Column[int]:
 
 
 def _fk(name: str, target: str, *, nullable: bool = False) -> sa.Column[int]:
-    return sa.Column(
-        name, sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=nullable
-    )
+    return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=nullable)
 
 
 projects = sa.Table(

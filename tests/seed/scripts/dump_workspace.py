@@ -33,18 +33,41 @@ for row in rows:
             if isinstance(coords, BitmaskCoordinates):
                 mask = coords.to_numpy_array()
                 extra = {"mask_shape": list(mask.shape), "mask_sum": int(mask.sum())}
-            frames.append({"frame": ann.frame, "confidence": ann.confidence,
-                           "manual": ann.manual_annotation, **extra})
-        objects.append({"hash": inst.object_hash, "name": inst.object_name,
-                        "shape": str(getattr(inst.ontology_item.shape, "value", inst.ontology_item.shape)),
-                        "frames": frames})
+            frames.append(
+                {
+                    "frame": ann.frame,
+                    "confidence": ann.confidence,
+                    "manual": ann.manual_annotation,
+                    **extra,
+                }
+            )
+        objects.append(
+            {
+                "hash": inst.object_hash,
+                "name": inst.object_name,
+                "shape": str(getattr(inst.ontology_item.shape, "value", inst.ontology_item.shape)),
+                "frames": frames,
+            }
+        )
     classifications = [
-        {"hash": ci.classification_hash, "name": ci.classification_name,
-         "frames": [a.frame for a in ci.get_annotations()], "answer": answer_of(ci.get_answer()),
-         "confidence": ci.confidence, "manual": ci.manual_annotation}
+        {
+            "hash": ci.classification_hash,
+            "name": ci.classification_name,
+            "frames": [a.frame for a in ci.get_annotations()],
+            "answer": answer_of(ci.get_answer()),
+            "confidence": ci.confidence,
+            "manual": ci.manual_annotation,
+        }
         for ci in row.get_classification_instances()
     ]
-    out.append({"title": row.data_title, "branch": row.branch_name, "label_hash": row.label_hash,
-                "objects": objects, "classifications": classifications,
-                "dict": row.to_encord_dict()})
+    out.append(
+        {
+            "title": row.data_title,
+            "branch": row.branch_name,
+            "label_hash": row.label_hash,
+            "objects": objects,
+            "classifications": classifications,
+            "dict": row.to_encord_dict(),
+        }
+    )
 print(json.dumps(out))
