@@ -80,16 +80,16 @@ def compatibility_table(gt: AnswerCodes, dt: AnswerCodes, *, mode: MatchMode | s
 
 def _classification_frames(
     conn: sa.Connection, branch_id: int
-) -> dict[str, dict[tuple[int, int], tuple[Any, float]]]:
+) -> dict[str, dict[tuple[int, int], tuple[dict[str, Any], float]]]:
     """Feature hash -> {(data unit, frame): (raw answer, confidence)} of the branch."""
     c = t.classifications
-    out: dict[str, dict[tuple[int, int], tuple[Any, float]]] = {}
+    out: dict[str, dict[tuple[int, int], tuple[dict[str, Any], float]]] = {}
     for unit, feature, ranges, confidence, entry in conn.execute(
         sa.select(c.c.data_unit_id, c.c.feature_hash, c.c.ranges, c.c.confidence, c.c.entry)
         .where(c.c.branch_id == branch_id).order_by(c.c.id)
     ):
-        answers = orjson.loads(entry).get("classifications", [])
-        raw = answers[0].get("answers") if answers else None
+        # The entry lists the top-level attribute's answer and nested ones, by feature hash.
+        raw = {str(a.get("featureHash")): a.get("answers") for a in orjson.loads(entry).get("classifications", [])}
         score = 1.0 if confidence is None else float(confidence)
         frames = out.setdefault(str(feature), {})
         for start, end in orjson.loads(ranges):
@@ -122,8 +122,9 @@ def evaluate_classifications(
         attribute = attributes[0]
         kind = str(attribute.get("type"))
         frames = sorted(set(gt) | set(dt))
-        g = [gt.get(k, (None, 0.0))[0] for k in frames]
-        d = [dt.get(k, (None, 0.0))[0] for k in frames]
+        key = str(attribute.get("featureNodeHash"))
+        g = [gt[k][0].get(key) if k in gt else None for k in frames]
+        d = [dt[k][0].get(key) if k in dt else None for k in frames]
         scores = [dt.get(k, (None, 0.0))[1] for k in frames]
         options = [str(o.get("featureNodeHash")) for o in attribute.get("options", [])]
         if kind == "radio":

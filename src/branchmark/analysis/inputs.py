@@ -251,7 +251,9 @@ def read_branch_objects(
         annotation_id=cols["id"], data_unit_id=cols["data_unit_id"],
         frame=cols["frame"], image=image, category=category, shape=cols["shape"].astype(str),
         box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4), box_area=w * h,
-        theta=np.nan_to_num(cols["theta"], nan=0.0), area=cols["area"], crowd=cols["iscrowd"],
+        theta=np.nan_to_num(cols["theta"], nan=0.0),
+        # SDK-saved shapes may have no area: the extent's, as COCO.loadRes gives results.
+        area=np.where(np.isnan(cols["area"]), w * h, cols["area"]), crowd=cols["iscrowd"],
         score=np.nan_to_num(cols["confidence"], nan=1.0), geometry=geometry,
     )  # fmt: skip
 
