@@ -207,10 +207,14 @@ class Project:
             located = [(u, b, r) for (u, b), r in zip(pairs, records, strict=True)]
             names = catalog.object_names(catalog.get_ontology(conn, self._record.id))
             dicts = store_rows.load_label_rows(conn, located, object_names=names)
-        return [
-            (d, _metadata(self._record, unit, branch.name, record))
-            for d, (unit, branch, record) in zip(dicts, located, strict=True)
-        ]
+        results = []
+        for d, (unit, branch, record) in zip(dicts, located, strict=True):
+            meta = _metadata(self._record, unit, branch.name, record)
+            if d is not None and d.get("annotation_task_status") is not None:
+                # kept in the row's header only (no workflow here): hand it back as saved
+                meta = meta.replace(annotation_task_status=d["annotation_task_status"])
+            results.append((d, meta))
+        return results
 
     def save_label_rows(
         self, rows: Sequence[tuple[LabelRowMetadata, LabelDict]]

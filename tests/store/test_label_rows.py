@@ -10,6 +10,7 @@ import pytest
 from branchmark.errors import InvalidBranchName, RevisionConflict, ValidationError
 from branchmark.store import Store, catalog
 from branchmark.store import label_rows as lr
+from tests.conftest import requires_postgres
 from tests.store.builders import dump_tables, load, prepare, save, video_dict
 from tests.store.conftest import load_fixture
 
@@ -204,3 +205,37 @@ def test_valid_branch_names_are_case_sensitive(
     with store.read() as conn:
         names = [b.name for b in catalog.list_branches(conn, project.id)]
     assert names.count(name) == 1
+
+
+@requires_postgres
+@pytest.mark.postgres
+def test_postgres_writer_slipping_in_between_read_and_update_is_caught(
+    postgres_schema: str, ontology: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL nothing locks the row between the revision read and the UPDATE; the
+    UPDATE's ``WHERE revision = loaded`` must still refuse to overwrite the other save."""
+    store_a, store_b = Store.open(postgres_schema), Store.open(postgres_schema)
+    try:
+        unit, branch, row, d = prepare(store_a, ontology, load_fixture("image_all_shapes.json"))
+        theirs = copy.deepcopy(d)
+        theirs["label_status"] = "REVIEWED"
+        real_find = lr.find_label_rows
+        calls = []
+
+        def find_then_let_b_save(conn: Any, pairs: Any) -> Any:
+            found = real_find(conn, pairs)
+            if not calls:
+                calls.append(1)
+                save(store_b, unit, branch, row, theirs)  # commits while A is mid-save
+            return found
+
+        monkeypatch.setattr(lr, "find_label_rows", find_then_let_b_save)
+        with pytest.raises(
+            RevisionConflict, match="1 of 1 label rows were saved by another writer"
+        ):
+            save(store_a, unit, branch, row, d)
+        monkeypatch.undo()
+        assert load(store_a, unit, branch, row)["label_status"] == "REVIEWED"  # B's save stands
+    finally:
+        store_a.close()
+        store_b.close()

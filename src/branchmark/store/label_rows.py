@@ -256,14 +256,16 @@ def load_label_rows(
     results: list[dict[str, Any] | None] = []
     for chunk in _chunks(list(rows)):
         ids = [lr.id for _, _, lr in chunk]
-        headers = {
-            i: h
-            for i, h in conn.execute(
-                sa.select(t.label_rows.c.id, t.label_rows.c.header).where(
-                    t.label_rows.c.id.in_(ids)
-                )
+        # Header and status are read here, not taken from the records passed in, which may
+        # be older than the row (a listing made before someone else's save).
+        headers: dict[int, Any] = {}
+        statuses: dict[int, str] = {}
+        for i, header, status in conn.execute(
+            sa.select(t.label_rows.c.id, t.label_rows.c.header, t.label_rows.c.label_status).where(
+                t.label_rows.c.id.in_(ids)
             )
-        }
+        ):
+            headers[i], statuses[i] = header, status
         a = t.annotations
         cols = [
             a.c.label_row_id,
@@ -323,7 +325,7 @@ def load_label_rows(
             results.append(
                 compose_label_row(
                     header,
-                    RowIdentity(lr.label_hash, branch.name, unit.data_hash, lr.label_status),
+                    RowIdentity(lr.label_hash, branch.name, unit.data_hash, statuses[lr.id]),
                     annotations[lr.id],
                     answers[lr.id],
                     classes[lr.id],
