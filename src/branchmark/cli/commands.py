@@ -8,7 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     """Add each group's commands to ``app``."""
     # Each module exposes ``register(app)``; add the import and the call here.
-    from branchmark.cli import data, demo, eval, exports, imports, projects, serve
+    from branchmark.cli import analysis, branches, data, demo, eval, exports, imports, projects, serve
 
     projects.register(app)
     data.register(app)
@@ -17,3 +17,5 @@ def register(app: typer.Typer) -> None:
     exports.register(app)
     serve.register(app)
     eval.register(app)
+    analysis.register(app)
+    branches.register(app)
