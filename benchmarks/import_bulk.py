@@ -35,8 +35,14 @@ def write_files(folder: Path, *, n_images: int, n_boxes: int, seed: int = 0) -> 
     """A COCO dataset (images, categories) and a results list of ``n_boxes`` boxes."""
     rng = np.random.default_rng(seed)
     dataset = {
-        "images": [{"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": WIDTH, "height": HEIGHT} for i in range(n_images)],
-        "categories": [{"id": c + 1, "name": f"class_{c + 1}", "supercategory": "thing"} for c in range(N_CLASSES)],
+        "images": [
+            {"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": WIDTH, "height": HEIGHT}
+            for i in range(n_images)
+        ],
+        "categories": [
+            {"id": c + 1, "name": f"class_{c + 1}", "supercategory": "thing"}
+            for c in range(N_CLASSES)
+        ],
         "annotations": [],
     }
     w = rng.uniform(2, 200, n_boxes)
@@ -90,7 +96,9 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=N_BOXES)
     parser.add_argument("--images", type=int, default=N_IMAGES)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--child", nargs=2, metavar=("WORKSPACE", "RESULTS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=2, metavar=("WORKSPACE", "RESULTS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         run_import(args.child[0], args.child[1], args.profile)
@@ -103,8 +111,9 @@ def main() -> None:
         dataset_file, results_file = write_files(folder, n_images=args.images, n_boxes=args.boxes)
         workspace = args.database_url or str(folder / "ws")
         if args.database_url:  # a fresh schema per run, dropped afterwards
-            import sqlalchemy as sa
             from urllib.parse import quote
+
+            import sqlalchemy as sa
 
             schema = f"bm_bench_{uuid.uuid4().hex[:8]}"
             admin = sa.create_engine(args.database_url)

@@ -33,10 +33,34 @@ def test_import_dataset_and_results_then_export(tmp_path: Path) -> None:
     assert summary["per_shape"] == {"bitmask": 1, "bounding_box": 1, "polygon": 1, "skeleton": 1}
     assert set(summary) >= {"per_class", "skipped", "seconds", "branch"}
     dets = write_json(tmp_path / "dets.json", RESULTS)
-    code, out, _ = _run("import", "coco-results", str(dets), "--project", "P", "--branch", "m.v1", "--json", "-w", ws)
+    code, out, _ = _run(
+        "import",
+        "coco-results",
+        str(dets),
+        "--project",
+        "P",
+        "--branch",
+        "m.v1",
+        "--json",
+        "-w",
+        ws,
+    )
     assert code == 0 and json.loads(out)["per_class"] == {"box": 2}
     out_file = tmp_path / "out.json"
-    code, out, _ = _run("export", "coco", "--project", "P", "--branch", "m.v1", "--results", "--out", str(out_file), "--json", "-w", ws)
+    code, out, _ = _run(
+        "export",
+        "coco",
+        "--project",
+        "P",
+        "--branch",
+        "m.v1",
+        "--results",
+        "--out",
+        str(out_file),
+        "--json",
+        "-w",
+        ws,
+    )
     assert code == 0 and json.loads(out)["annotations"] == 2
     assert orjson.loads(out_file.read_bytes()) == RESULTS
     code, out, _ = _run("export", "coco", "--project", "P", "--out", str(out_file), "-w", ws)
@@ -49,33 +73,97 @@ def test_import_dataset_and_results_then_export(tmp_path: Path) -> None:
 
 def test_bad_file_fails_with_one_line_and_skip_invalid_reports(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
-    _run("import", "coco-dataset", str(write_json(tmp_path / "gt.json", BASE_DATASET)), "--project", "P", "-w", ws)
+    _run(
+        "import",
+        "coco-dataset",
+        str(write_json(tmp_path / "gt.json", BASE_DATASET)),
+        "--project",
+        "P",
+        "-w",
+        ws,
+    )
     bad = write_json(tmp_path / "dets.json", [RESULTS[0], {**RESULTS[1], "image_id": 99}])
-    code, out, err = _run("import", "coco-results", str(bad), "--project", "P", "--branch", "m", "-w", ws)
+    code, out, err = _run(
+        "import", "coco-results", str(bad), "--project", "P", "--branch", "m", "-w", ws
+    )
     assert code == 1
-    assert err.strip() == f'error: {bad}: results[1] (image_id 99): field "image_id": unknown image id 99'
-    code, out, _ = _run("import", "coco-results", str(bad), "--project", "P", "--branch", "m", "--skip-invalid", "--json", "-w", ws)
+    assert (
+        err.strip()
+        == f'error: {bad}: results[1] (image_id 99): field "image_id": unknown image id 99'
+    )
+    code, out, _ = _run(
+        "import",
+        "coco-results",
+        str(bad),
+        "--project",
+        "P",
+        "--branch",
+        "m",
+        "--skip-invalid",
+        "--json",
+        "-w",
+        ws,
+    )
     summary = json.loads(out)
     assert code == 0 and summary["imported"] == 1 and summary["skipped"] == 1
-    code, out, err = _run("import", "coco-results", str(bad), "--project", "P", "--branch", "m", "--skip-invalid", "-w", ws)
+    code, out, err = _run(
+        "import",
+        "coco-results",
+        str(bad),
+        "--project",
+        "P",
+        "--branch",
+        "m",
+        "--skip-invalid",
+        "-w",
+        ws,
+    )
     assert code == 1 and "already holds labels" in err
-    code, out, _ = _run("import", "coco-results", str(bad), "--project", "P", "--branch", "m", "--skip-invalid", "--replace", "-w", ws)
+    code, out, _ = _run(
+        "import",
+        "coco-results",
+        str(bad),
+        "--project",
+        "P",
+        "--branch",
+        "m",
+        "--skip-invalid",
+        "--replace",
+        "-w",
+        ws,
+    )
     assert code == 0 and "imported 1 object(s)" in out and "skipped 1 record(s)" in out
 
 
 def test_encord_and_yolo_commands(tmp_path: Path) -> None:
     ws = str(tmp_path / "ws")
-    _run("import", "coco-dataset", str(write_json(tmp_path / "gt.json", BASE_DATASET)), "--project", "P", "-w", ws)
+    _run(
+        "import",
+        "coco-dataset",
+        str(write_json(tmp_path / "gt.json", BASE_DATASET)),
+        "--project",
+        "P",
+        "-w",
+        ws,
+    )
     rows = tmp_path / "rows.json"
     assert _run("export", "encord", "--project", "P", "--out", str(rows), "-w", ws)[0] == 0
-    code, out, _ = _run("import", "encord", str(rows), "--project", "P", "--branch", "copy", "--json", "-w", ws)
+    code, out, _ = _run(
+        "import", "encord", str(rows), "--project", "P", "--branch", "copy", "--json", "-w", ws
+    )
     assert code == 0 and json.loads(out)["imported"] == 4
     again = tmp_path / "rows2.json"
     _run("export", "encord", "--project", "P", "--branch", "copy", "--out", str(again), "-w", ws)
     strip = lambda d: {k: v for k, v in d.items() if k not in ("label_hash", "branch_name")}  # noqa: E731
-    assert [strip(d) for d in orjson.loads(again.read_bytes())] == [strip(d) for d in orjson.loads(rows.read_bytes())]
+    assert [strip(d) for d in orjson.loads(again.read_bytes())] == [
+        strip(d) for d in orjson.loads(rows.read_bytes())
+    ]
     folder = tmp_path / "yolo"
-    code, out, _ = _run("export", "yolo", "--project", "P", "--out", str(folder), "--json", "-w", ws)
+    code, out, _ = _run(
+        "export", "yolo", "--project", "P", "--out", str(folder), "--json", "-w", ws
+    )
     assert code == 0 and json.loads(out)["lines"] == 3  # the box and one line per polygon (2)
-    code, out, _ = _run("import", "yolo", str(folder), "--project", "P", "--branch", "y", "--json", "-w", ws)
+    code, out, _ = _run(
+        "import", "yolo", str(folder), "--project", "P", "--branch", "y", "--json", "-w", ws
+    )
     assert code == 0 and json.loads(out)["per_shape"] == {"bounding_box": 1, "polygon": 2}

@@ -20,7 +20,12 @@ from numpy.testing import assert_array_equal
 from pycocotools import mask as mask_utils
 
 from branchmark.errors import ConflictError, ImportFormatError
-from branchmark.exporters import export_coco_dataset, export_coco_results, export_encord, export_yolo
+from branchmark.exporters import (
+    export_coco_dataset,
+    export_coco_results,
+    export_encord,
+    export_yolo,
+)
 from branchmark.importers import (
     import_coco_dataset,
     import_coco_results,
@@ -64,9 +69,9 @@ def test_real_coco_files_round_trip(store: Store, dataset: str, results: list[st
     assert exported["images"] == source["images"]
     assert exported["categories"] == source["categories"]
     assert _without_ids(exported["annotations"]) == _without_ids(source["annotations"])
-    assert {k: v for k, v in exported.items() if k not in ("images", "annotations", "categories")} == {
-        k: v for k, v in source.items() if k not in ("images", "annotations", "categories")
-    }
+    assert {
+        k: v for k, v in exported.items() if k not in ("images", "annotations", "categories")
+    } == {k: v for k, v in source.items() if k not in ("images", "annotations", "categories")}
     for i, name in enumerate(results):
         import_coco_results(store, COCO_FIXTURES / name, project="p", branch=f"model-{i}")
         out, skipped = export_coco_results(store, project="p", branch=f"model-{i}")
@@ -86,9 +91,13 @@ def test_coco_columns_match_pycocotools(store: Store) -> None:
         project = catalog.get_project(conn, "p")
         main = catalog.get_branch(conn, project.id, "main")
         pred = catalog.get_branch(conn, project.id, "segm")
-        gt = read_annotations(conn, branch_id=main.id, columns=("x", "y", "w", "h", "area", "iscrowd", "manual"))
+        gt = read_annotations(
+            conn, branch_id=main.id, columns=("x", "y", "w", "h", "area", "iscrowd", "manual")
+        )
         dt = read_annotations(conn, branch_id=pred.id, columns=("area", "confidence", "manual"))
-    assert_array_equal(np.stack([gt[k] for k in "xywh"], 1), [a["bbox"] for a in source["annotations"]])
+    assert_array_equal(
+        np.stack([gt[k] for k in "xywh"], 1), [a["bbox"] for a in source["annotations"]]
+    )
     assert_array_equal(gt["area"], [a["area"] for a in source["annotations"]])
     assert_array_equal(gt["iscrowd"], [bool(a["iscrowd"]) for a in source["annotations"]])
     assert gt["manual"].all() and not dt["manual"].any()
@@ -98,7 +107,9 @@ def test_coco_columns_match_pycocotools(store: Store) -> None:
 
 
 @pytest.mark.parametrize("layout", ["current", "legacy"])
-def test_encord_fixtures_round_trip(store: Store, ontology: dict[str, Any], tmp_path: Path, layout: str) -> None:
+def test_encord_fixtures_round_trip(
+    store: Store, ontology: dict[str, Any], tmp_path: Path, layout: str
+) -> None:
     folder = tmp_path / "rows"
     folder.mkdir()
     base = ENCORD_FIXTURES if layout == "current" else ENCORD_FIXTURES / "legacy-sdk-0.1.202"
@@ -110,7 +121,9 @@ def test_encord_fixtures_round_trip(store: Store, ontology: dict[str, Any], tmp_
             add_unit_for(conn, project.id, load_fixture(name))
     report = import_encord(store, folder, project="fruit", branch="yolo-v8.run_01")
     assert report.label_rows == 2 and report.per_shape["bitmask"] == 4
-    exported = {d["data_title"]: d for d in export_encord(store, project="fruit", branch="yolo-v8.run_01")}
+    exported = {
+        d["data_title"]: d for d in export_encord(store, project="fruit", branch="yolo-v8.run_01")
+    }
     for name in ("image_all_shapes.json", "image_group.json"):
         expected = load_fixture(name)  # what SDK 0.1.211 writes (also for the legacy twin)
         got = exported[expected["data_title"]]
@@ -121,7 +134,9 @@ def test_encord_fixtures_round_trip(store: Store, ontology: dict[str, Any], tmp_
         )
     # Importing the same rows again replaces them: the branch is unchanged.
     import_encord(store, folder, project="fruit", branch="yolo-v8.run_01", mode="append")
-    again = {d["data_title"]: d for d in export_encord(store, project="fruit", branch="yolo-v8.run_01")}
+    again = {
+        d["data_title"]: d for d in export_encord(store, project="fruit", branch="yolo-v8.run_01")
+    }
     assert again == exported
 
 
@@ -135,7 +150,10 @@ def _yolo_folder(tmp_path: Path, lines: dict[str, str]) -> Path:
 
 
 def _parse(folder: Path) -> dict[str, list[list[float]]]:
-    return {p.stem: [[float(v) for v in line.split()] for line in p.read_text().splitlines()] for p in sorted((folder / "labels").glob("*.txt"))}
+    return {
+        p.stem: [[float(v) for v in line.split()] for line in p.read_text().splitlines()]
+        for p in sorted((folder / "labels").glob("*.txt"))
+    }
 
 
 def test_yolo_round_trip(store: Store, tmp_path: Path) -> None:
@@ -157,14 +175,20 @@ def test_yolo_round_trip(store: Store, tmp_path: Path) -> None:
     with store.read() as conn:
         project = catalog.get_project(conn, "p")
         branch = catalog.get_branch(conn, project.id, "yolo")
-        cols = read_annotations(conn, branch_id=branch.id, columns=("x", "y", "w", "h", "confidence", "manual"))
-    assert cols["x"][0] == pytest.approx((0.5 - 0.125) * 100) and cols["h"][0] == pytest.approx(0.125 * 80)
+        cols = read_annotations(
+            conn, branch_id=branch.id, columns=("x", "y", "w", "h", "confidence", "manual")
+        )
+    assert cols["x"][0] == pytest.approx((0.5 - 0.125) * 100) and cols["h"][0] == pytest.approx(
+        0.125 * 80
+    )
     assert not cols["manual"].any()
 
 
 def test_write_modes_new_append_replace(store: Store, tmp_path: Path) -> None:
     gt = write_json(tmp_path / "gt.json", BASE_DATASET)
-    results = write_json(tmp_path / "r.json", [{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}])
+    results = write_json(
+        tmp_path / "r.json", [{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]
+    )
     import_coco_dataset(store, gt, project="p")
     import_coco_results(store, results, project="p", branch="m")
     with pytest.raises(ConflictError, match="already holds labels"):
@@ -179,7 +203,13 @@ def test_write_modes_new_append_replace(store: Store, tmp_path: Path) -> None:
 def test_skip_invalid_counts_and_keeps_good_records(store: Store, tmp_path: Path) -> None:
     import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p")
     good = {"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}
-    records = [good, {**good, "image_id": 9}, {**good, "bbox": [1, "x", 3, 4]}, {**good, "category_id": 77}, good]
+    records = [
+        good,
+        {**good, "image_id": 9},
+        {**good, "bbox": [1, "x", 3, 4]},
+        {**good, "category_id": 77},
+        good,
+    ]
     path = write_json(tmp_path / "r.json", records)
     with pytest.raises(ImportFormatError):
         import_coco_results(store, path, project="p", branch="m")
@@ -190,7 +220,9 @@ def test_skip_invalid_counts_and_keeps_good_records(store: Store, tmp_path: Path
     assert report.to_dict()["per_class"] == {"box": 2}
 
 
-def test_dataset_import_builds_ontology_by_content_and_records_ids(store: Store, tmp_path: Path) -> None:
+def test_dataset_import_builds_ontology_by_content_and_records_ids(
+    store: Store, tmp_path: Path
+) -> None:
     import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p")
     with store.read() as conn:
         project = catalog.get_project(conn, "p")
@@ -198,15 +230,23 @@ def test_dataset_import_builds_ontology_by_content_and_records_ids(store: Store,
         units = catalog.get_data_units(conn, project.id)
         main = catalog.get_branch(conn, project.id, "main")
     assert [(o["name"], o["shape"]) for o in ontology["objects"]] == [
-        ("box", "bounding_box"), ("poly", "polygon"), ("mask", "bitmask"), ("person", "skeleton")
+        ("box", "bounding_box"),
+        ("poly", "polygon"),
+        ("mask", "bitmask"),
+        ("person", "skeleton"),
     ]
     template = ontology["skeleton_templates"][0]["template"]
     assert [v["name"] for v in template["skeleton"].values()] == ["a", "b", "c"]
-    assert template["skeletonEdges"] == {"0": {"1": {"color": "#000000"}}, "1": {"2": {"color": "#000000"}}}
+    assert template["skeletonEdges"] == {
+        "0": {"1": {"color": "#000000"}},
+        "1": {"2": {"color": "#000000"}},
+    }
     assert [u.client_metadata["coco_image"]["id"] for u in units] == [1, 2]  # type: ignore[index]
     assert [c["name"] for c in main.meta["coco"]["categories"]] == ["box", "poly", "mask", "person"]
     # A second dataset with the same images reuses the data units.
-    again = import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p", branch="copy")
+    again = import_coco_dataset(
+        store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p", branch="copy"
+    )
     assert again.data_units == 0 and again.imported == 4
 
 
@@ -225,8 +265,14 @@ def test_sdk_rows_export_to_coco(store: Store, ontology: dict[str, Any]) -> None
         anns.setdefault(a["category_id"], a)  # the first object of each class
     cats = {c["name"]: c["id"] for c in dataset["categories"]}
     assert anns[cats["Cherry"]]["bbox"] == pytest.approx([0.5 * 64, 0.5 * 48, 0.1 * 64, 0.1 * 48])
-    bitmask = next(o for o in next(iter(d["data_units"].values()))["labels"]["objects"] if o["shape"] == "bitmask")["bitmask"]
+    bitmask = next(
+        o
+        for o in next(iter(d["data_units"].values()))["labels"]["objects"]
+        if o["shape"] == "bitmask"
+    )["bitmask"]
     transposed = mask_utils.decode({"size": [64, 48], "counts": bitmask["rleString"].encode()})
     coco = anns[cats["Blueberry"]]["segmentation"]
-    assert_array_equal(mask_utils.decode({"size": coco["size"], "counts": coco["counts"].encode()}), transposed.T)
+    assert_array_equal(
+        mask_utils.decode({"size": coco["size"], "counts": coco["counts"].encode()}), transposed.T
+    )
     assert copy.deepcopy(anns[cats["Strawberry"]]["keypoints"][2::3]) == [2, 1, 0]

@@ -9,13 +9,20 @@ import orjson
 import typer
 
 from branchmark.cli.options import ProjectOption, WorkspaceOption, emit_json, resolve_workspace
-from branchmark.exporters import export_coco_dataset, export_coco_results, export_encord, export_yolo
+from branchmark.exporters import (
+    export_coco_dataset,
+    export_coco_results,
+    export_encord,
+    export_yolo,
+)
 from branchmark.store import Store
 
 group = typer.Typer(help="Export a branch (COCO, Encord JSON, YOLO).", no_args_is_help=True)
 
 BranchOption = Annotated[str, typer.Option("--branch", "-b", help="Branch to export.")]
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="File (or folder, for YOLO) to write.")]
+OutOption = Annotated[
+    Path, typer.Option("--out", "-o", help="File (or folder, for YOLO) to write.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 
 
@@ -31,7 +38,9 @@ def coco(
     project: ProjectOption,
     out: OutOption,
     branch: BranchOption = "main",
-    results: Annotated[bool, typer.Option("--results", help="Write the results list form (with scores).")] = False,
+    results: Annotated[
+        bool, typer.Option("--results", help="Write the results list form (with scores).")
+    ] = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

@@ -20,12 +20,22 @@ from branchmark.importers import WriteMode, get_format
 from branchmark.importers.report import ImportReport
 from branchmark.store import Store
 
-group = typer.Typer(help="Import annotations (COCO, Encord JSON, YOLO) into a branch.", no_args_is_help=True)
+group = typer.Typer(
+    help="Import annotations (COCO, Encord JSON, YOLO) into a branch.", no_args_is_help=True
+)
 
-BranchOption = Annotated[str, typer.Option("--branch", "-b", help="Branch to write (created when missing).")]
-SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip bad records (counted) instead of failing.")]
-ReplaceOption = Annotated[bool, typer.Option("--replace", help="Clear the labels the import covers first.")]
-AppendOption = Annotated[bool, typer.Option("--append", help="Add to labels already on the branch.")]
+BranchOption = Annotated[
+    str, typer.Option("--branch", "-b", help="Branch to write (created when missing).")
+]
+SkipOption = Annotated[
+    bool, typer.Option("--skip-invalid", help="Skip bad records (counted) instead of failing.")
+]
+ReplaceOption = Annotated[
+    bool, typer.Option("--replace", help="Clear the labels the import covers first.")
+]
+AppendOption = Annotated[
+    bool, typer.Option("--append", help="Add to labels already on the branch.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 
 
@@ -35,7 +45,9 @@ def _mode(replace: bool, append: bool) -> WriteMode:
     return WriteMode.REPLACE if replace else WriteMode.APPEND if append else WriteMode.NEW
 
 
-def run_import(name: str, source: Path, *, workspace: str | None, as_json: bool, **options: Any) -> ImportReport:
+def run_import(
+    name: str, source: Path, *, workspace: str | None, as_json: bool, **options: Any
+) -> ImportReport:
     """Run importer ``name`` with a Rich progress display (hidden for ``--json``)."""
     spec = get_format("import", name)
     console = Console(stderr=True)
@@ -76,7 +88,9 @@ def coco_dataset(
     file: Annotated[Path, typer.Argument(help="COCO dataset JSON.")],
     project: ProjectOption,
     branch: BranchOption = "main",
-    images: Annotated[Path | None, typer.Option("--images", help="Folder holding the images.")] = None,
+    images: Annotated[
+        Path | None, typer.Option("--images", help="Folder holding the images.")
+    ] = None,
     skip_invalid: SkipOption = False,
     replace: ReplaceOption = False,
     append: AppendOption = False,
@@ -93,8 +107,14 @@ def coco_results(
     file: Annotated[Path, typer.Argument(help="COCO results JSON list.")],
     project: ProjectOption,
     branch: BranchOption,
-    image_map: Annotated[Path | None, typer.Option("--image-map", help='JSON {"<image id>": "<data hash or title>"}.')] = None,
-    category_map: Annotated[Path | None, typer.Option("--category-map", help='JSON {"<category id>": "<feature hash or name>"}.')] = None,
+    image_map: Annotated[
+        Path | None,
+        typer.Option("--image-map", help='JSON {"<image id>": "<data hash or title>"}.'),
+    ] = None,
+    category_map: Annotated[
+        Path | None,
+        typer.Option("--category-map", help='JSON {"<category id>": "<feature hash or name>"}.'),
+    ] = None,
     skip_invalid: SkipOption = False,
     replace: ReplaceOption = False,
     append: AppendOption = False,
@@ -109,7 +129,9 @@ def coco_results(
 
 @group.command("encord")
 def encord(
-    path: Annotated[Path, typer.Argument(help="Label-row JSON file (a row or a list) or a folder of them.")],
+    path: Annotated[
+        Path, typer.Argument(help="Label-row JSON file (a row or a list) or a folder of them.")
+    ],
     project: ProjectOption,
     branch: BranchOption,
     skip_invalid: SkipOption = False,
@@ -128,7 +150,12 @@ def yolo(
     folder: Annotated[Path, typer.Argument(help="Folder of YOLO txt files (or holding labels/).")],
     project: ProjectOption,
     branch: BranchOption,
-    names: Annotated[Path | None, typer.Option("--names", help="data.yaml or a names file (default: data.yaml beside the labels).")] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            "--names", help="data.yaml or a names file (default: data.yaml beside the labels)."
+        ),
+    ] = None,
     skip_invalid: SkipOption = False,
     replace: ReplaceOption = False,
     append: AppendOption = False,

@@ -14,8 +14,14 @@ from branchmark.importers.registry import register_exporter
 
 def register_builtin_exporters() -> None:
     """Register the formats that ship with branchmark."""
-    register_exporter("coco-dataset", summary="COCO dataset JSON of a branch", run=export_coco_dataset)
-    register_exporter("coco-results", summary="COCO results list of a branch (score = confidence)", run=export_coco_results)
+    register_exporter(
+        "coco-dataset", summary="COCO dataset JSON of a branch", run=export_coco_dataset
+    )
+    register_exporter(
+        "coco-results",
+        summary="COCO results list of a branch (score = confidence)",
+        run=export_coco_results,
+    )
     register_exporter("encord", summary="Encord label-row JSON list of a branch", run=export_encord)
     register_exporter("yolo", summary="YOLO labels/*.txt + data.yaml of a branch", run=export_yolo)
 

@@ -25,11 +25,26 @@ from branchmark.store.annotations import read_annotations
 from branchmark.store.codec import decode_geometry
 from branchmark.store.records import DataUnitRecord
 
-COLUMNS = ("data_unit_id", "frame", "feature_hash", "shape", "x", "y", "w", "h", "area", "iscrowd", "confidence", "geometry")
+COLUMNS = (
+    "data_unit_id",
+    "frame",
+    "feature_hash",
+    "shape",
+    "x",
+    "y",
+    "w",
+    "h",
+    "area",
+    "iscrowd",
+    "confidence",
+    "geometry",
+)
 VISIBILITY_CODES = {"visible": 2, "occluded": 1, "invisible": 0, "selfOccluded": 1}
 
 
-def _image_ids(units: list[DataUnitRecord]) -> tuple[list[dict[str, Any]], dict[tuple[int, int], Any]]:
+def _image_ids(
+    units: list[DataUnitRecord],
+) -> tuple[list[dict[str, Any]], dict[tuple[int, int], Any]]:
     """Image records and ``(data_unit_id, frame) -> image id``: recorded COCO ids first."""
     records: list[dict[str, Any]] = []
     ids: dict[tuple[int, int], Any] = {}
@@ -53,7 +68,9 @@ def _image_ids(units: list[DataUnitRecord]) -> tuple[list[dict[str, Any]], dict[
     return records, ids
 
 
-def _categories(ontology: OntologyObjects, recorded: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _categories(
+    ontology: OntologyObjects, recorded: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Category records and ``feature hash -> category id``: recorded COCO categories first."""
     records, ids = [], {}
     for category in recorded:
@@ -67,7 +84,11 @@ def _categories(ontology: OntologyObjects, recorded: list[dict[str, Any]]) -> tu
         if cls.template:
             vertices = list(cls.template.get("skeleton", {}).values())
             record["keypoints"] = [v.get("name", "") for v in vertices]
-            record["skeleton"] = [[int(a) + 1, int(b) + 1] for a, ends in cls.template.get("skeletonEdges", {}).items() for b in ends]
+            record["skeleton"] = [
+                [int(a) + 1, int(b) + 1]
+                for a, ends in cls.template.get("skeletonEdges", {}).items()
+                for b in ends
+            ]
         ids[cls.feature_hash] = next_id
         records.append(record)
         next_id += 1
@@ -77,14 +98,21 @@ def _categories(ontology: OntologyObjects, recorded: list[dict[str, Any]]) -> tu
 def _encord_rle_to_coco(bitmask: dict[str, Any]) -> dict[str, Any]:
     height, width = int(bitmask["height"]), int(bitmask["width"])
     # Encord's rleString is pycocotools' counts of the transposed mask (ENCORD_COMPAT s.5).
-    transposed = mask_utils.decode({"size": [width, height], "counts": bitmask["rleString"].encode()})
+    transposed = mask_utils.decode(
+        {"size": [width, height], "counts": bitmask["rleString"].encode()}
+    )
     rle = mask_utils.encode(np.asfortranarray(transposed.T))
     return {"size": [height, width], "counts": rle["counts"].decode()}
 
 
-def _polygons_to_coco(polygons: list[list[list[float]]], width: float, height: float, scale: bool) -> Any:
+def _polygons_to_coco(
+    polygons: list[list[list[float]]], width: float, height: float, scale: bool
+) -> Any:
     sx, sy = (width, height) if scale else (1.0, 1.0)
-    rings = [[[v * (sx if i % 2 == 0 else sy) for i, v in enumerate(ring)] for ring in poly] for poly in polygons]
+    rings = [
+        [[v * (sx if i % 2 == 0 else sy) for i, v in enumerate(ring)] for ring in poly]
+        for poly in polygons
+    ]
     if all(len(poly) == 1 for poly in rings):
         return [poly[0] for poly in rings]
     # Holes: COCO polygon lists are a union, so rasterise outer rings minus holes to RLE.
@@ -92,7 +120,9 @@ def _polygons_to_coco(polygons: list[list[list[float]]], width: float, height: f
     mask = np.zeros((h, w), dtype=np.uint8)
     for poly in rings:
         outer = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([poly[0]], h, w)))
-        holes = [mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([r], h, w))) for r in poly[1:]]
+        holes = [
+            mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([r], h, w))) for r in poly[1:]
+        ]
         region = outer.astype(bool)
         for hole in holes:
             region &= ~hole.astype(bool)
@@ -101,7 +131,9 @@ def _polygons_to_coco(polygons: list[list[list[float]]], width: float, height: f
     return {"size": [h, w], "counts": rle["counts"].decode()}
 
 
-def _segment(shape: str, kind: str, payload: dict[str, Any], width: float, height: float) -> dict[str, Any] | None:
+def _segment(
+    shape: str, kind: str, payload: dict[str, Any], width: float, height: float
+) -> dict[str, Any] | None:
     """COCO fields (segmentation / keypoints) of a row without recorded COCO fields; None when
     the shape has no COCO form."""
     if shape in ("bounding_box", "rotatable_bounding_box"):
@@ -110,12 +142,20 @@ def _segment(shape: str, kind: str, payload: dict[str, Any], width: float, heigh
         polygons = payload.get("polygons") or []
         return {"segmentation": _polygons_to_coco(polygons, width, height, scale=kind == "N")}
     if shape == "bitmask":
-        return {"segmentation": payload["rle"] if kind == "P" else _encord_rle_to_coco(payload["bitmask"])}
+        return {
+            "segmentation": payload["rle"]
+            if kind == "P"
+            else _encord_rle_to_coco(payload["bitmask"])
+        }
     if shape == "skeleton" and "skeleton" in payload:
         points = [payload["skeleton"][k] for k in sorted(payload["skeleton"], key=int)]
         flat: list[float] = []
         for p in points:
-            flat += [p["x"] * width, p["y"] * height, VISIBILITY_CODES.get(p.get("visibility", "visible"), 2)]
+            flat += [
+                p["x"] * width,
+                p["y"] * height,
+                VISIBILITY_CODES.get(p.get("visibility", "visible"), 2),
+            ]
         return {"keypoints": flat, "num_keypoints": sum(1 for v in flat[2::3] if v > 0)}
     return None
 
@@ -133,8 +173,12 @@ def _rows(store: Store, project: str, branch: str) -> Iterator[Any]:
 
 
 def _annotations(
-    arrays: dict[str, Any], units: list[DataUnitRecord], image_ids: dict[tuple[int, int], Any],
-    category_ids: dict[str, Any], *, results: bool,
+    arrays: dict[str, Any],
+    units: list[DataUnitRecord],
+    image_ids: dict[tuple[int, int], Any],
+    category_ids: dict[str, Any],
+    *,
+    results: bool,
 ) -> tuple[list[dict[str, Any]], int]:
     by_id = {u.id: u for u in units}
     out: list[dict[str, Any]] = []
@@ -143,12 +187,19 @@ def _annotations(
     unit_ids, frames = arrays["data_unit_id"].tolist(), arrays["frame"].tolist()
     features, shapes = arrays["feature_hash"].tolist(), arrays["shape"].tolist()
     boxes = np.stack([arrays[k] for k in ("x", "y", "w", "h")], axis=1).tolist() if n else []
-    areas, crowd, conf = arrays["area"].tolist(), arrays["iscrowd"].tolist(), arrays["confidence"].tolist()
+    areas, crowd, conf = (
+        arrays["area"].tolist(),
+        arrays["iscrowd"].tolist(),
+        arrays["confidence"].tolist(),
+    )
     geometry = arrays["geometry"]
     for k in range(n):
         kind, payload = decode_geometry(geometry[k])
         coco = payload.get("coco")
-        base: dict[str, Any] = {"image_id": image_ids[(unit_ids[k], frames[k])], "category_id": category_ids[features[k]]}
+        base: dict[str, Any] = {
+            "image_id": image_ids[(unit_ids[k], frames[k])],
+            "category_id": category_ids[features[k]],
+        }
         if coco is not None:
             fields = dict(coco)
         else:
@@ -175,7 +226,9 @@ def _annotations(
     return out, skipped
 
 
-def export_coco_dataset(store: Store, *, project: str, branch: str = catalog.MAIN_BRANCH) -> tuple[dict[str, Any], int]:
+def export_coco_dataset(
+    store: Store, *, project: str, branch: str = catalog.MAIN_BRANCH
+) -> tuple[dict[str, Any], int]:
     """The branch as a COCO dataset dict, and how many rows had no COCO form (skipped).
 
     Examples
@@ -187,10 +240,17 @@ def export_coco_dataset(store: Store, *, project: str, branch: str = catalog.MAI
     categories, category_ids = _categories(ontology, recorded.get("categories", []))
     annotations, skipped = _annotations(arrays, units, image_ids, category_ids, results=False)
     header = dict(recorded.get("header", {}))
-    return {**header, "images": images, "annotations": annotations, "categories": categories}, skipped
+    return {
+        **header,
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }, skipped
 
 
-def export_coco_results(store: Store, *, project: str, branch: str) -> tuple[list[dict[str, Any]], int]:
+def export_coco_results(
+    store: Store, *, project: str, branch: str
+) -> tuple[list[dict[str, Any]], int]:
     """The branch as a COCO results list (``score`` = confidence), and the skipped count."""
     ontology, recorded, units, arrays = next(_rows(store, project, branch))
     _, image_ids = _image_ids(units)

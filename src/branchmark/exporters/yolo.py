@@ -19,7 +19,19 @@ from branchmark.store import Store, catalog
 from branchmark.store.annotations import read_annotations
 from branchmark.store.codec import decode_geometry
 
-COLUMNS = ("data_unit_id", "frame", "feature_hash", "shape", "x", "y", "w", "h", "confidence", "manual", "geometry")
+COLUMNS = (
+    "data_unit_id",
+    "frame",
+    "feature_hash",
+    "shape",
+    "x",
+    "y",
+    "w",
+    "h",
+    "confidence",
+    "manual",
+    "geometry",
+)
 
 
 def _number(value: float) -> str:
@@ -60,7 +72,9 @@ def export_yolo(store: Store, *, project: str, branch: str, folder: str | Path) 
         scale = np.array([width, height]) if kind == "P" else np.ones(2)
         for polygon in payload.get("polygons") or []:
             ring = np.array(polygon[0], dtype=np.float64).reshape(-1, 2) / scale
-            lines[unit.id].append(" ".join([str(index[feature]), *map(_number, ring.reshape(-1)), *tail]))
+            lines[unit.id].append(
+                " ".join([str(index[feature]), *map(_number, ring.reshape(-1)), *tail])
+            )
     root = Path(folder)
     (root / "labels").mkdir(parents=True, exist_ok=True)
     for unit_id, unit_lines in lines.items():

@@ -14,7 +14,12 @@ from branchmark.importers.coco_dataset import import_coco_dataset
 from branchmark.importers.coco_labels import import_coco_labels
 from branchmark.importers.coco_results import import_coco_results
 from branchmark.importers.encord_json import import_encord
-from branchmark.importers.registry import get_format, list_formats, register_exporter, register_importer
+from branchmark.importers.registry import (
+    get_format,
+    list_formats,
+    register_exporter,
+    register_importer,
+)
 from branchmark.importers.report import ImportReport
 from branchmark.importers.targets import WriteMode
 from branchmark.importers.yolo import import_yolo
@@ -22,10 +27,22 @@ from branchmark.importers.yolo import import_yolo
 
 def register_builtin_importers() -> None:
     """Register the formats that ship with branchmark (as a plugin's entry point would)."""
-    register_importer("coco-dataset", summary="COCO dataset JSON (images, categories, annotations)", run=import_coco_dataset)
-    register_importer("coco-results", summary="COCO results list [{image_id, category_id, bbox|segmentation|keypoints, score}]", run=import_coco_results)
-    register_importer("encord", summary="Encord label-row JSON (a row, a list, or a folder)", run=import_encord)
-    register_importer("yolo", summary="YOLO txt files (boxes and segment polygons) + data.yaml", run=import_yolo)
+    register_importer(
+        "coco-dataset",
+        summary="COCO dataset JSON (images, categories, annotations)",
+        run=import_coco_dataset,
+    )
+    register_importer(
+        "coco-results",
+        summary="COCO results list [{image_id, category_id, bbox|segmentation|keypoints, score}]",
+        run=import_coco_results,
+    )
+    register_importer(
+        "encord", summary="Encord label-row JSON (a row, a list, or a folder)", run=import_encord
+    )
+    register_importer(
+        "yolo", summary="YOLO txt files (boxes and segment polygons) + data.yaml", run=import_yolo
+    )
 
 
 register_builtin_importers()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import mimetypes
 import time
 from pathlib import Path
+
 import sqlalchemy as sa
 
 from branchmark.errors import ImportFormatError, ProjectNotFound
@@ -48,7 +49,9 @@ def _project(conn: sa.Connection, title: str, dataset: CocoDataset) -> ProjectRe
     return project
 
 
-def _classes(dataset: CocoDataset, ontology: OntologyObjects, problems: Problems) -> list[ObjectClass | None]:
+def _classes(
+    dataset: CocoDataset, ontology: OntologyObjects, problems: Problems
+) -> list[ObjectClass | None]:
     by_id = {c["id"]: (i, c) for i, c in enumerate(dataset.categories)}
     classes: list[ObjectClass | None] = []
     for category_id in dataset.category_table.ids.tolist():
@@ -108,7 +111,12 @@ def _targets(
     return [existing[i] for i in dataset.image_table.ids.tolist()], len(new)
 
 
-def _record_categories(conn: sa.Connection, project: ProjectRecord, dataset: CocoDataset, classes: list[ObjectClass | None]) -> None:
+def _record_categories(
+    conn: sa.Connection,
+    project: ProjectRecord,
+    dataset: CocoDataset,
+    classes: list[ObjectClass | None],
+) -> None:
     main = catalog.get_branch(conn, project.id, catalog.MAIN_BRANCH)
     meta = dict(main.meta)
     known = {c["id"]: c for c in meta.get(COCO_META_KEY, {}).get("categories", [])}
@@ -205,4 +213,3 @@ def import_coco_dataset(
         seconds=time.perf_counter() - started, data_units=created, label_rows=touched,
         replaced=WriteMode(mode) is WriteMode.REPLACE,
     )  # fmt: skip
-

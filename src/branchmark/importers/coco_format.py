@@ -119,7 +119,9 @@ class CocoAnnotations:
         values = {}
         for field in dataclasses.fields(self):
             column = getattr(self, field.name)
-            values[field.name] = [column[i] for i in picked] if isinstance(column, list) else column[pick]
+            values[field.name] = (
+                [column[i] for i in picked] if isinstance(column, list) else column[pick]
+            )
         return CocoAnnotations(**values)
 
 
@@ -144,7 +146,9 @@ def _section(data: dict[str, Any], key: str, source: str, *, required: bool) -> 
             raise ImportFormatError(f'{source}: field "{key}" is missing (a COCO dataset needs it)')
         return []
     if not isinstance(value, list):
-        raise ImportFormatError(f'{source}: field "{key}": expected a list, got {show_value(value)}')
+        raise ImportFormatError(
+            f'{source}: field "{key}": expected a list, got {show_value(value)}'
+        )
     return value
 
 
@@ -152,7 +156,9 @@ def _id_label(values: Sequence[Any]) -> Any:
     return lambda i: f" (id {show_value(values[i])})" if values[i] is not MISSING else ""
 
 
-def _read_images(records: list[Any], source: str, problems: Problems) -> tuple[list[dict[str, Any]], ImageTable]:
+def _read_images(
+    records: list[Any], source: str, problems: Problems
+) -> tuple[list[dict[str, Any]], ImageTable]:
     check = RecordCheck(records, source=source, section="images", problems=problems)
     check_objects(check)
     check.label = _id_label(field_values(check, "id"))
@@ -169,7 +175,9 @@ def _read_images(records: list[Any], source: str, problems: Problems) -> tuple[l
     return [r for r, k in zip(records, keep, strict=True) if k], table
 
 
-def _read_categories(records: list[Any], source: str, problems: Problems) -> tuple[list[dict[str, Any]], CategoryTable]:
+def _read_categories(
+    records: list[Any], source: str, problems: Problems
+) -> tuple[list[dict[str, Any]], CategoryTable]:
     check = RecordCheck(records, source=source, section="categories", problems=problems)
     check_objects(check)
     check.label = _id_label(field_values(check, "id"))
@@ -183,7 +191,11 @@ def _read_categories(records: list[Any], source: str, problems: Problems) -> tup
         if keypoints is not MISSING and keypoints != []:
             if (not isinstance(keypoints, list) or not all(isinstance(k, str) and k for k in keypoints)
                     or len(set(keypoints)) != len(keypoints)):  # fmt: skip
-                check.reject_one(i, "keypoints", f"expected a list of distinct names, got {show_value(keypoints)}")
+                check.reject_one(
+                    i,
+                    "keypoints",
+                    f"expected a list of distinct names, got {show_value(keypoints)}",
+                )
                 continue
             counts[i] = len(keypoints)
         skeleton = record.get("skeleton", [])
@@ -194,7 +206,11 @@ def _read_categories(records: list[Any], source: str, problems: Problems) -> tup
             for p in skeleton
         )
         if not pairs_ok:
-            check.reject_one(i, "skeleton", f"expected pairs of keypoint numbers (from 1), got {show_value(skeleton)}")
+            check.reject_one(
+                i,
+                "skeleton",
+                f"expected pairs of keypoint numbers (from 1), got {show_value(skeleton)}",
+            )
     reject_duplicates(check, ids)
     by_name = np.array(names, dtype=object)
     reject_duplicates(check, by_name, "name")
@@ -211,10 +227,20 @@ def read_coco_dataset(data: Any, *, source: str, problems: Problems) -> CocoData
     (then bad records, and annotations of skipped images or categories, are dropped and counted).
     """
     if not isinstance(data, dict):
-        hint = " (this looks like a results list: import it with 'import coco-results')" if isinstance(data, list) else ""
-        raise ImportFormatError(f"{source}: expected a COCO dataset object with images, annotations and categories, got {type(data).__name__}{hint}")
-    images, image_table = _read_images(_section(data, "images", source, required=True), source, problems)
-    categories, category_table = _read_categories(_section(data, "categories", source, required=True), source, problems)
+        hint = (
+            " (this looks like a results list: import it with 'import coco-results')"
+            if isinstance(data, list)
+            else ""
+        )
+        raise ImportFormatError(
+            f"{source}: expected a COCO dataset object with images, annotations and categories, got {type(data).__name__}{hint}"
+        )
+    images, image_table = _read_images(
+        _section(data, "images", source, required=True), source, problems
+    )
+    categories, category_table = _read_categories(
+        _section(data, "categories", source, required=True), source, problems
+    )
     annotations = read_annotation_records(
         _section(data, "annotations", source, required=False), source=source, section="annotations",
         images=image_table, categories=category_table, problems=problems, results=False,
@@ -235,7 +261,9 @@ def read_coco_results(
     else:
         section = "results"
     if not isinstance(data, list):
-        raise ImportFormatError(f"{source}: expected a list of result objects, got {type(data).__name__}")
+        raise ImportFormatError(
+            f"{source}: expected a list of result objects, got {type(data).__name__}"
+        )
     return read_annotation_records(
         data, source=source, section=section, images=images, categories=categories,
         problems=problems, results=True,
@@ -259,7 +287,9 @@ def read_annotation_records(
     n = len(records)
     if results:
         image_values = field_values(check, "image_id")
-        check.label = lambda i: f" (image_id {show_value(image_values[i])})" if image_values[i] is not MISSING else ""
+        check.label = lambda i: (
+            f" (image_id {show_value(image_values[i])})" if image_values[i] is not MISSING else ""
+        )
         ids = np.arange(1, n + 1, dtype=np.int64)
     else:
         check.label = _id_label(field_values(check, "id"))
@@ -287,13 +317,19 @@ def read_annotation_records(
     height = np.where(image >= 0, images.heights[np.maximum(image, 0)] if len(images.ids) else 0, 0)
     _check_boxes(check, bbox, width, height)
     _check_segmentations(check, segmentation, width, height)
-    kp_counts = np.where(category >= 0, categories.keypoint_counts[np.maximum(category, 0)] if len(categories.ids) else 0, 0)
+    kp_counts = np.where(
+        category >= 0,
+        categories.keypoint_counts[np.maximum(category, 0)] if len(categories.ids) else 0,
+        0,
+    )
     _check_keypoints(check, keypoints, kp_counts, results=results)
     num_keypoints = field_values(check, "num_keypoints")
     for i in np.flatnonzero(present(num_keypoints) & check.valid):
         v = num_keypoints[i]
         if type(v) is not int or v < 0:
-            check.reject_one(int(i), "num_keypoints", f"expected a non-negative integer, got {show_value(v)}")
+            check.reject_one(
+                int(i), "num_keypoints", f"expected a non-negative integer, got {show_value(v)}"
+            )
     if not results:
         reject_duplicates(check, ids)
     extras = _extras(records, check.valid, check.uniform_keys)
@@ -314,7 +350,9 @@ def read_annotation_records(
     )  # fmt: skip
 
 
-def _extras(records: list[Any], valid: NDArray[np.bool_], uniform: frozenset[str] | None) -> list[dict[str, Any] | None]:
+def _extras(
+    records: list[Any], valid: NDArray[np.bool_], uniform: frozenset[str] | None
+) -> list[dict[str, Any] | None]:
     known = ANNOTATION_KEYS
     out: list[dict[str, Any] | None] = [None] * len(records)
     if uniform is not None and uniform <= known:
@@ -325,11 +363,20 @@ def _extras(records: list[Any], valid: NDArray[np.bool_], uniform: frozenset[str
     return out
 
 
-def _check_boxes(check: RecordCheck, bbox: NDArray[np.float64], width: NDArray[np.int64], height: NDArray[np.int64]) -> None:
+def _check_boxes(
+    check: RecordCheck,
+    bbox: NDArray[np.float64],
+    width: NDArray[np.int64],
+    height: NDArray[np.int64],
+) -> None:
     x, y, w, h = bbox.T
     with np.errstate(invalid="ignore"):
         negative = (w < 0) | (h < 0)
-        check.reject(negative, "bbox", lambda i: f"width and height must be >= 0, got {show_value(bbox[i].tolist())}")
+        check.reject(
+            negative,
+            "bbox",
+            lambda i: f"width and height must be >= 0, got {show_value(bbox[i].tolist())}",
+        )
         tol = BOX_TOLERANCE_PX
         outside = (x < -tol) | (y < -tol) | (x + w > width + tol) | (y + h > height + tol)
     check.reject(
@@ -376,7 +423,9 @@ def _rle_problem(rle: dict[str, Any], width: int, height: int) -> str | None:
     return None
 
 
-def _check_segmentations(check: RecordCheck, values: list[Any], width: NDArray[np.int64], height: NDArray[np.int64]) -> None:
+def _check_segmentations(
+    check: RecordCheck, values: list[Any], width: NDArray[np.int64], height: NDArray[np.int64]
+) -> None:
     for i in np.flatnonzero(present(values) & check.valid).tolist():
         seg = values[i]
         if isinstance(seg, list):
@@ -389,7 +438,9 @@ def _check_segmentations(check: RecordCheck, values: list[Any], width: NDArray[n
             check.reject_one(i, "segmentation", problem)
 
 
-def _check_keypoints(check: RecordCheck, values: list[Any], counts: NDArray[np.int64], *, results: bool) -> None:
+def _check_keypoints(
+    check: RecordCheck, values: list[Any], counts: NDArray[np.int64], *, results: bool
+) -> None:
     # In results the third value of a triple is the model's per-point score (pycocotools ignores
     # it), so only ground truth must use the visibility codes 0, 1, 2.
     for i in np.flatnonzero(present(values) & check.valid).tolist():
@@ -406,4 +457,8 @@ def _check_keypoints(check: RecordCheck, values: list[Any], counts: NDArray[np.i
         if not np.isfinite(array).all():
             check.reject_one(i, "keypoints", "coordinates must be finite")
         elif not results and not np.isin(array[:, 2], (0, 1, 2)).all():
-            check.reject_one(i, "keypoints", f"visibility must be 0, 1 or 2, got {show_value(array[:, 2].tolist())}")
+            check.reject_one(
+                i,
+                "keypoints",
+                f"visibility must be 0, 1 or 2, got {show_value(array[:, 2].tolist())}",
+            )

@@ -75,8 +75,13 @@ def import_coco_labels(
     anns = dataset.annotations
     confidence = np.ones(len(anns))
     if confidence_field_name is not None and len(anns):
-        records = (labels_dict.get("annotations") or [])
-        check = RecordCheck([records[int(i)] for i in anns.index], source=SOURCE, section="annotations", problems=problems)
+        records = labels_dict.get("annotations") or []
+        check = RecordCheck(
+            [records[int(i)] for i in anns.index],
+            source=SOURCE,
+            section="annotations",
+            problems=problems,
+        )
         check.label = lambda k: f" (id {show_value(anns.ids[k].item())})"
         values, given = read_floats(check, confidence_field_name, required=False, low=0.0, high=1.0)
         confidence = np.where(given, values, 1.0)  # the SDK falls back to 1.0 when absent
@@ -90,21 +95,32 @@ def import_coco_labels(
     with store.write() as conn:
         project = catalog.get_project(conn, project_hash)
         ontology = OntologyObjects.from_ontology(catalog.get_ontology(conn, project.id))
-        mapped: dict[Any, ObjectClass] = {k: ontology.by_hash(h) for k, h in category_id_to_feature_hash.items()}
+        mapped: dict[Any, ObjectClass] = {
+            k: ontology.by_hash(h) for k, h in category_id_to_feature_hash.items()
+        }
         units = {u.data_hash: u for u in catalog.get_data_units(conn, project.id, data_hashes=[
             f.data_hash for f in image_id_to_frame_index.values()])}  # fmt: skip
-        images = dict(zip(dataset.image_table.ids.tolist(), range(len(dataset.image_table.ids)), strict=True))
+        images = dict(
+            zip(dataset.image_table.ids.tolist(), range(len(dataset.image_table.ids)), strict=True)
+        )
         targets: list[FrameTarget | None] = [None] * len(images)
         for image_id, index in image_id_to_frame_index.items():
             if image_id not in images:
-                raise ValueError(f"image id {image_id!r} is in image_id_to_frame_index but not in the labels' images")
+                raise ValueError(
+                    f"image id {image_id!r} is in image_id_to_frame_index but not in the labels' images"
+                )
             unit = units.get(index.data_hash)
             if unit is None:
-                skip(f"{SOURCE}: image id {image_id!r}: data hash {index.data_hash!r} is not in the project")
+                skip(
+                    f"{SOURCE}: image id {image_id!r}: data hash {index.data_hash!r} is not in the project"
+                )
                 continue
             row = images[image_id]
             target = frame_target(unit, int(index.frame), where=f"{SOURCE}: image id {image_id!r}")
-            coco_size = (int(dataset.image_table.widths[row]), int(dataset.image_table.heights[row]))
+            coco_size = (
+                int(dataset.image_table.widths[row]),
+                int(dataset.image_table.heights[row]),
+            )
             if coco_size != (target.width, target.height):
                 raise ImportFormatError(
                     f"{SOURCE}: image id {image_id!r} is {coco_size[0]}x{coco_size[1]} but data unit "
@@ -115,13 +131,19 @@ def import_coco_labels(
         keep = np.ones(len(anns), dtype=bool)
         for k in range(len(anns)):
             if targets[int(anns.image[k])] is None:
-                skip(f"{SOURCE}: annotations[{int(anns.index[k])}]: image id {anns.ids[k]!r} has no frame index")
+                skip(
+                    f"{SOURCE}: annotations[{int(anns.index[k])}]: image id {anns.ids[k]!r} has no frame index"
+                )
                 keep[k] = False
             elif classes[int(anns.category[k])] is None:
-                skip(f"{SOURCE}: annotations[{int(anns.index[k])}]: category is not in category_id_to_feature_hash")
+                skip(
+                    f"{SOURCE}: annotations[{int(anns.index[k])}]: category is not in category_id_to_feature_hash"
+                )
                 keep[k] = False
         if skipped:
-            log.warning("import_coco_labels skipped %d annotations; first: %s", len(skipped), skipped[0])
+            log.warning(
+                "import_coco_labels skipped %d annotations; first: %s", len(skipped), skipped[0]
+            )
         anns = anns.subset(keep)
         confidence = confidence[keep]
         placeholder = FrameTarget(0, 0, 1, 1)  # unmapped images have no annotations left
@@ -133,7 +155,9 @@ def import_coco_labels(
         )  # fmt: skip
         mode = WriteMode.REPLACE if replace else WriteMode.APPEND
         data_units = sorted({t.data_unit_id for t in targets if t is not None})
-        target_branch = prepare_branch(conn, project.id, branch, mode=mode, data_unit_ids=data_units)
+        target_branch = prepare_branch(
+            conn, project.id, branch, mode=mode, data_unit_ids=data_units
+        )
         touched = write_rows(conn, target_branch, rows)
     return ImportReport(
         source=SOURCE, project=project.title, branch=branch, imported=len(rows),

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from branchmark.importers.coco_format import CocoDataset
-from branchmark.ontology import OntologyStructure, Shape, SkeletonTemplate, SkeletonTemplateCoordinate
+from branchmark.ontology import (
+    OntologyStructure,
+    Shape,
+    SkeletonTemplate,
+    SkeletonTemplateCoordinate,
+)
 from branchmark.ontology.identifiers import generate_short_hash, value_from_title
 
 
@@ -44,7 +49,9 @@ def category_shapes(dataset: CocoDataset) -> dict[int, str]:
     return shapes
 
 
-def _template(name: str, keypoints: Sequence[str], skeleton: Sequence[Sequence[int]]) -> SkeletonTemplate:
+def _template(
+    name: str, keypoints: Sequence[str], skeleton: Sequence[Sequence[int]]
+) -> SkeletonTemplate:
     # COCO stores no template layout: vertices go round a circle (the UI can rearrange them).
     count = len(keypoints)
     vertices = {}
@@ -59,7 +66,9 @@ def _template(name: str, keypoints: Sequence[str], skeleton: Sequence[Sequence[i
         if not (1 <= a <= count and 1 <= b <= count):
             continue  # an edge to a point the category does not have (see coco_format)
         edges.setdefault(str(a - 1), {})[str(b - 1)] = {"color": "#000000"}
-    return SkeletonTemplate(name=name, width=1.0, height=1.0, skeleton=vertices, skeleton_edges=edges)
+    return SkeletonTemplate(
+        name=name, width=1.0, height=1.0, skeleton=vertices, skeleton_edges=edges
+    )
 
 
 def ontology_from_categories(dataset: CocoDataset) -> dict[str, Any]:

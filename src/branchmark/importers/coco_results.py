@@ -57,18 +57,24 @@ def image_table(targets: Mapping[Any, FrameTarget]) -> tuple[ImageTable, list[Fr
     return ImageTable(array, widths, heights), ordered
 
 
-def category_table(classes: Mapping[Any, ObjectClass]) -> tuple[CategoryTable, list[ObjectClass | None]]:
+def category_table(
+    classes: Mapping[Any, ObjectClass],
+) -> tuple[CategoryTable, list[ObjectClass | None]]:
     """The category table of a ``{category_id: ObjectClass}`` map, keypoint counts from the
     skeleton templates."""
     ids = sorted(classes, key=lambda v: (isinstance(v, str), v))
     ordered: list[ObjectClass | None] = [classes[i] for i in ids]
-    counts = np.array([len((c.template or {}).get("skeleton", {})) if c else 0 for c in ordered], dtype=np.int64)
+    counts = np.array(
+        [len((c.template or {}).get("skeleton", {})) if c else 0 for c in ordered], dtype=np.int64
+    )
     kinds = {type(i) for i in ids}
     array = np.array(ids, dtype=str if kinds == {str} else np.int64)
     return CategoryTable(array, counts), ordered
 
 
-def _image_map(conn: sa.Connection, project: ProjectRecord, path: Path | None) -> dict[Any, FrameTarget]:
+def _image_map(
+    conn: sa.Connection, project: ProjectRecord, path: Path | None
+) -> dict[Any, FrameTarget]:
     units = catalog.get_data_units(conn, project.id)
     if path is None:
         found = coco_image_targets(units)
@@ -80,7 +86,9 @@ def _image_map(conn: sa.Connection, project: ProjectRecord, path: Path | None) -
         return found
     mapping = read_json_file(path)
     if not isinstance(mapping, dict):
-        raise ImportFormatError(f'{path}: expected an object {{"<image id>": "<data hash or title>" | {{"data_hash", "frame"}}}}')
+        raise ImportFormatError(
+            f'{path}: expected an object {{"<image id>": "<data hash or title>" | {{"data_hash", "frame"}}}}'
+        )
     by_hash = {u.data_hash: u for u in units}
     by_title: dict[str, list[Any]] = {}
     for u in units:
@@ -88,18 +96,30 @@ def _image_map(conn: sa.Connection, project: ProjectRecord, path: Path | None) -
     out = {}
     for key, value in mapping.items():
         where = f"{path}: [{show_value(key)}]"
-        ref, frame = (value.get("data_hash"), value.get("frame", 0)) if isinstance(value, dict) else (value, 0)
+        ref, frame = (
+            (value.get("data_hash"), value.get("frame", 0))
+            if isinstance(value, dict)
+            else (value, 0)
+        )
         if not isinstance(ref, str) or type(frame) is not int:
-            raise ImportFormatError(f"{where}: expected a data hash or title (and an integer frame), got {show_value(value)}")
+            raise ImportFormatError(
+                f"{where}: expected a data hash or title (and an integer frame), got {show_value(value)}"
+            )
         unit = by_hash.get(ref) or (by_title[ref][0] if len(by_title.get(ref, [])) == 1 else None)
         if unit is None:
-            problem = "is ambiguous (several data units have that title)" if ref in by_title else "is not a data unit of the project"
+            problem = (
+                "is ambiguous (several data units have that title)"
+                if ref in by_title
+                else "is not a data unit of the project"
+            )
             raise ImportFormatError(f"{where}: {show_value(ref)} {problem}")
         out[_key(key)] = frame_target(unit, frame, where=where)
     return out
 
 
-def _category_map(conn: sa.Connection, project: ProjectRecord, ontology: OntologyObjects, path: Path | None) -> dict[Any, ObjectClass]:
+def _category_map(
+    conn: sa.Connection, project: ProjectRecord, ontology: OntologyObjects, path: Path | None
+) -> dict[Any, ObjectClass]:
     if path is None:
         main = catalog.get_branch(conn, project.id, catalog.MAIN_BRANCH)
         recorded = main.meta.get(COCO_META_KEY, {}).get("categories", [])
@@ -111,13 +131,21 @@ def _category_map(conn: sa.Connection, project: ProjectRecord, ontology: Ontolog
         return {c["id"]: ontology.by_hash(c["feature_hash"]) for c in recorded}
     mapping = read_json_file(path)
     if not isinstance(mapping, dict):
-        raise ImportFormatError(f'{path}: expected an object {{"<category id>": "<feature hash or object name>"}}')
+        raise ImportFormatError(
+            f'{path}: expected an object {{"<category id>": "<feature hash or object name>"}}'
+        )
     out = {}
     for key, ref in mapping.items():
-        found = next((c for c in ontology.classes if c.feature_hash == ref), None) if isinstance(ref, str) else None
+        found = (
+            next((c for c in ontology.classes if c.feature_hash == ref), None)
+            if isinstance(ref, str)
+            else None
+        )
         found = found or (ontology.by_name(ref) if isinstance(ref, str) else None)
         if found is None:
-            raise ImportFormatError(f"{path}: [{show_value(key)}]: {show_value(ref)} is not an object of the ontology")
+            raise ImportFormatError(
+                f"{path}: [{show_value(key)}]: {show_value(ref)} is not an object of the ontology"
+            )
         out[_key(key)] = found
     return out
 
@@ -140,7 +168,9 @@ def import_results_records(
     """Check and write results ``records`` in ``conn``'s transaction; ``(rows, label rows)``."""
     images, ordered_targets = image_table(targets)
     categories, ordered_classes = category_table(classes)
-    anns = read_coco_results(records, source=source, images=images, categories=categories, problems=problems)
+    anns = read_coco_results(
+        records, source=source, images=images, categories=categories, problems=problems
+    )
 
     section = "annotations" if isinstance(records, dict) else "results"
 
@@ -201,7 +231,9 @@ def import_coco_results(
         record = catalog.get_project(conn, project)
         ontology = OntologyObjects.from_ontology(catalog.get_ontology(conn, record.id))
         targets = _image_map(conn, record, None if image_map is None else Path(image_map))
-        classes = _category_map(conn, record, ontology, None if category_map is None else Path(category_map))
+        classes = _category_map(
+            conn, record, ontology, None if category_map is None else Path(category_map)
+        )
         rows, touched = import_results_records(
             conn, records, source=source, project=record, branch=branch, targets=targets,
             classes=classes, problems=problems, mode=WriteMode(mode), progress=progress,

@@ -40,7 +40,10 @@ def coco_rle(segmentation: dict[str, Any]) -> dict[str, Any]:
     counts = segmentation["counts"]
     if isinstance(counts, list):
         return mask_utils.frPyObjects(segmentation, height, width)  # type: ignore[no-any-return]
-    return {"size": [height, width], "counts": counts.encode() if isinstance(counts, str) else counts}
+    return {
+        "size": [height, width],
+        "counts": counts.encode() if isinstance(counts, str) else counts,
+    }
 
 
 def trace_polygons(segmentation: dict[str, Any]) -> list[list[list[float]]]:
@@ -67,7 +70,9 @@ def trace_polygons(segmentation: dict[str, Any]) -> list[list[list[float]]]:
     return polygons
 
 
-def _skeleton(keypoints: list[float], template: dict[str, Any] | None, width: int, height: int) -> dict[str, Any]:
+def _skeleton(
+    keypoints: list[float], template: dict[str, Any] | None, width: int, height: int
+) -> dict[str, Any]:
     vertices = list((template or {}).get("skeleton", {}).values())
     points = np.array(keypoints, dtype=np.float64).reshape(-1, 3)
     if len(vertices) != len(points):
@@ -115,7 +120,9 @@ def _geometry(
         return {"polygons": polygons, "coco": coco}, box
     if shape == "bitmask":
         if not isinstance(seg, dict):
-            raise ShapeProblem("Expected format was an RLE: a bitmask object needs an RLE segmentation")
+            raise ShapeProblem(
+                "Expected format was an RLE: a bitmask object needs an RLE segmentation"
+            )
         if np.isnan(box[0]):
             box = mask_utils.toBbox(coco_rle(seg)).astype(np.float64).reshape(4)
         return {"rle": seg, "coco": coco}, box
@@ -137,7 +144,9 @@ def _rle_of(seg: Any, target: FrameTarget) -> dict[str, Any]:
     return mask_utils.merge(mask_utils.frPyObjects(seg, target.height, target.width))  # type: ignore[no-any-return]
 
 
-def _derived_area(seg: Any, box_given: bool, box: NDArray[np.float64], target: FrameTarget) -> float:
+def _derived_area(
+    seg: Any, box_given: bool, box: NDArray[np.float64], target: FrameTarget
+) -> float:
     """The area ``COCO.loadRes`` gives a result: of its bbox when it has one, else of its
     segmentation's mask, else of its keypoints' extent (decided per record, not by the first)."""
     if not box_given and seg is not None and not (isinstance(seg, list) and not seg):
@@ -168,9 +177,15 @@ def build_rows(
     feature = np.array([c.feature_hash if c else "" for c in classes], dtype=object)
     shape = np.array([c.shape if c else "" for c in classes], dtype=object)
     keep = np.ones(n, dtype=bool)
-    missing = np.array([c is None for c in classes], dtype=bool)[anns.category] if n else np.zeros(0, bool)
+    missing = (
+        np.array([c is None for c in classes], dtype=bool)[anns.category]
+        if n
+        else np.zeros(0, bool)
+    )
     for k in np.flatnonzero(missing).tolist():
-        problems.fail(f"{name_record(k)}: field \"category_id\": category is not mapped to an ontology object")
+        problems.fail(
+            f'{name_record(k)}: field "category_id": category is not mapped to an ontology object'
+        )
         keep[k] = False
     box = anns.bbox.copy()
     area = anns.area.copy()
@@ -189,7 +204,11 @@ def build_rows(
             target = targets[int(anns.image[k])]
             seg, kps = anns.segmentation[k], anns.keypoints[k]
             coco: dict[str, Any] = dict(anns.extras[k] or {})
-            for key, value in (("segmentation", seg), ("keypoints", kps), ("num_keypoints", anns.num_keypoints[k])):
+            for key, value in (
+                ("segmentation", seg),
+                ("keypoints", kps),
+                ("num_keypoints", anns.num_keypoints[k]),
+            ):
                 if value is not None:
                     coco[key] = value
             if np.isnan(anns.bbox[k, 0]):

@@ -90,7 +90,9 @@ class RecordCheck:
             return f"{self.where(i)}: {problem}"
         return f'{self.where(i)}: field "{field}": {problem}'
 
-    def reject(self, bad: NDArray[np.bool_], field: str | None, problem: Callable[[int], str]) -> None:
+    def reject(
+        self, bad: NDArray[np.bool_], field: str | None, problem: Callable[[int], str]
+    ) -> None:
         """Fail on the first still-valid record in ``bad`` (or, skipping, drop them all)."""
         bad = np.asarray(bad, dtype=bool) & self.valid
         if not bad.any():
@@ -189,7 +191,9 @@ def read_floats(
         ok = np.ones(n, dtype=bool)
     else:
         ok = np.fromiter((type(v) in _NUMBER_TYPES for v in values), dtype=bool, count=n)
-        array = np.array([v if o else np.nan for v, o in zip(values, ok, strict=True)], dtype=np.float64)
+        array = np.array(
+            [v if o else np.nan for v, o in zip(values, ok, strict=True)], dtype=np.float64
+        )
     bounds = f" within [{low:g}, {high:g}]" if np.isfinite(low) or np.isfinite(high) else ""
     with np.errstate(invalid="ignore"):
         ok &= np.isfinite(array) & (array >= low) & (array <= high)
@@ -211,9 +215,17 @@ def read_flags(check: RecordCheck, field: str) -> NDArray[np.bool_]:
         simple = False
     if simple:
         return np.fromiter((v is not MISSING and bool(v) for v in values), dtype=bool, count=n)
-    ok = np.fromiter((v is MISSING or (type(v) in (int, bool) and v in (0, 1)) for v in values), dtype=bool, count=n)
+    ok = np.fromiter(
+        (v is MISSING or (type(v) in (int, bool) and v in (0, 1)) for v in values),
+        dtype=bool,
+        count=n,
+    )
     check.reject(~ok, field, lambda i: f"expected 0 or 1, got {show_value(values[i])}")
-    return np.fromiter((o and v is not MISSING and bool(v) for v, o in zip(values, ok, strict=True)), dtype=bool, count=n)
+    return np.fromiter(
+        (o and v is not MISSING and bool(v) for v, o in zip(values, ok, strict=True)),
+        dtype=bool,
+        count=n,
+    )
 
 
 def read_number_lists(
@@ -238,11 +250,7 @@ def read_number_lists(
     else:
         ok = np.zeros(n, dtype=bool)
         for i, v in enumerate(values):
-            if (
-                type(v) is list
-                and len(v) == width
-                and all(type(x) in _NUMBER_TYPES for x in v)
-            ):
+            if type(v) is list and len(v) == width and all(type(x) in _NUMBER_TYPES for x in v):
                 row = np.array(v, dtype=np.float64)
                 if np.isfinite(row).all():
                     out[i] = row
@@ -277,6 +285,7 @@ def reject_duplicates(check: RecordCheck, ids: NDArray[Any], field: str = "id") 
     repeat = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1]) + 1
     if not len(repeat):
         return
+
     def plain(i: int) -> Any:
         value = ids[i]
         return value.item() if isinstance(value, np.generic) else value

@@ -29,7 +29,15 @@ from branchmark.store.label_dict import split_label_row
 from branchmark.store.records import DataUnitRecord
 
 REQUIRED_KEYS = ("data_units", "object_answers", "classification_answers", "object_actions")
-_CURRENT_KEYS = ("range", "createdBy", "createdAt", "lastEditedBy", "lastEditedAt", "confidence", "manualAnnotation")
+_CURRENT_KEYS = (
+    "range",
+    "createdBy",
+    "createdAt",
+    "lastEditedBy",
+    "lastEditedAt",
+    "confidence",
+    "manualAnnotation",
+)
 
 
 def _ranges(frames: list[int]) -> list[list[int]]:
@@ -78,7 +86,9 @@ def current_layout(label_dict: dict[str, Any]) -> dict[str, Any]:
     answers = d["classification_answers"]
     for h, entries in legacy.items():
         last = entries[-1][1]
-        entry = answers.setdefault(h, {"classifications": [], "classificationHash": h, "featureHash": last["featureHash"]})
+        entry = answers.setdefault(
+            h, {"classifications": [], "classificationHash": h, "featureHash": last["featureHash"]}
+        )
         if "range" in entry:
             continue
         values = {
@@ -108,7 +118,9 @@ def read_label_rows(path: str | Path) -> list[tuple[str, int | None, Any]]:
     return out
 
 
-def _check_row(d: Any, ontology: OntologyObjects, classification_hashes: frozenset[str], where: str) -> str | None:
+def _check_row(
+    d: Any, ontology: OntologyObjects, classification_hashes: frozenset[str], where: str
+) -> str | None:
     """The first problem of a label-row dict, or None."""
     if not isinstance(d, dict):
         return f"expected a label-row object, got {show_value(d)}"
@@ -132,7 +144,9 @@ def _check_row(d: Any, ontology: OntologyObjects, classification_hashes: frozens
     return None
 
 
-def _unit_for(d: dict[str, Any], by_hash: dict[str, DataUnitRecord], by_title: dict[str, list[DataUnitRecord]]) -> DataUnitRecord | str:
+def _unit_for(
+    d: dict[str, Any], by_hash: dict[str, DataUnitRecord], by_title: dict[str, list[DataUnitRecord]]
+) -> DataUnitRecord | str:
     unit = by_hash.get(str(d.get("data_hash")))
     if unit is not None:
         return unit
@@ -172,7 +186,9 @@ def import_encord(
         record = catalog.get_project(conn, project)
         ontology_dict = catalog.get_ontology(conn, record.id)
         ontology = OntologyObjects.from_ontology(ontology_dict)
-        classification_hashes = frozenset(str(c.get("featureNodeHash")) for c in ontology_dict.get("classifications", []))
+        classification_hashes = frozenset(
+            str(c.get("featureNodeHash")) for c in ontology_dict.get("classifications", [])
+        )
         units = catalog.get_data_units(conn, record.id)
         by_hash = {u.data_hash: u for u in units}
         by_title: dict[str, list[DataUnitRecord]] = {}
@@ -189,7 +205,9 @@ def import_encord(
             if isinstance(unit, str):
                 problem = unit
             elif unit is not None and unit.id in seen:
-                problem = f"a second label row for data unit {unit.title!r} (first: {seen[unit.id]})"
+                problem = (
+                    f"a second label row for data unit {unit.title!r} (first: {seen[unit.id]})"
+                )
             if problem is not None or unit is None:
                 problems.fail(f"{where}: {problem}")
                 continue
@@ -204,9 +222,14 @@ def import_encord(
         target = prepare_branch(conn, record.id, branch, mode=WriteMode(mode))
         names = ontology.names()
         requests = []
-        for done, (where, unit, d) in enumerate(accepted, start=1):
+        for done, (_, unit, d) in enumerate(accepted, start=1):
             existing = lr.get_label_row(conn, data_unit_id=unit.id, branch_id=target.id)
-            row = {**d, "label_hash": existing.label_hash if existing else None, "branch_name": branch, "data_hash": unit.data_hash}
+            row = {
+                **d,
+                "label_hash": existing.label_hash if existing else None,
+                "branch_name": branch,
+                "data_hash": unit.data_hash,
+            }
             requests.append(lr.SaveRequest(unit, target, existing.label_hash if existing else None,
                                            existing.revision if existing else 0, row))  # fmt: skip
             for _, labels in _frame_labels(d):

@@ -41,7 +41,9 @@ def _register(direction: str, name: str, summary: str, run: Callable[..., Any]) 
     key = (direction, name)
     existing = _REGISTRY.get(key)
     if existing is not None and existing.run is not run:
-        raise ValueError(f"an {direction}er named {name!r} is already registered ({existing.run!r})")
+        raise ValueError(
+            f"an {direction}er named {name!r} is already registered ({existing.run!r})"
+        )
     spec = FormatSpec(name=name, direction=direction, summary=summary, run=run)
     _REGISTRY[key] = spec
     return spec

@@ -79,7 +79,9 @@ class OntologyObjects:
             )
             for o in ontology.get("objects", [])
         )  # fmt: skip
-        hashes = frozenset(str(c.get("featureNodeHash")) for c in ontology.get("classifications", []))
+        hashes = frozenset(
+            str(c.get("featureNodeHash")) for c in ontology.get("classifications", [])
+        )
         return cls(classes, hashes)
 
     def by_hash(self, feature_hash: str) -> ObjectClass:
@@ -89,8 +91,12 @@ class OntologyObjects:
             if c.feature_hash == feature_hash:
                 return c
         if feature_hash in self.classification_hashes:
-            raise TypeError(f"feature hash {feature_hash!r} is a classification, expected an object")
-        raise OntologyError(f"Item not found: can't find an object with a hash {feature_hash} in the ontology.")
+            raise TypeError(
+                f"feature hash {feature_hash!r} is a classification, expected an object"
+            )
+        raise OntologyError(
+            f"Item not found: can't find an object with a hash {feature_hash} in the ontology."
+        )
 
     def by_name(self, name: str) -> ObjectClass | None:
         """The object class titled ``name``; None when there is none, ``OntologyError`` when
@@ -233,10 +239,14 @@ def frame_target(unit: DataUnitRecord, frame: int, *, where: str) -> FrameTarget
     """The target of ``frame`` of ``unit``; ``ImportFormatError`` when the frame does not exist
     or has no known size."""
     if not 0 <= frame < unit.frames:
-        raise ImportFormatError(f"{where}: frame {frame} is outside data unit {unit.title!r} ({unit.frames} frames)")
+        raise ImportFormatError(
+            f"{where}: frame {frame} is outside data unit {unit.title!r} ({unit.frames} frames)"
+        )
     width, height = unit.frame_size(frame)
     if not width or not height:
-        raise ImportFormatError(f"{where}: data unit {unit.title!r} has no frame size; add its width and height first")
+        raise ImportFormatError(
+            f"{where}: data unit {unit.title!r} has no frame size; add its width and height first"
+        )
     return FrameTarget(unit.id, frame, int(width), int(height))
 
 

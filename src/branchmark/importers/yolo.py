@@ -51,7 +51,9 @@ def read_class_names(path: str | Path) -> list[str]:
     except FileNotFoundError:
         raise ImportFormatError(f"{file}: no such file") from None
     except UnicodeDecodeError as exc:
-        raise ImportFormatError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ImportFormatError(
+            f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     if file.suffix.lower() not in (".yaml", ".yml"):
         names = [line.strip() for line in text.splitlines() if line.strip()]
     else:
@@ -60,12 +62,18 @@ def read_class_names(path: str | Path) -> list[str]:
         except yaml.YAMLError as exc:
             raise ImportFormatError(f"{file}: not valid YAML: {exc}") from None
         raw = data.get("names") if isinstance(data, dict) else None
-        if isinstance(raw, dict) and all(type(k) is int for k in raw) and sorted(raw) == list(range(len(raw))):
+        if (
+            isinstance(raw, dict)
+            and all(type(k) is int for k in raw)
+            and sorted(raw) == list(range(len(raw)))
+        ):
             names = [raw[k] for k in range(len(raw))]
         elif isinstance(raw, list):
             names = raw
         else:
-            raise ImportFormatError(f'{file}: field "names": expected a list or {{0: name, 1: ...}}, got {show_value(raw)}')
+            raise ImportFormatError(
+                f'{file}: field "names": expected a list or {{0: name, 1: ...}}, got {show_value(raw)}'
+            )
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ImportFormatError(f"{file}: expected non-empty class names, got {show_value(names)}")
     return names
@@ -123,13 +131,19 @@ def import_yolo(
         raise ImportFormatError(f"{root}: not a folder of YOLO txt files")
     labels = root / "labels" if (root / "labels").is_dir() else root
     if names is None:
-        found = [p for p in (root / "data.yaml", root.parent / "data.yaml", labels.parent / "data.yaml") if p.is_file()]
+        found = [
+            p
+            for p in (root / "data.yaml", root.parent / "data.yaml", labels.parent / "data.yaml")
+            if p.is_file()
+        ]
         if not found:
             raise ImportFormatError(f"{root}: no data.yaml found; give the class names file")
         names = found[0]
     class_names = read_class_names(names)
     files = sorted(labels.glob("*.txt"))
-    columns: dict[str, list[Any]] = {k: [] for k in ("unit", "frame", "cls", "box", "conf", "geometry")}
+    columns: dict[str, list[Any]] = {
+        k: [] for k in ("unit", "frame", "cls", "box", "conf", "geometry")
+    }
     with store.write() as conn:
         record = catalog.get_project(conn, project)
         ontology = OntologyObjects.from_ontology(catalog.get_ontology(conn, record.id))
@@ -162,13 +176,21 @@ def import_yolo(
                 points = np.array(coords, dtype=np.float64)
                 wanted = "bounding_box" if len(coords) == 4 else "polygon"
                 if cls_index >= len(class_names):
-                    problems.fail(f"{where}: class {cls_index} is not in {names} ({len(class_names)} names)")
+                    problems.fail(
+                        f"{where}: class {cls_index} is not in {names} ({len(class_names)} names)"
+                    )
                 elif cls is None:
-                    problems.fail(f"{where}: class {cls_index} ({class_names[cls_index]!r}) is not an object of the ontology")
+                    problems.fail(
+                        f"{where}: class {cls_index} ({class_names[cls_index]!r}) is not an object of the ontology"
+                    )
                 elif cls.shape != wanted:
-                    problems.fail(f"{where}: a {wanted.replace('_', ' ')} line for {cls.name!r}, a {cls.shape} object")
+                    problems.fail(
+                        f"{where}: a {wanted.replace('_', ' ')} line for {cls.name!r}, a {cls.shape} object"
+                    )
                 elif (points < 0).any() or (points > 1).any():
-                    problems.fail(f"{where}: coordinates must be normalised to [0, 1], got {show_value(coords)}")
+                    problems.fail(
+                        f"{where}: coordinates must be normalised to [0, 1], got {show_value(coords)}"
+                    )
                 else:
                     w, h = target.width, target.height
                     if wanted == "bounding_box":
@@ -180,7 +202,14 @@ def import_yolo(
                         box = [xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]
                         ring = np.stack([xs, ys], axis=1).reshape(-1).tolist()
                         geometry = codec.encode_pixels({"polygons": [[ring]]})
-                    for key, value in (("unit", target.data_unit_id), ("frame", 0), ("cls", cls), ("box", box), ("conf", conf), ("geometry", geometry)):
+                    for key, value in (
+                        ("unit", target.data_unit_id),
+                        ("frame", 0),
+                        ("cls", cls),
+                        ("box", box),
+                        ("conf", conf),
+                        ("geometry", geometry),
+                    ):
                         columns[key].append(value)
         n = len(columns["unit"])
         boxes = np.array(columns["box"], dtype=np.float64).reshape(n, 4)

@@ -80,16 +80,24 @@ def ensure_label_rows(
     return found
 
 
-def label_row_ids(conn: sa.Connection, branch_id: int, *, data_unit_ids: Sequence[int] | None = None) -> list[int]:
+def label_row_ids(
+    conn: sa.Connection, branch_id: int, *, data_unit_ids: Sequence[int] | None = None
+) -> list[int]:
     """Ids of the branch's label rows (all, or those of ``data_unit_ids``)."""
     lr = t.label_rows
     if data_unit_ids is None:
-        return [int(i) for i in conn.execute(sa.select(lr.c.id).where(lr.c.branch_id == branch_id)).scalars()]
+        return [
+            int(i)
+            for i in conn.execute(sa.select(lr.c.id).where(lr.c.branch_id == branch_id)).scalars()
+        ]
     out: list[int] = []
     for chunk in _chunks(sorted({int(i) for i in data_unit_ids})):
-        out.extend(int(i) for i in conn.execute(
-            sa.select(lr.c.id).where(lr.c.branch_id == branch_id, lr.c.data_unit_id.in_(chunk))
-        ).scalars())
+        out.extend(
+            int(i)
+            for i in conn.execute(
+                sa.select(lr.c.id).where(lr.c.branch_id == branch_id, lr.c.data_unit_id.in_(chunk))
+            ).scalars()
+        )
     return out
 
 
@@ -97,9 +105,11 @@ def count_annotations(conn: sa.Connection, branch_id: int) -> int:
     """How many annotation rows plus classification instances the branch holds."""
     total = 0
     for table in (t.annotations, t.classifications):
-        total += int(conn.execute(
-            sa.select(sa.func.count()).select_from(table).where(table.c.branch_id == branch_id)
-        ).scalar_one())
+        total += int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.branch_id == branch_id)
+            ).scalar_one()
+        )
     return total
 
 
@@ -122,7 +132,9 @@ def add_image_units(
     for name, values in (("width", widths), ("height", heights)):
         for i, v in enumerate(values):
             if not isinstance(v, int) or v < 1:
-                raise ValidationError(f"data unit {titles[i]!r}: {name} must be a positive int, got {v!r}")
+                raise ValidationError(
+                    f"data unit {titles[i]!r}: {name} must be a positive int, got {v!r}"
+                )
     hashes = [str(uuid.uuid4()) for _ in range(n)]
     now = _now(conn)
     insert_rows(
@@ -136,6 +148,8 @@ def add_image_units(
     ids: dict[str, int] = {}
     du = t.data_units
     for chunk in _chunks(hashes):
-        for data_hash, unit_id in conn.execute(sa.select(du.c.data_hash, du.c.id).where(du.c.data_hash.in_(chunk))):
+        for data_hash, unit_id in conn.execute(
+            sa.select(du.c.data_hash, du.c.id).where(du.c.data_hash.in_(chunk))
+        ):
             ids[data_hash] = int(unit_id)
     return [ids[h] for h in hashes]
