@@ -144,7 +144,8 @@ canvas.addEventListener("mousemove", (event) => {
 canvas.addEventListener("mouseleave", () => { tooltip.hidden = true; });
 
 document.addEventListener("keydown", (event) => {
-  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+  // Arrow keys belong to sliders, text fields and menus; elsewhere (checkboxes too) they move on.
+  if (event.target instanceof Element && event.target.matches("input:not([type=checkbox]), select, textarea")) return;
   const link = document.querySelector(event.key === "ArrowLeft" ? "a.nav-prev" : event.key === "ArrowRight" ? "a.nav-next" : null);
   if (link) window.location.href = link.href;
 });
