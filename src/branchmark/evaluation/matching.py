@@ -313,11 +313,10 @@ def match_objects(
     dt_match = np.full((len(thr), len(dt)), -1, np.int64)
     dt_ignore = np.zeros((len(thr), len(dt)), bool)
     gt_match = np.full((len(thr), len(gt)), -1, np.int64)
-    hit = dt_pos[0] >= 0
-    dt_match[:, groups.dt] = np.where(hit, groups.gt[np.maximum(dt_pos[0], 0)], -1)
+    # Position -1 (no partner) picks the appended -1.
+    dt_match[:, groups.dt] = np.append(groups.gt, -1)[dt_pos[0]]
     dt_ignore[:, groups.dt] = state[0] == IGNORED
-    hit = gt_pos[0] >= 0
-    gt_match[:, groups.gt] = np.where(hit, groups.dt[np.maximum(gt_pos[0], 0)], -1)
+    gt_match[:, groups.gt] = np.append(groups.dt, -1)[gt_pos[0]]
     evaluated = np.zeros(len(dt), bool)
     evaluated[groups.dt] = True
     gt_ignore = gt.ignore | (gt.area < ranges[0, 0]) | (gt.area > ranges[0, 1])
