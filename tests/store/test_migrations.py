@@ -41,3 +41,22 @@ def test_workspace_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(StoreError, match="is a file"):
         Store.open(tmp_path / "f")
+
+
+def test_busy_workspace_gives_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from branchmark.store import database
+
+    Store.open(tmp_path / "ws").close()
+    holder = sqlite3.connect(tmp_path / "ws" / "branchmark.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    try:
+        with pytest.raises(StoreError, match="is busy: another process held its write lock"):
+            Store.open(tmp_path / "ws")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -119,7 +119,16 @@ class Store:
         with self._write_lock, self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
+            try:
+                transaction = conn.begin()
+            except sa.exc.OperationalError as exc:
+                if "locked" in str(exc):
+                    raise StoreError(
+                        f"workspace {self.location} is busy: another process held its write "
+                        f"lock for more than {BUSY_TIMEOUT_MS // 1000} s; try again when it is done"
+                    ) from exc
+                raise
+            with transaction:
                 yield conn
 
     def close(self) -> None:

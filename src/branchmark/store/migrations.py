@@ -34,6 +34,8 @@ class Migration:
 
 MIGRATIONS: list[Migration] = []
 
+MIGRATION_LOCK_KEY = 0x6272616E63686D  # "branchm": the advisory lock upgrades hold on PostgreSQL
+
 
 def migration(version: int, name: str) -> Callable[[Callable[[sa.Connection], None]], None]:
     """Register ``fn`` as migration ``version`` (versions are consecutive from 1)."""
@@ -81,6 +83,10 @@ def upgrade(conn: sa.Connection) -> list[int]:
     Raises ``MigrationError`` when the database has versions this code does not know (it was
     written by a newer branchmark) or when a migration fails.
     """
+    if conn.dialect.name == "postgresql":
+        # Two processes opening a new database at once: the second waits here for the first's
+        # transaction and then finds nothing pending (SQLite's BEGIN IMMEDIATE does the same).
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
     schema_migrations.create(conn, checkfirst=True)
     done = applied_versions(conn)
     unknown = [v for v in done if v > latest_version()]
