@@ -337,7 +337,10 @@ def read_annotations(
 
 
 def read_object_answers(conn: sa.Connection, *, branch_id: int) -> Mapping[str, list[Any]]:
-    """Static attribute answers of every object on the branch: object hash → answer entries."""
+    """Static attribute answers on the branch: object hash → answer entries.
+
+    Objects that have no answers are absent (their rows store none).
+    """
     import orjson
 
     oa = t.object_answers

@@ -113,6 +113,22 @@ def _require(mapping: Any, key: str, where: str) -> Any:
     return mapping[key]
 
 
+_DEFAULT_ANSWER_KEYS = (
+    ["classifications", "objectHash"],
+    ["classifications", "objectHash", "objectNumber"],
+)
+
+
+def _is_default_answers(object_hash: str, entry: Mapping[str, Any]) -> bool:
+    """True for ``{"classifications": [], "objectHash": h[, "objectNumber": n]}``."""
+    return (
+        list(entry) in _DEFAULT_ANSWER_KEYS
+        and entry["classifications"] == []
+        and entry["objectHash"] == object_hash
+        and (len(entry) == 2 or type(entry["objectNumber"]) is int)
+    )
+
+
 def _is_frame_keyed(labels: Mapping[str, Any]) -> bool:
     return "objects" not in labels and "classifications" not in labels
 
@@ -132,12 +148,18 @@ def split_label_row(
         _require(label_dict, key, "label row")
     object_numbers: dict[str, int | None] = {}
     answers: dict[str, list[bytes | None]] = {}
+    defaults: dict[str, Any] = {}
     for h, entry in label_dict["object_answers"].items():
         where = f"object_answers[{h!r}]"
         _require(entry, "classifications", where)
         number = entry.get("objectNumber")
-        object_numbers[h] = number if isinstance(number, int) else None
-        answers[h] = [orjson.dumps(entry), None]
+        object_numbers[h] = number if type(number) is int else None
+        if _is_default_answers(h, entry):
+            # Rebuilt from the annotation rows on load (most objects have no answers): no row.
+            defaults[h] = entry
+            answers[h] = [None, None]
+        else:
+            answers[h] = [orjson.dumps(entry), None]
     for h, entry in label_dict["object_actions"].items():
         _require(entry, "actions", f"object_actions[{h!r}]")
         answers.setdefault(h, [None, None])[1] = orjson.dumps(entry)
@@ -194,14 +216,19 @@ def split_label_row(
             )
         )
 
+    annotated = {row[1] for row in rows}
+    for h, entry in defaults.items():
+        if h not in annotated:  # an answers entry for an object with no frames: keep it as is
+            answers[h][0] = orjson.dumps(entry)
     header = {k: (None if k in HEADER_COLUMN_KEYS else v) for k, v in label_dict.items()}
     header["data_units"] = header_units
+    header["object_answers"] = list(label_dict["object_answers"])  # the key order
     return LabelRowParts(
         header=orjson.dumps(header),
         label_status=str(label_dict.get("label_status") or "NOT_LABELLED"),
         created_at=parse_time(label_dict.get("created_at")),
         annotations=rows,
-        answers=[(h, a, b) for h, (a, b) in answers.items()],
+        answers=[(h, a, b) for h, (a, b) in answers.items() if a is not None or b is not None],
         classifications=classifications,
     )
 
@@ -385,19 +412,31 @@ def compose_label_row(
                 "no data unit entry for that frame"
             )
 
-    object_answers: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
     object_actions: dict[str, Any] = {}
     for object_hash, answer_blob, action_blob in answers:
         if answer_blob is not None:
-            object_answers[object_hash] = orjson.loads(answer_blob)
+            stored[object_hash] = orjson.loads(answer_blob)
         if action_blob is not None:
             object_actions[object_hash] = orjson.loads(action_blob)
-    for object_hash in order:
-        if object_hash not in object_answers:
-            entry = {"classifications": [], "objectHash": object_hash}
-            if numbers[object_hash] is not None:
-                entry["objectNumber"] = numbers[object_hash]
-            object_answers[object_hash] = entry
+    # The header keeps the saved key order; rows written in bulk have no header entry and
+    # come after it (or alone), stored entries first, then objects in annotation order.
+    saved_order = header.get("object_answers")
+    keys = list(saved_order) if isinstance(saved_order, list) else list(stored)
+    seen = set(keys)
+    for object_hash in [*stored, *order]:
+        if object_hash not in seen:
+            seen.add(object_hash)
+            keys.append(object_hash)
+    object_answers: dict[str, Any] = {}
+    for object_hash in keys:
+        if object_hash in stored:
+            object_answers[object_hash] = stored[object_hash]
+            continue
+        entry = {"classifications": [], "objectHash": object_hash}
+        if numbers.get(object_hash) is not None:
+            entry["objectNumber"] = numbers[object_hash]
+        object_answers[object_hash] = entry
 
     classification_answers: dict[str, Any] = {}
     for c_hash, feature, ranges, conf, manual, blob in classifications:
