@@ -25,9 +25,8 @@ from branchmark.analysis.fp_reasons import label_all_false_positives
 from branchmark.analysis.inputs import (
     BranchObjects,
     ObjectClasses,
-    frame_sizes,
-    image_order,
     read_branch_objects,
+    read_unit_layout,
     renumber_images,
     size_of,
 )
@@ -83,14 +82,13 @@ def load_inputs(
     version = _ontology_version(conn, project_id)
     ontology = catalog.get_ontology(conn, project_id, version)
     classes = ObjectClasses.from_ontology(ontology)
-    units = catalog.get_data_units(conn, project_id)
-    sizes = frame_sizes(units)
+    sizes, order_of_unit = read_unit_layout(conn, project_id)
     images: dict[tuple[int, int], int] = {}
     gt = read_branch_objects(conn, branch_id=gt_branch.id, branch_name=ground_truth,
                              classes=classes, images=images, sizes=sizes)  # fmt: skip
     dt = read_branch_objects(conn, branch_id=dt_branch.id, branch_name=branch,
                              classes=classes, images=images, sizes=sizes)  # fmt: skip
-    remap, keys = renumber_images(images, image_order(units))
+    remap, keys = renumber_images(images, order_of_unit)
     gt = dataclasses.replace(gt, image=remap[gt.image] if len(gt) else gt.image)
     dt = dataclasses.replace(dt, image=remap[dt.image] if len(dt) else dt.image)
     with_attributes = any(classes.attributes)

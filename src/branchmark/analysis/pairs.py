@@ -96,7 +96,9 @@ def _grouped(image: IntArray, n_images: int) -> tuple[IntArray, IntArray, IntArr
 
 
 def _families(shapes: NDArray[np.str_]) -> IntArray:
-    return np.array([FAMILIES.get(str(s), BOX) for s in shapes], dtype=np.int64)
+    names, inverse = np.unique(shapes.astype(str), return_inverse=True)
+    table = np.array([FAMILIES.get(str(s), BOX) for s in names], dtype=np.int64)
+    return table[inverse.reshape(-1)] if len(shapes) else np.zeros(0, np.int64)
 
 
 def _masks_of(objects: BranchObjects, index: IntArray) -> tuple[object, IntArray]:

@@ -88,7 +88,7 @@ def _none_nan(values: NDArray[np.float64]) -> list[float | None]:
 def _pr_npz(outputs: AnalysisOutputs) -> bytes:
     params = outputs.coco.params
     buffer = io.BytesIO()
-    np.savez_compressed(
+    np.savez(  # uncompressed: compressing the NaN-rich arrays costs more than it saves
         buffer, precision=outputs.coco.precision, recall=outputs.coco.recall,
         scores=outputs.coco.scores, iou_thresholds=params.iou_thresholds,
         recall_thresholds=params.recall_thresholds, area_labels=np.array(params.area_labels),
