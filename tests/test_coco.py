@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +106,25 @@ def test_frame_index_is_encord_shaped() -> None:
     assert FrameIndex("abc") == FrameIndex(data_hash="abc", frame=0)
     with pytest.raises(AttributeError):
         FrameIndex("abc").frame = 2  # type: ignore[misc]
+
+
+def test_drop_in_import_loads_no_store_server_or_sdk() -> None:
+    # ``import branchmark`` is lazy (PEP 562): the SDK names load on first access only.
+    code = (
+        "import sys\n"
+        "from branchmark.coco import COCO, COCOeval\n"
+        "heavy = ('sqlalchemy', 'fastapi', 'branchmark.client', 'branchmark.project')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "import branchmark\n"
+        "print(branchmark.UserClient.__module__, 'sqlalchemy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "branchmark.client True"]
+
+
+def test_package_getattr_names_unknown_attribute() -> None:
+    import branchmark
+
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        branchmark.no_such_name  # noqa: B018
+    assert set(branchmark.__all__) <= set(dir(branchmark))

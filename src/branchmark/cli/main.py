@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from branchmark import __version__
+from branchmark.cli import commands
 from branchmark.errors import BranchmarkError
 
 
@@ -26,6 +27,20 @@ class CommandError(click.ClickException):
 
 
 class _Root(TyperGroup):
+    """The root group; command groups are imported when used (:mod:`branchmark.cli.commands`)."""
+
+    # ``ctx`` is Typer's vendored click context (``typer._click``), not ``click.Context``.
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        return names + [name for name in commands.command_names() if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module = commands.module_of(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            for name, command in commands.load_commands(module).items():
+                self.commands.setdefault(name, command)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -65,16 +80,6 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     ctx.obj = {"debug": debug}
-
-
-def _register() -> None:
-    """Attach every command group; each module owns its group."""
-    from branchmark.cli import commands
-
-    commands.register(app)
-
-
-_register()
 
 
 def main() -> None:
