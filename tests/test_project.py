@@ -423,3 +423,44 @@ def test_real_sdk_dicts_survive_sdk_save_and_reload(
 
     # The real SDK's output, unchanged after an SDK save and a reload in a new client.
     assert without_identity(again.to_encord_dict()) == without_identity(d)
+
+
+def test_failed_add_leaves_no_media_file(
+    tmp_path: Path, ontology: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from branchmark.store import catalog
+
+    project = bm.UserClient.open(tmp_path / "ws").create_project("P", ontology)
+    image = tmp_path / "a.png"
+    Image.new("RGB", (4, 3)).save(image)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise bm.StoreError("disk full")
+
+    monkeypatch.setattr(catalog, "add_data_unit", broken)
+    with pytest.raises(bm.StoreError, match="disk full"):
+        project.add_image(image)
+    with pytest.raises(bm.StoreError, match="disk full"):
+        project.add_image_group([image, image])
+    media = tmp_path / "ws" / "media"
+    assert [p for p in media.rglob("*") if p.is_file()] == []
+    monkeypatch.undo()
+    assert project.list_data_units() == []
+
+
+def test_database_url_workspace_takes_media_root_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    monkeypatch.setenv("BRANCHMARK_MEDIA_ROOT", str(tmp_path / "m"))
+    assert bm.UserClient.open(url).store.media_root == tmp_path / "m"
+    monkeypatch.delenv("BRANCHMARK_MEDIA_ROOT")
+    client = bm.UserClient.open(url)
+    assert client.store.media_root is None
+    project = client.create_project(
+        "P", json.loads((ENCORD_FIXTURES / "ontology.json").read_text())
+    )
+    image = tmp_path / "a.png"
+    Image.new("RGB", (4, 3)).save(image)
+    with pytest.raises(bm.StoreError, match="BRANCHMARK_MEDIA_ROOT"):
+        project.add_image(image)

@@ -7,9 +7,10 @@ A project is the :class:`~branchmark.bundle.LabelRowBackend` of its label rows:
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -339,13 +340,29 @@ class Project:
         root = self._store.media_root
         if root is None:
             raise StoreError(
-                "this workspace has no media root: open it with media_root=... to add files"
+                "this workspace has no media folder: open it with media_root=... or set "
+                "$BRANCHMARK_MEDIA_ROOT to add media files"
             )
         relative = Path(self.project_hash) / f"{data_hash}{source.suffix.lower()}"
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         return relative.as_posix()
+
+    def _discard_media(self, relative_paths: Sequence[str]) -> None:
+        """Remove copied media files whose data unit was not recorded (a failed insert)."""
+        root = self._store.media_root
+        for relative in relative_paths:
+            if root is not None:
+                (root / relative).unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _media_kept_on_success(self, relative_paths: Sequence[str]) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self._discard_media(relative_paths)
+            raise
 
     def add_data_unit(
         self,
@@ -385,7 +402,7 @@ class Project:
         info = probe_image(source)
         data_hash = str(uuid.uuid4())
         media_path = self._copy_media(source, data_hash)
-        with self._store.write() as conn:
+        with self._media_kept_on_success([media_path]), self._store.write() as conn:
             catalog.add_data_unit(
                 conn,
                 self._record.id,
@@ -406,7 +423,7 @@ class Project:
         info = probe_video(source)
         data_hash = str(uuid.uuid4())
         media_path = self._copy_media(source, data_hash)
-        with self._store.write() as conn:
+        with self._media_kept_on_success([media_path]), self._store.write() as conn:
             catalog.add_data_unit(
                 conn,
                 self._record.id,
@@ -447,7 +464,8 @@ class Project:
                     file_type=info.file_type,
                 )
             )
-        with self._store.write() as conn:
+        copied = [f.media_path for f in frames]
+        with self._media_kept_on_success(copied), self._store.write() as conn:
             catalog.add_data_unit(
                 conn,
                 self._record.id,

@@ -60,3 +60,19 @@ def test_busy_workspace_gives_a_clear_error(
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+@pytest.mark.parametrize("kind", ["file-url", "memory"])
+def test_sqlite_urls_get_the_workspace_settings(tmp_path: Path, kind: str) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}" if kind == "file-url" else "sqlite://"
+    with Store.open(url) as store:
+        with store.write() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO projects (project_hash, title, created_at) "
+                "VALUES ('h', 't', CURRENT_TIMESTAMP)"
+            )
+        with store.read() as conn:  # another pooled connection sees the same database
+            assert conn.exec_driver_sql("SELECT title FROM projects").scalar() == "t"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            expected = "wal" if kind == "file-url" else "memory"
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == expected

@@ -9,6 +9,7 @@ instead of failing half way; on PostgreSQL an ordinary transaction.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +23,22 @@ from branchmark.store import migrations
 DATABASE_FILENAME = "branchmark.db"
 MEDIA_DIRNAME = "media"
 BUSY_TIMEOUT_MS = 30_000
+MEDIA_ROOT_ENV = "BRANCHMARK_MEDIA_ROOT"
+"""Media folder of a database-URL workspace when ``media_root`` is not given."""
 
 
 def _is_url(path_or_url: str | Path) -> bool:
     return isinstance(path_or_url, str) and "://" in path_or_url
 
 
-def _sqlite_engine(path: Path) -> sa.Engine:
+def _sqlite_engine(url: str) -> sa.Engine:
+    """SQLite engine with the workspace settings; ``sqlite://`` (no path) is one in-memory
+    database shared by every connection of this process (for tests and throwaway runs)."""
+    memory = sa.make_url(url).database in (None, "", ":memory:")
     engine = sa.create_engine(
-        f"sqlite:///{path}",
+        url,
         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        poolclass=sa.pool.StaticPool if memory else None,
     )
 
     @sa.event.listens_for(engine, "connect")
@@ -80,9 +87,11 @@ class Store:
         if _is_url(path_or_url):
             url = str(path_or_url)
             if url.startswith("sqlite"):
-                engine = sa.create_engine(url)
+                engine = _sqlite_engine(url)
             else:
                 engine = sa.create_engine(url, pool_pre_ping=True)
+            if media_root is None:
+                media_root = os.environ.get(MEDIA_ROOT_ENV) or None
             root = Path(media_root) if media_root is not None else None
             location = url
         else:
@@ -90,7 +99,7 @@ class Store:
             if folder.exists() and not folder.is_dir():
                 raise StoreError(f"workspace {folder} is a file, expected a folder")
             folder.mkdir(parents=True, exist_ok=True)
-            engine = _sqlite_engine(folder / DATABASE_FILENAME)
+            engine = _sqlite_engine(f"sqlite:///{folder / DATABASE_FILENAME}")
             root = Path(media_root) if media_root is not None else folder / MEDIA_DIRNAME
             location = str(folder)
         store = cls(engine, media_root=root, location=location)
