@@ -41,6 +41,11 @@ Frame = Annotated[int, Query(ge=0, le=10_000_000)]
 Branches = Annotated[
     str | None, Query(description="Comma-separated branch names (default: all).")
 ]
+AnalysisName = Annotated[
+    str | None, Query(description="Colour objects by this analysis's outcomes.", min_length=1)
+]
+Iou = Annotated[float, Query(ge=0.0, le=1.0)]
+Confidence = Annotated[float, Query(ge=0.0, le=1.0)]
 
 
 def _branch_list(branches: str | None) -> list[str] | None:
@@ -71,10 +76,12 @@ def gallery_json(
 )
 def detail_page(
     request: Request, context: Context, project: ProjectKey, data_hash: DataHash, chosen: Filter,
-    frame: Frame = 0, branches: Branches = None,
+    frame: Frame = 0, branches: Branches = None, analysis: AnalysisName = None,
+    iou: Iou = 0.5, confidence: Confidence = 0.0,
 ) -> HTMLResponse:  # fmt: skip
     data = service.data_unit_detail(
-        context, project, data_hash, frame=frame, branches=_branch_list(branches), chosen=chosen
+        context, project, data_hash, frame=frame, branches=_branch_list(branches), chosen=chosen,
+        analysis_name=analysis, iou=iou, confidence=confidence,
     )
     return render_page(request, "detail.html", data)
 
@@ -84,11 +91,13 @@ def detail_page(
 )
 def detail_json(
     context: Context, project: ProjectKey, data_hash: DataHash, chosen: Filter,
-    frame: Frame = 0, branches: Branches = None,
+    frame: Frame = 0, branches: Branches = None, analysis: AnalysisName = None,
+    iou: Iou = 0.5, confidence: Confidence = 0.0,
 ) -> Any:  # fmt: skip
-    """One frame of a data unit with each branch's objects in frame pixels."""
+    """One frame of a data unit with each branch's objects in frame pixels (and outcomes)."""
     return FastJSON(
         service.data_unit_detail(
-            context, project, data_hash, frame=frame, branches=_branch_list(branches), chosen=chosen
+            context, project, data_hash, frame=frame, branches=_branch_list(branches),
+            chosen=chosen, analysis_name=analysis, iou=iou, confidence=confidence,
         )
     )

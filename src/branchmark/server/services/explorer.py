@@ -182,8 +182,15 @@ def data_unit_detail(
     frame: int = 0,
     branches: Sequence[str] | None = None,
     chosen: GalleryFilter = GalleryFilter(),
+    analysis_name: str | None = None,
+    iou: float = 0.5,
+    confidence: float = 0.0,
 ) -> dict[str, Any]:
     """One frame of a data unit with every requested branch's objects drawn in pixels.
+
+    With ``analysis_name``, the objects of its prediction and ground-truth branches carry
+    ``outcome`` (``TP``/``FP``/``FN``/``IGNORED``) and ``reason`` at ``(iou, confidence)``, as
+    the analysis's outcome lists give them (predictions below ``confidence`` have none).
 
     ``branches`` defaults to all branches of the project (``main`` first).  ``media`` says
     whether the frame's pixels can be served; when not, ``notice`` says why and the UI draws
@@ -208,6 +215,8 @@ def data_unit_detail(
             wanted = [by_name[n] for n in branches]
         layers = _layers(conn, project, unit, wanted, frame)
         previous, following = _neighbours(_filtered_units(context, conn, project, chosen), data_hash)
+    if analysis_name:
+        _mark_outcomes(context, project, unit.data_hash, frame, layers, analysis_name, iou, confidence)
     media = resolve_media(unit, frame, context.media_roots)
     width, height = unit.frame_size(frame)
     urls = _media_urls(project, unit, frame)
@@ -233,7 +242,30 @@ def data_unit_detail(
         "previous": previous,
         "next": following,
         "filter": chosen.query(),
+        "analysis": analysis_name,
     }
+
+
+def _mark_outcomes(
+    context: ServerContext, project: ProjectRecord, data_hash: str, frame: int,
+    layers: list[dict[str, Any]], name: str, iou: float, confidence: float,
+) -> None:  # fmt: skip
+    from branchmark import analysis
+
+    record = analysis.get_analysis(context.store, project, name)
+    for kind, branch in (("prediction", record.branch), ("ground_truth", record.ground_truth)):
+        found = analysis.outcome_page(
+            context.store, record, kind=kind, iou_threshold=iou, confidence=confidence,
+            data_hash=data_hash, page_size=1000,
+        )  # fmt: skip
+        by_hash = {(r.object_hash, r.frame): r for r in found.rows}
+        for layer in layers:
+            if layer["branch"] != branch:
+                continue
+            for obj in layer["objects"]:
+                row = by_hash.get((obj["object_hash"], frame))
+                if row is not None:
+                    obj["outcome"], obj["reason"] = row.outcome.upper(), row.reason
 
 
 def find_object(

@@ -174,12 +174,16 @@ def _crop_url(base: str, branch: str, object_hash: str) -> str:
     return f"{base}/crop?{urlencode({'branch': branch, 'object': object_hash})}"
 
 
-def _with_links(project: ProjectRecord, rows: list[dict[str, Any]], branch_of: dict[str, str]) -> list[dict[str, Any]]:
+def _with_links(
+    project: ProjectRecord, rows: list[dict[str, Any]], branch_of: dict[str, str],
+    point: dict[str, Any],
+) -> list[dict[str, Any]]:  # fmt: skip
     for row in rows:
         branch = branch_of[row["kind"]]
         base = f"/media/{project.project_hash}/{row['data_hash']}/{row['frame']}"
         row["crop_url"] = _crop_url(base, branch, row["object_hash"]) if row["object_hash"] else None
-        row["detail_url"] = f"/projects/{project.project_hash}/data/{row['data_hash']}?frame={row['frame']}"
+        query = urlencode({"frame": row["frame"], "branches": ",".join(dict.fromkeys(branch_of.values())), **point})
+        row["detail_url"] = f"/projects/{project.project_hash}/data/{row['data_hash']}?{query}"
     return rows
 
 
@@ -210,7 +214,8 @@ def outcomes_payload(
         page=page, page_size=page_size,
     ).to_dict()  # fmt: skip
     branch_of = {"prediction": record.branch, "ground_truth": record.ground_truth}
-    found["rows"] = _with_links(project, found["rows"], branch_of)
+    point = {"analysis": record.name, "iou": iou, "confidence": confidence}
+    found["rows"] = _with_links(project, found["rows"], branch_of, point)
     return {"analysis": record.name, "kind": kind, "outcome": outcome, "iou_threshold": iou,
             "confidence": confidence, **found}  # fmt: skip
 

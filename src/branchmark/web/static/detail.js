@@ -157,6 +157,8 @@ async function showFrame(frame) {
   const ticket = ++frameRequest;
   const branches = data.layers.map((l) => l.branch).join(",");
   const query = new URLSearchParams({ ...data.filter, frame: String(frame), branches });
+  const here = new URLSearchParams(window.location.search);
+  for (const key of ["analysis", "iou", "confidence"]) if (here.has(key)) query.set(key, here.get(key));
   const next = await api(`/api/projects/${data.project.project_hash}/data-units/${data.data_unit.data_hash}?${query}`);
   if (ticket !== frameRequest) return;
   data = next;
