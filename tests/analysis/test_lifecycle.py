@@ -102,13 +102,13 @@ def test_delete_branch_leaves_no_orphans(setup) -> None:
     an.delete_branch(store, project, "a")
     with store.read() as conn:
         assert [b.name for b in catalog.list_branches(conn, project.id)] == ["main", "b"]
-        p, g, r = s.analysis_predictions, s.analysis_ground_truth, s.analysis_results
+        arrays, r = s.analysis_arrays, s.analysis_results
         orphans = {
             "results": sa.select(sa.func.count()).select_from(r).where(r.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
             "jobs": sa.select(sa.func.count()).select_from(s.analysis_jobs).where(
                 s.analysis_jobs.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
-            "predictions": sa.select(sa.func.count()).select_from(p).where(p.c.result_id.not_in(sa.select(r.c.id))),
-            "ground_truth": sa.select(sa.func.count()).select_from(g).where(g.c.result_id.not_in(sa.select(r.c.id))),
+            "arrays": sa.select(sa.func.count()).select_from(arrays).where(
+                arrays.c.result_id.not_in(sa.select(r.c.id))),
             "label_rows": sa.select(sa.func.count()).select_from(t.label_rows).where(
                 t.label_rows.c.branch_id.not_in(sa.select(t.branches.c.id))),
             "annotations": sa.select(sa.func.count()).select_from(t.annotations).where(
@@ -117,14 +117,16 @@ def test_delete_branch_leaves_no_orphans(setup) -> None:
                 s.analyses.c.branch_id.not_in(sa.select(t.branches.c.id))),
         }
         assert {k: conn.execute(q).scalar_one() for k, q in orphans.items()} == dict.fromkeys(orphans, 0)
-        b_count = conn.execute(sa.select(sa.func.count()).select_from(p).where(p.c.result_id == kept.result.id)).scalar_one()
+        b_count = conn.execute(sa.select(sa.func.count()).select_from(arrays).where(
+            arrays.c.result_id == kept.result.id)).scalar_one()
     counts = _counts(store)
-    assert counts["analyses"] == 1 and counts["analysis_results"] == 1 and counts["analysis_predictions"] == b_count == 150
+    assert counts["analyses"] == 1 and counts["analysis_results"] == 1 and counts["analysis_arrays"] == b_count > 0
+    assert an.outcome_page(store, an.get_analysis(store, project, kept.name), page_size=1).total == 150
     with pytest.raises(ValidationError, match="ground truth"):
         an.delete_branch(store, project, "main")
     an.delete_branch(store, project, "main", allow_main=True)
     counts = _counts(store)
-    assert counts["analyses"] == counts["analysis_predictions"] == counts["analysis_ground_truth"] == 0
+    assert counts["analyses"] == counts["analysis_results"] == counts["analysis_arrays"] == 0
     assert counts["annotations"] == 150  # only branch b's objects remain
 
 

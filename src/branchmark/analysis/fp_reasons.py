@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from branchmark.evaluation import FpReason
 
-#: Stored reason codes (3 bits per threshold in ``analysis_predictions.reasons``); 0 = none.
+#: Stored reason codes (3 bits per threshold in the ``reasons`` column); 0 = none.
 REASON_CODES: tuple[FpReason, ...] = (
     FpReason.ATTRIBUTE_MISMATCH, FpReason.DUPLICATE, FpReason.WRONG_CLASS, FpReason.LOW_OVERLAP,
     FpReason.BACKGROUND,

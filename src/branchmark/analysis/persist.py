@@ -1,13 +1,17 @@
-"""Writing a run's result (one transaction) and reading the stored per-object outcomes back.
+"""Writing a run's result (one transaction) and reading its per-object outcomes back.
 
-Per-object encoding (the columns of ``analysis_predictions`` / ``analysis_ground_truth``, see
-``store.analysis_schema``): bit ``t`` of ``matched_mask`` / ``ignored_mask`` is the outcome at
-grid threshold ``t``; ``reasons`` holds 3 bits per threshold; ``partner_id`` is the annotation id
-of the partner at the lowest threshold where the object is matched, ``similarity`` their
-similarity (for a prediction never matched: its best same-class similarity, 0 when none), and
-``partners`` is NULL unless the partner differs between thresholds (greedy matching is not
-monotone in the threshold), then ``int64[T]`` partner ids (-1 none) followed by ``float64[T]``
-similarities.
+Per-object outcomes are columns (``analysis_arrays``, one ``numpy.save`` blob per column), in
+stored object order: predictions by image, then score (descending), ties in input order; GT in
+annotation order.  Columns of both sides: ``annotation_id``, ``data_unit_id``, ``frame``,
+``class_index``, ``partner`` (annotation id of the partner at the lowest grid threshold where
+the object is matched, -1 never), ``similarity`` (to that partner; a never-matched prediction
+holds its best same-class similarity, 0 when none), ``varies`` (positions whose partner differs
+between thresholds: greedy matching is not monotone in the threshold) with ``varies_partner`` /
+``varies_similarity`` ``(V, T)``.  Predictions add ``score``, ``matched_mask`` /
+``ignored_mask`` (bit ``t`` = outcome at grid threshold ``t``, 0.05:0.05:0.95) and ``reasons``
+(FP reason code of threshold ``t`` in bits ``3t..3t+2``); GT add ``ignored`` and
+``match_score`` ``(G, T)``: the score of the prediction matching it at each threshold (NaN
+none), so "FN at (t, c)" is ``not (match_score[:, t] >= c)``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from branchmark.analysis.compute import (
 )
 from branchmark.evaluation import ANALYSIS_IOU_THRESHOLDS, MatchOutcomes
 from branchmark.store import analysis_schema as s
-from branchmark.store.annotations import insert_rows
 from branchmark.store.catalog import utc_now
 
 T = len(ANALYSIS_IOU_THRESHOLDS)
@@ -63,26 +66,29 @@ def _masks(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
 
 def _partners(
     match: NDArray[np.int64], similarity: NDArray[np.float64], partner_ids: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64], list[bytes | None]]:
-    """``(partner_id (-1 none), similarity (NaN none), blobs)`` per object from ``(T, N)``."""
+) -> dict[str, NDArray[Any]]:
+    """The partner columns (see the module docstring) from ``(T, N)`` matches and similarities."""
     n = match.shape[1]
     matched = match >= 0
-    first = np.argmax(matched, axis=0)
-    any_match = matched.any(axis=0)
+    first = np.argmax(matched, axis=0) if n else np.zeros(0, np.int64)
     cols = np.arange(n)
-    partner = np.where(any_match, match[first, cols], -1)
-    sim = np.where(any_match, similarity[first, cols], np.nan)
-    varies = (matched & (match != partner[None, :])).any(axis=0)
-    blobs: list[bytes | None] = [None] * n
-    for i in np.flatnonzero(varies).tolist():
-        ids = np.where(match[:, i] >= 0, partner_ids[np.maximum(match[:, i], 0)], -1).astype(np.int64)
-        blobs[i] = ids.tobytes() + similarity[:, i].astype(np.float64).tobytes()
-    pid = np.where(partner >= 0, partner_ids[np.maximum(partner, 0)] if len(partner_ids) else -1, -1)
-    return pid.astype(np.int64), sim, blobs
+    any_match = matched.any(axis=0)
+    position = np.where(any_match, match[first, cols], -1)
+    varies = np.flatnonzero((matched & (match != position[None, :])).any(axis=0))
+    ids = lambda m: np.where(m >= 0, partner_ids[np.maximum(m, 0)] if len(partner_ids) else -1, -1)  # noqa: E731
+    return {
+        "partner": ids(position).astype(np.int64),
+        "similarity": np.where(any_match, similarity[first, cols], np.nan),
+        "varies": varies.astype(np.int64),
+        "varies_partner": ids(match[:, varies].T).astype(np.int64).reshape(len(varies), match.shape[0]),
+        "varies_similarity": similarity[:, varies].T.reshape(len(varies), match.shape[0]).astype(np.float64),
+    }
 
 
-def _none_nan(values: NDArray[np.float64]) -> list[float | None]:
-    return [None if v != v else v for v in values.tolist()]
+def _npy(array: NDArray[Any]) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _pr_npz(outputs: AnalysisOutputs) -> bytes:
@@ -127,100 +133,93 @@ def write_result(
         )  # fmt: skip
     ).inserted_primary_key[0]
     gt, dt = inputs.gt, inputs.dt
-    matched = outputs.dt_match >= 0
-    pid, sim, blobs = _partners(outputs.dt_match, outputs.dt_partner_similarity, gt.annotation_id)
-    sim = np.where(np.isnan(sim), outputs.best_similarity, sim)
-    reasons = (outputs.reasons.astype(np.int64) << (3 * np.arange(T, dtype=np.int64))[:, None]).sum(axis=0)
-    n = len(dt)
-    insert_rows(
-        conn, s.analysis_predictions,
-        ("result_id", "annotation_id", "data_unit_id", "frame", "class_index", "score",
-         "matched_mask", "ignored_mask", "reasons", "partner_id", "similarity", "partners"),
-        list(zip([result_id] * n, dt.annotation_id.tolist(), dt.data_unit_id.tolist(),
-                 dt.frame.tolist(), dt.category.tolist(), dt.score.tolist(),
-                 _masks(matched).tolist(), _masks(outputs.dt_ignored).tolist(),
-                 reasons.tolist(), [None if p < 0 else p for p in pid.tolist()],
-                 _none_nan(sim), blobs, strict=True)),
+    pred = _partners(outputs.dt_match, outputs.dt_partner_similarity, gt.annotation_id)
+    pred["similarity"] = np.where(np.isnan(pred["similarity"]), outputs.best_similarity, pred["similarity"])
+    shifts = (3 * np.arange(T, dtype=np.int64))[:, None]
+    pred.update(
+        annotation_id=dt.annotation_id, data_unit_id=dt.data_unit_id, frame=dt.frame,
+        class_index=dt.category, score=dt.score, matched_mask=_masks(outputs.dt_match >= 0),
+        ignored_mask=_masks(outputs.dt_ignored),
+        reasons=(outputs.reasons.astype(np.int64) << shifts).sum(axis=0),
     )  # fmt: skip
-    g_pid, g_sim, g_blobs = _partners(outputs.gt_match, outputs.gt_partner_similarity, dt.annotation_id)
-    scores = np.where(outputs.gt_match >= 0, dt.score[np.maximum(outputs.gt_match, 0)] if n else 0.0, np.nan)
-    m = len(gt)
-    insert_rows(
-        conn, s.analysis_ground_truth,
-        ("result_id", "annotation_id", "data_unit_id", "frame", "class_index", "ignored",
-         *(f"match_score_{x}" for x in s.GRID_SUFFIXES), "partner_id", "similarity", "partners"),
-        list(zip([result_id] * m, gt.annotation_id.tolist(), gt.data_unit_id.tolist(),
-                 gt.frame.tolist(), gt.category.tolist(), outputs.gt_ignored.tolist(),
-                 *(_none_nan(scores[t]) for t in range(T)),
-                 [None if p < 0 else p for p in g_pid.tolist()], _none_nan(g_sim), g_blobs,
-                 strict=True)),
+    truth = _partners(outputs.gt_match, outputs.gt_partner_similarity, dt.annotation_id)
+    hit = outputs.gt_match >= 0
+    score = np.where(hit, dt.score[np.maximum(outputs.gt_match, 0)] if len(dt) else 0.0, np.nan)
+    truth.update(
+        annotation_id=gt.annotation_id, data_unit_id=gt.data_unit_id, frame=gt.frame,
+        class_index=gt.category, ignored=outputs.gt_ignored, match_score=score.T.reshape(len(gt), T),
     )  # fmt: skip
+    conn.execute(s.analysis_arrays.insert(), [
+        {"result_id": result_id, "side": side, "name": name, "data": _npy(np.asarray(array))}
+        for side, columns in (("prediction", pred), ("ground_truth", truth))
+        for name, array in columns.items()
+    ])  # fmt: skip
     return int(result_id)
 
 
 @dataclasses.dataclass(frozen=True)
 class StoredOutcomes:
-    """A result's per-object outcomes read back: the slider state plus row ids for paging."""
+    """A result's per-object columns read back, the slider state built from them, and the
+    orders pages list objects in (predictions by descending score, GT by data unit and frame)."""
 
     result_id: int
     outcomes: MatchOutcomes
-    pred_annotation_id: NDArray[np.int64]
-    gt_annotation_id: NDArray[np.int64]
+    prediction: dict[str, NDArray[Any]]
+    ground_truth: dict[str, NDArray[Any]]
+    prediction_order: NDArray[np.int64]
+    ground_truth_order: NDArray[np.int64]
+
+    @property
+    def pred_annotation_id(self) -> NDArray[np.int64]:
+        return self.prediction["annotation_id"]
+
+    @property
+    def gt_annotation_id(self) -> NDArray[np.int64]:
+        return self.ground_truth["annotation_id"]
 
 
-def _fetch(conn: sa.Connection, query: sa.Select[Any], dtype: np.dtype[Any]) -> NDArray[Any]:
-    compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled))
-        return np.fromiter(cursor, dtype=dtype)
-    finally:
-        cursor.close()
+def partner_positions(columns: dict[str, NDArray[Any]], mask: NDArray[np.int64],
+                      targets: NDArray[np.int64]) -> NDArray[np.int64]:  # fmt: skip
+    """``(N, T)`` partner positions into ``targets`` (annotation ids in stored order) or -1.
 
+    ``mask`` (bit ``t`` = matched at ``t``) says where the single-partner objects are matched.
+    """
+    sorter = np.argsort(targets, kind="stable")
 
-def _partner_matrix(
-    conn: sa.Connection, table: sa.Table, result_id: int, rows: NDArray[Any], target_ids: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """``(N, T)`` partner positions (into ``target_ids``, sorted ascending) or -1."""
-    mask_bits = rows["matched"][:, None] & _BITS[None, :]
-    position = np.searchsorted(target_ids, rows["partner"]) if len(target_ids) else np.zeros(len(rows), np.int64)
-    out = np.where(mask_bits != 0, position[:, None], -1).astype(np.int64)
-    varied = conn.execute(
-        sa.select(table.c.id, table.c.partners).where(table.c.result_id == result_id, table.c.partners.is_not(None))
-    ).all()
-    if varied:
-        index = np.searchsorted(rows["id"], [r[0] for r in varied])
-        for i, (_, blob) in zip(index.tolist(), varied, strict=True):
-            ids = np.frombuffer(bytes(blob)[: 8 * T], dtype=np.int64)
-            out[i] = np.where(ids >= 0, np.searchsorted(target_ids, ids), -1)
+    def find(ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        pos = np.searchsorted(targets, ids, sorter=sorter) if len(targets) else np.zeros(ids.shape, np.int64)
+        return np.where(ids >= 0, sorter[np.minimum(pos, max(len(targets) - 1, 0))] if len(targets) else -1, -1)
+
+    partner = find(columns["partner"])
+    on = (mask[:, None] & _BITS[None, :]) != 0
+    out = np.where(on, partner[:, None], -1).astype(np.int64)
+    if len(columns["varies"]):
+        out[columns["varies"]] = find(columns["varies_partner"])
     return out
 
 
 def read_outcomes(conn: sa.Connection, result_id: int) -> StoredOutcomes:
-    """Rebuild the result's :class:`MatchOutcomes` from its rows (predictions in stored order)."""
-    p, g = s.analysis_predictions, s.analysis_ground_truth
-    preds = _fetch(conn, sa.select(p.c.id, p.c.annotation_id, p.c.class_index, p.c.score, p.c.matched_mask,
-                                   p.c.ignored_mask, sa.func.coalesce(p.c.partner_id, -1))
-                   .where(p.c.result_id == result_id).order_by(p.c.id),
-                   np.dtype([("id", np.int64), ("ann", np.int64), ("cls", np.int64), ("score", np.float64),
-                             ("matched", np.int64), ("ignored", np.int64), ("partner", np.int64)]))  # fmt: skip
-    gts = _fetch(conn, sa.select(g.c.id, g.c.annotation_id, g.c.class_index, sa.cast(g.c.ignored, sa.Integer),
-                                 sa.func.coalesce(g.c.partner_id, -1))
-                 .where(g.c.result_id == result_id).order_by(g.c.id),
-                 np.dtype([("id", np.int64), ("ann", np.int64), ("cls", np.int64), ("ignored", np.int64),
-                           ("partner", np.int64)]))  # fmt: skip
-    # Rows were inserted in annotation-id order (read_annotations' order), so row ids and
-    # annotation ids ascend together and a partner's position is a binary search.
-    pred_match = _partner_matrix(conn, p, result_id, preds, gts["ann"])
-    gt_match = np.full((len(gts), T), -1, np.int64)
+    """Rebuild the result's :class:`MatchOutcomes` from its stored columns."""
+    a = s.analysis_arrays
+    sides: dict[str, dict[str, NDArray[Any]]] = {"prediction": {}, "ground_truth": {}}
+    for side, name, data in conn.execute(
+        sa.select(a.c.side, a.c.name, a.c.data).where(a.c.result_id == result_id)
+    ):
+        sides[side][name] = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
+    pred, truth = sides["prediction"], sides["ground_truth"]
+    pred_match = partner_positions(pred, pred["matched_mask"], truth["annotation_id"])
+    gt_match = np.full((len(truth["annotation_id"]), T), -1, np.int64)
     rows, cols = np.nonzero(pred_match >= 0)
     gt_match[pred_match[rows, cols], cols] = rows  # a crowd GT keeps one of its predictions
-    pred_ignored = (preds["ignored"][:, None] & _BITS[None, :]) != 0
     outcomes = MatchOutcomes(
-        pred_class=preds["cls"], pred_score=preds["score"], pred_match=pred_match,
-        pred_ignored=pred_ignored, gt_class=gts["cls"], gt_ignored=gts["ignored"].astype(bool),
-        gt_match=gt_match,
+        pred_class=pred["class_index"], pred_score=pred["score"], pred_match=pred_match,
+        pred_ignored=(pred["ignored_mask"][:, None] & _BITS[None, :]) != 0,
+        gt_class=truth["class_index"], gt_ignored=truth["ignored"].astype(bool), gt_match=gt_match,
         iou_thresholds=ANALYSIS_IOU_THRESHOLDS,
     )  # fmt: skip
-    return StoredOutcomes(result_id, outcomes, preds["ann"], gts["ann"])
-
+    n, m = len(pred["score"]), len(truth["annotation_id"])
+    return StoredOutcomes(
+        result_id, outcomes, pred, truth,
+        np.lexsort((np.arange(n), -pred["score"])).astype(np.int64),
+        np.lexsort((np.arange(m), truth["frame"], truth["data_unit_id"])).astype(np.int64),
+    )  # fmt: skip

@@ -6,15 +6,13 @@
        ├──< analysis_jobs          one row per run attempt: status, progress, pid, heartbeat
        └──  analysis_results       the current result (at most one; replaced when a re-run
              │                     succeeds): summary, per-class table, PR, confusion, inputs
-             ├──< analysis_predictions   one row per prediction: outcome masks on the IoU grid
-             └──< analysis_ground_truth  one row per GT object: matched score per grid threshold
+             └──< analysis_arrays  per-object outcomes as columns: one numpy array per
+                                   (side, column), e.g. ("prediction", "matched_mask")
 
-Per-object outcome columns (``analysis/outcomes.py`` documents and reads them): ``matched_mask``
-and ``ignored_mask`` have bit ``t`` set when the prediction is matched / ignored at grid
-threshold ``t`` (0.05:0.05:0.95, bit 0 = 0.05); ``reasons`` packs the FP reason code of each
-threshold in 3 bits (``(reasons >> 3t) & 7``); ``match_score_XX`` is the score of the prediction
-matching the GT at threshold ``0.XX`` (NULL: unmatched), so "FN at (t, c)" is
-``match_score_t IS NULL OR match_score_t < c``: every filter of the UI is plain SQL.
+Per-object outcomes are stored column-wise: a million prediction rows with SQL indexes took
+33 s to insert on SQLite (benchmarks/analyse_store.py), the same data as ~20 column blobs well
+under a second; the UI filters and pages them in numpy on the columns it caches per process
+(``analysis/pages.py``), which is also exact for the confidence slider.
 """
 
 from __future__ import annotations
@@ -27,10 +25,6 @@ from branchmark.store import schema
 metadata = sa.MetaData()
 
 _NOW = sa.func.current_timestamp()
-
-#: Column-name suffixes of the IoU grid 0.05:0.05:0.95 (``match_score_05`` ... ``_95``).
-GRID_SUFFIXES = tuple(f"{5 * (i + 1):02d}" for i in range(19))
-
 
 def _fk(name: str, target: sa.Column[int] | str) -> sa.Column[int]:
     return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=False)
@@ -96,45 +90,21 @@ analysis_results = sa.Table(
     sqlite_autoincrement=True,
 )
 
-analysis_predictions = sa.Table(
-    "analysis_predictions",
+analysis_arrays = sa.Table(
+    "analysis_arrays",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     _fk("result_id", "analysis_results.id"),
-    sa.Column("annotation_id", sa.Integer, nullable=False),
-    sa.Column("data_unit_id", sa.Integer, nullable=False),
-    sa.Column("frame", sa.Integer, nullable=False),
-    sa.Column("class_index", sa.Integer, nullable=False),
-    sa.Column("score", sa.Float(precision=53), nullable=False),
-    sa.Column("matched_mask", sa.Integer, nullable=False),
-    sa.Column("ignored_mask", sa.Integer, nullable=False),
-    sa.Column("reasons", sa.BigInteger, nullable=False),
-    sa.Column("partner_id", sa.Integer),
-    sa.Column("similarity", sa.Float(precision=53)),
-    sa.Column("partners", sa.LargeBinary),
-    sa.Index("ix_analysis_predictions_class_score", "result_id", "class_index", "score"),
-    sa.Index("ix_analysis_predictions_unit", "result_id", "data_unit_id"),
+    # "prediction" or "ground_truth", and the column name (see analysis/persist.py).
+    sa.Column("side", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    # ``numpy.save`` bytes of one per-object column (one value, or one row of the IoU grid,
+    # per object, in stored object order).
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("result_id", "side", "name"),
 )
 
-analysis_ground_truth = sa.Table(
-    "analysis_ground_truth",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    _fk("result_id", "analysis_results.id"),
-    sa.Column("annotation_id", sa.Integer, nullable=False),
-    sa.Column("data_unit_id", sa.Integer, nullable=False),
-    sa.Column("frame", sa.Integer, nullable=False),
-    sa.Column("class_index", sa.Integer, nullable=False),
-    sa.Column("ignored", sa.Boolean, nullable=False),
-    *(sa.Column(f"match_score_{s}", sa.Float(precision=53)) for s in GRID_SUFFIXES),
-    sa.Column("partner_id", sa.Integer),
-    sa.Column("similarity", sa.Float(precision=53)),
-    sa.Column("partners", sa.LargeBinary),
-    sa.Index("ix_analysis_ground_truth_class", "result_id", "class_index"),
-    sa.Index("ix_analysis_ground_truth_unit", "result_id", "data_unit_id"),
-)
-
-TABLES = (analyses, analysis_jobs, analysis_results, analysis_predictions, analysis_ground_truth)
+TABLES = (analyses, analysis_jobs, analysis_results, analysis_arrays)
 
 
 def create_analysis_tables(conn: sa.Connection) -> None:
