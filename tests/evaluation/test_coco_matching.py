@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from branchmark.evaluation import (
     ANALYSIS_IOU_THRESHOLDS,
+    COCO_IOU_THRESHOLDS,
     BoxSimilarity,
     CocoParams,
     Detections,
@@ -145,3 +146,92 @@ def test_ap_is_invariant_to_image_order(seed: int) -> None:
         gt, dt, sim = scene(*args, image=(mapping[gt_img], mapping[dt_img]))
         results.append(evaluate_coco(gt, dt, sim, params=CocoParams(), n_classes=2))
     np.testing.assert_allclose(results[0].stats, results[1].stats, atol=1e-12)
+
+
+def _providers(gt_b, dt_b, crowd):
+    dense = box_iou(np.reshape(gt_b, (-1, 4)), np.reshape(dt_b, (-1, 4)))
+    gi, di = np.nonzero(dense > 0)
+    return {
+        "pairs": BoxSimilarity(np.reshape(gt_b, (-1, 4)), np.reshape(dt_b, (-1, 4)), crowd),
+        "group": GroupSimilarity(lambda g, d: dense[np.ix_(g, d)]),
+        "sparse": SparseSimilarity(gi, di, dense[gi, di]),
+    }
+
+
+@pytest.mark.parametrize("provider", ["pairs", "group", "sparse"])
+@pytest.mark.parametrize("compatible", [False, True], ids=["plain", "compatible"])
+@pytest.mark.parametrize(("n_gt", "n_dt"), [(3, 0), (0, 3), (0, 0)], ids=["gt-only", "prediction-only", "empty"])
+def test_one_side_empty_overall(n_gt: int, n_dt: int, provider: str, compatible: bool) -> None:
+    gt_b, dt_b = [BOX, HALF, [200, 200, 240, 240]][:n_gt], [BOX, HALF, BOX][:n_dt]
+    image = (np.arange(n_gt) % 2, np.arange(n_dt) % 2)  # several images, none with both sides
+    gt, dt, _ = scene(gt_b, [0] * n_gt, dt_b, [0] * n_dt, [0.9, 0.8, 0.7][:n_dt], image=image)
+    sim = _providers(gt_b, dt_b, np.zeros(n_gt, bool))[provider]
+    allowed = np.ones((n_gt, n_dt), bool) if compatible else None
+    result = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS, compatible=allowed)
+    t = len(ANALYSIS_IOU_THRESHOLDS)
+    assert result.dt_match.shape == result.dt_ignore.shape == (t, n_dt)
+    assert result.gt_match.shape == (t, n_gt)
+    assert (result.dt_match == -1).all() and (result.gt_match == -1).all()
+    assert not result.dt_ignore.any() and result.dt_evaluated.all()
+    assert result.pair_gt.shape == result.pair_similarity.shape == (0,)
+    coco = evaluate_coco(gt, dt, sim, params=CocoParams(), n_classes=1, compatible=allowed)
+    # GT without detections: AP 0; detections without GT: undefined (pycocotools' -1).
+    np.testing.assert_array_equal(coco.class_ap, [0.0] if n_gt else [np.nan])
+
+
+@pytest.mark.parametrize("provider", ["pairs", "group", "sparse"])
+def test_one_side_empty_per_image(provider: str) -> None:
+    # Image 0: GT only; image 1: both (one match); image 2: detections only; image 3: nothing.
+    gt_b = [BOX, BOX]
+    dt_b = [BOX, BOX, HALF]
+    gt, dt, _ = scene(gt_b, [0, 0], dt_b, [0, 0, 0], [0.9, 0.8, 0.7], image=([0, 1], [1, 2, 2]))
+    sim = _providers(gt_b, dt_b, np.zeros(2, bool))[provider]
+    # BoxSimilarity scores any listed pair; the engine only asks for same-image pairs.
+    result = match_objects(gt, dt, sim, thresholds=[0.5, 0.95])
+    assert result.dt_match.tolist() == [[1, -1, -1], [1, -1, -1]]
+    assert result.gt_match.tolist() == [[-1, 0], [-1, 0]]
+    assert sorted(zip(result.pair_gt.tolist(), result.pair_dt.tolist(), strict=True)) == [(1, 0)]
+
+
+def test_analysis_grid_values_are_their_two_decimal_labels() -> None:
+    labels = [f"{v:.2f}" for v in np.arange(5, 100, 5) / 100]
+    assert [repr(float(v)) for v in ANALYSIS_IOU_THRESHOLDS] == [label.rstrip("0") for label in labels]
+
+
+def test_coco_grid_stays_bit_identical_to_pycocotools() -> None:
+    from pycocotools.cocoeval import Params
+
+    np.testing.assert_array_equal(COCO_IOU_THRESHOLDS, Params(iouType="bbox").iouThrs)
+    assert COCO_IOU_THRESHOLDS[8] == 0.8999999999999999  # linspace's value, kept on purpose
+
+
+def test_iou_of_exactly_half_matches_at_half_and_just_below_does_not() -> None:
+    at_half = ANALYSIS_IOU_THRESHOLDS.tolist().index(0.5)
+    below = np.nextafter(0.5, 0.0)  # the value linspace used to store for "0.5"
+    gt = GroundTruth(image=[0, 1], category=[0, 0], area=[100.0, 100.0], crowd=[False, False])
+    dt = Detections(image=[0, 1], category=[0, 0], score=[0.9, 0.8], area=[100.0, 100.0])
+    sim = SparseSimilarity([0, 1], [0, 1], [0.5, below])
+    result = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS)
+    assert result.dt_match[at_half].tolist() == [0, -1]  # COCO matches IoU >= threshold
+    assert result.dt_match[at_half - 1].tolist() == [0, 1]  # both match at 0.45
+    # A real box pair with IoU exactly 0.5: half of a 10x10 box.
+    box = BoxSimilarity(np.array([[0, 0, 10, 10.0]]), np.array([[0, 0, 10, 5.0]]), np.array([False]))
+    one_gt = GroundTruth(image=[0], category=[0], area=[100.0], crowd=[False])
+    one_dt = Detections(image=[0], category=[0], score=[0.9], area=[50.0])
+    assert box(np.array([0]), np.array([0])).tolist() == [0.5]
+    matched = match_objects(one_gt, one_dt, box, thresholds=ANALYSIS_IOU_THRESHOLDS).dt_match[:, 0]
+    assert matched.tolist() == [0] * (at_half + 1) + [-1] * (len(ANALYSIS_IOU_THRESHOLDS) - at_half - 1)
+
+
+@pytest.mark.xfail(
+    raises=IndexError, strict=True,
+    reason="MatchOutcomes.from_match_result (evaluation/thresholds.py) indexes the empty GT "
+    "arrays with np.maximum(dt_match, 0); analysis/compute.py works around it",
+)  # fmt: skip
+def test_outcomes_of_prediction_only_matching() -> None:
+    from branchmark.evaluation import MatchOutcomes
+
+    gt, dt, sim = scene([], [], [BOX], [0], [0.9])
+    result = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS)
+    outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
+    assert (outcomes.pred_match == -1).all()

@@ -24,12 +24,15 @@ def _linspace(start: float, stop: float, step: float) -> NDArray[np.float64]:
     return np.linspace(start, stop, int(np.round((stop - start) / step)) + 1, endpoint=True)
 
 
-#: IoU thresholds 0.50:0.05:0.95, bit-identical to pycocotools'.
+#: IoU thresholds 0.50:0.05:0.95, bit-identical to pycocotools' ``iouThrs`` (0.8999999999999999
+#: included): parity depends on it, do not round.
 COCO_IOU_THRESHOLDS: NDArray[np.float64] = _linspace(0.5, 0.95, 0.05)
 #: Recall thresholds 0:0.01:1 (101-point interpolation).
 COCO_RECALL_THRESHOLDS: NDArray[np.float64] = _linspace(0.0, 1.0, 0.01)
-#: The grid the analysis layer stores outcomes on: 0.05:0.05:0.95.
-ANALYSIS_IOU_THRESHOLDS: NDArray[np.float64] = _linspace(0.05, 0.95, 0.05)
+#: The grid the analysis layer stores outcomes on: 0.05:0.05:0.95, each value the double nearest
+#: its two-decimal label (linspace gives 0.49999999999999994 for "0.5", so an IoU just below 0.5
+#: would match at 0.5).  Matching keeps COCO's ``>=``: an IoU of exactly 0.5 matches at 0.5.
+ANALYSIS_IOU_THRESHOLDS: NDArray[np.float64] = np.round(_linspace(0.05, 0.95, 0.05), 2)
 
 
 def _frozen(values: ArrayLike, shape_tail: tuple[int, ...], name: str) -> NDArray[np.float64]:
