@@ -123,3 +123,17 @@ def test_outcome_page_filters_and_order(analysed) -> None:
     assert in_unit.total == sum(1 for r in in_unit.rows) and {r.data_hash for r in in_unit.rows} == {unit}
     tp = an.outcome_page(store, record, outcome="tp", page_size=5).rows
     assert all(r.partner_id is not None and r.similarity >= 0.5 for r in tp)
+
+
+@pytest.mark.parametrize("t", [0.1, 0.45, 0.8])
+def test_partners_agree_from_both_sides(analysed, t: float) -> None:
+    """Every TP prediction names its GT and that GT names it back, with the same similarity,
+    at every threshold (including objects whose partner changes across the grid)."""
+    store, _, record, _, _ = analysed
+    preds = an.outcome_page(store, record, outcome="tp", iou_threshold=t, page_size=1000)
+    gts = an.outcome_page(store, record, kind="ground_truth", outcome="tp", iou_threshold=t, page_size=1000)
+    assert preds.total == gts.total == len(preds.rows) > 0
+    back = {g.annotation_id: (g.partner_id, g.similarity) for g in gts.rows}
+    for p in preds.rows:
+        assert p.similarity >= t - 1e-12
+        assert back[p.partner_id] == (p.annotation_id, pytest.approx(p.similarity))

@@ -45,17 +45,22 @@ def _class_positions(classes: Sequence[str | int], known: list[dict[str, Any]]) 
     return out
 
 
-def _prediction_labels(cols: dict[str, NDArray[Any]], t: int) -> tuple[NDArray[np.str_], NDArray[np.int64]]:
+#: Outcome codes of the filters (small ints, not strings: a million labels per page call).
+TP, FP_OR_FN, IGNORED = 0, 1, 2
+_NAMES = {PREDICTION: ("tp", "fp", "ignored"), GROUND_TRUTH: ("tp", "fn", "ignored")}
+
+
+def _prediction_labels(cols: dict[str, NDArray[Any]], t: int) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
     bit = 1 << t
     matched = (cols["matched_mask"] & bit) != 0
     ignored = (cols["ignored_mask"] & bit) != 0
-    outcome = np.where(ignored, "ignored", np.where(matched, "tp", "fp"))
-    return outcome, (cols["reasons"] >> (3 * t)) & 7
+    labels = np.where(ignored, IGNORED, np.where(matched, TP, FP_OR_FN)).astype(np.int8)
+    return labels, (cols["reasons"] >> (3 * t)) & 7
 
 
-def _gt_labels(cols: dict[str, NDArray[Any]], t: int, confidence: float) -> NDArray[np.str_]:
+def _gt_labels(cols: dict[str, NDArray[Any]], t: int, confidence: float) -> NDArray[np.int8]:
     found = cols["match_score"][:, t] >= confidence
-    return np.where(cols["ignored"], "ignored", np.where(found, "tp", "fn"))
+    return np.where(cols["ignored"], IGNORED, np.where(found, TP, FP_OR_FN)).astype(np.int8)
 
 
 def outcome_page(
@@ -104,11 +109,11 @@ def outcome_page(
         if max_score is not None:
             keep &= cols["score"] <= max_score
         if reasons:
-            keep &= (labels == "fp") & np.isin(codes, [reason_code(r) for r in reasons])
+            keep &= (labels == FP_OR_FN) & np.isin(codes, [reason_code(r) for r in reasons])
     else:
         labels, codes = _gt_labels(cols, t, confidence), None
     if outcome is not None:
-        keep &= labels == outcome
+        keep &= labels == _NAMES[kind].index(outcome)
     if classes is not None:
         keep &= np.isin(cols["class_index"], _class_positions(classes, known))
     if data_hash is not None:
@@ -127,19 +132,22 @@ def outcome_page(
 
 
 def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.int64], t: int,
-          labels: NDArray[np.str_], codes: NDArray[np.int64] | None, known: list[dict[str, Any]]) -> tuple[OutcomeRow, ...]:  # fmt: skip
+          labels: NDArray[np.int8], codes: NDArray[np.int64] | None, known: list[dict[str, Any]]) -> tuple[OutcomeRow, ...]:  # fmt: skip
     cols = loaded.prediction if kind == PREDICTION else loaded.ground_truth
     targets = loaded.ground_truth if kind == PREDICTION else loaded.prediction
-    sub = {k: cols[k] for k in ("partner", "varies", "varies_partner")}
     if kind == PREDICTION:
-        mask = cols["matched_mask"]
+        mask = cols["matched_mask"][chosen]
     else:  # a GT is matched at t when some prediction's score is recorded for it there
-        mask = (~np.isnan(cols["match_score"]) * (1 << np.arange(cols["match_score"].shape[1]))).sum(axis=1)
-    partner_pos = partner_positions(sub, mask, targets["annotation_id"])[chosen, t] if len(chosen) else np.zeros(0, np.int64)
-    similarity = cols["similarity"][chosen].copy()
+        score = cols["match_score"][chosen]
+        mask = (~np.isnan(score) * (1 << np.arange(score.shape[1]))).sum(axis=1)
+    # Only the page's objects: their partner at t (from the varying list when it varies).
     varies = np.searchsorted(cols["varies"], chosen)
-    hit = (varies < len(cols["varies"])) & (cols["varies"][np.minimum(varies, max(len(cols["varies"]) - 1, 0))] == chosen) \
-        if len(cols["varies"]) else np.zeros(len(chosen), bool)
+    inside = np.minimum(varies, max(len(cols["varies"]) - 1, 0))
+    hit = (cols["varies"][inside] == chosen) if len(cols["varies"]) else np.zeros(len(chosen), bool)
+    sub = {"partner": cols["partner"][chosen], "varies": np.flatnonzero(hit),
+           "varies_partner": cols["varies_partner"][varies[hit]]}  # fmt: skip
+    partner_pos = partner_positions(sub, mask, targets["annotation_id"])[:, t]
+    similarity = cols["similarity"][chosen].copy()
     similarity[hit] = cols["varies_similarity"][varies[hit], t]
     partner_ids = np.where(partner_pos >= 0, targets["annotation_id"][np.maximum(partner_pos, 0)], -1)
     ids = sorted({int(i) for i in cols["annotation_id"][chosen]} | {int(i) for i in partner_ids if i >= 0})
@@ -152,6 +160,7 @@ def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.in
     out = []
     for j, i in enumerate(chosen.tolist()):
         info = known[int(cols["class_index"][i])]
+        label = _NAMES[kind][int(labels[i])]
         code = int(codes[i]) if codes is not None else 0
         partner = int(partner_ids[j]) if partner_ids[j] >= 0 else None
         sim = float(similarity[j])
@@ -161,7 +170,7 @@ def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.in
             object_hash=hashes.get(int(cols["annotation_id"][i])), data_hash=unit[0], data_title=unit[1],
             frame=int(cols["frame"][i]), class_index=int(cols["class_index"][i]), class_name=info["name"],
             feature_hash=info["feature_hash"], score=float(cols["score"][i]) if kind == PREDICTION else None,
-            outcome=str(labels[i]), reason=REASON_CODES[code - 1].value if labels[i] == "fp" and code else None,
+            outcome=label, reason=REASON_CODES[code - 1].value if label == "fp" and code else None,
             partner_id=partner, partner_object_hash=hashes.get(partner) if partner is not None else None,
             similarity=None if sim != sim else sim,
         ))  # fmt: skip
