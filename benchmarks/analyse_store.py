@@ -37,26 +37,49 @@ N_CLASSES, WIDTH, HEIGHT = 80, 640, 480
 
 
 def _ontology() -> dict[str, object]:
-    return {"objects": [{"id": str(k), "name": f"class{k}", "color": "#000000", "shape": "bounding_box",
-                         "featureNodeHash": f"c{k:07d}", "attributes": []} for k in range(N_CLASSES)],
-            "classifications": []}  # fmt: skip
+    return {
+        "objects": [
+            {
+                "id": str(k),
+                "name": f"class{k}",
+                "color": "#000000",
+                "shape": "bounding_box",
+                "featureNodeHash": f"c{k:07d}",
+                "attributes": [],
+            }
+            for k in range(N_CLASSES)
+        ],
+        "classifications": [],
+    }
 
 
-def _boxes(rng: np.random.Generator, n_images: int, n_gt: int, n_pred: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _boxes(
+    rng: np.random.Generator, n_images: int, n_gt: int, n_pred: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     image = rng.integers(0, n_images, n_gt)
     cls = rng.integers(0, N_CLASSES, n_gt)
     wh = rng.uniform(6, 200, (n_gt, 2))
     xy = rng.uniform(0, 1, (n_gt, 2)) * (np.array([WIDTH, HEIGHT]) - wh)
-    gt = {"image": image, "cls": cls, "xywh": np.column_stack([xy, wh]).round(2),
-          "crowd": rng.random(n_gt) < 0.01, "score": np.ones(n_gt)}  # fmt: skip
+    gt = {
+        "image": image,
+        "cls": cls,
+        "xywh": np.column_stack([xy, wh]).round(2),
+        "crowd": rng.random(n_gt) < 0.01,
+        "score": np.ones(n_gt),
+    }
     src = rng.integers(0, n_gt, n_pred)
     xywh = gt["xywh"][src] + rng.normal(0, 0.12, (n_pred, 4)) * np.column_stack([wh[src], wh[src]])
     noise = rng.random(n_pred) < 0.4
     xywh[noise, :2] = rng.uniform(0, 440, (int(noise.sum()), 2))
     xywh[:, 2:] = np.abs(xywh[:, 2:]) + 1
     pcls = np.where(rng.random(n_pred) < 0.1, rng.integers(0, N_CLASSES, n_pred), cls[src])
-    pred = {"image": image[src], "cls": pcls, "xywh": xywh.round(2), "crowd": np.zeros(n_pred, bool),
-            "score": rng.random(n_pred).round(3)}  # fmt: skip
+    pred = {
+        "image": image[src],
+        "cls": pcls,
+        "xywh": xywh.round(2),
+        "crowd": np.zeros(n_pred, bool),
+        "score": rng.random(n_pred).round(3),
+    }
     return gt, pred
 
 
@@ -66,22 +89,38 @@ def build(folder: Path, *, scale: float) -> tuple[Store, object]:
     store = Store.open(folder)
     with store.write() as conn:
         project = catalog.create_project(conn, "bench", _ontology())
-        units = add_image_units(conn, project.id, titles=[f"{i}.jpg" for i in range(n_images)],
-                                widths=[WIDTH] * n_images, heights=[HEIGHT] * n_images,
-                                media_paths=[""] * n_images, file_types=["image/jpeg"] * n_images,
-                                client_metadata=[None] * n_images)  # fmt: skip
+        units = add_image_units(
+            conn,
+            project.id,
+            titles=[f"{i}.jpg" for i in range(n_images)],
+            widths=[WIDTH] * n_images,
+            heights=[HEIGHT] * n_images,
+            media_paths=[""] * n_images,
+            file_types=["image/jpeg"] * n_images,
+            client_metadata=[None] * n_images,
+        )
     for name, boxes in (("main", gt), ("preds", pred)):
         with store.write() as conn:
             rows = ensure_label_rows(conn, units, catalog.ensure_branch(conn, project.id, name))
             row_of = np.array([rows[u] for u in units], np.int64)
             n = len(boxes["image"])
-            insert_annotations(conn, AnnotationBatch(
-                label_row_id=row_of[boxes["image"]], frame=np.zeros(n, np.int64),
-                object_hash=[f"{i:08x}" for i in range(n)],
-                feature_hash=[f"c{k:07d}" for k in boxes["cls"].tolist()], shape=["bounding_box"] * n,
-                x=boxes["xywh"][:, 0], y=boxes["xywh"][:, 1], w=boxes["xywh"][:, 2], h=boxes["xywh"][:, 3],
-                area=boxes["xywh"][:, 2] * boxes["xywh"][:, 3], iscrowd=boxes["crowd"], confidence=boxes["score"],
-            ))  # fmt: skip
+            insert_annotations(
+                conn,
+                AnnotationBatch(
+                    label_row_id=row_of[boxes["image"]],
+                    frame=np.zeros(n, np.int64),
+                    object_hash=[f"{i:08x}" for i in range(n)],
+                    feature_hash=[f"c{k:07d}" for k in boxes["cls"].tolist()],
+                    shape=["bounding_box"] * n,
+                    x=boxes["xywh"][:, 0],
+                    y=boxes["xywh"][:, 1],
+                    w=boxes["xywh"][:, 2],
+                    h=boxes["xywh"][:, 3],
+                    area=boxes["xywh"][:, 2] * boxes["xywh"][:, 3],
+                    iscrowd=boxes["crowd"],
+                    confidence=boxes["score"],
+                ),
+            )
     return store, project
 
 
@@ -125,25 +164,51 @@ def main() -> None:
     pages = []
     for k, t in ((3, 0.75), (17, 0.5), (42, 0.9)):
         t0 = time.perf_counter()
-        page = an.outcome_page(store, record, outcome="fp", classes=[f"class{k}"], iou_threshold=t,
-                               confidence=0.3, page=2, page_size=50)  # fmt: skip
+        page = an.outcome_page(
+            store,
+            record,
+            outcome="fp",
+            classes=[f"class{k}"],
+            iou_threshold=t,
+            confidence=0.3,
+            page=2,
+            page_size=50,
+        )
         pages.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
-    gt_page = an.outcome_page(store, record, kind="ground_truth", outcome="fn", iou_threshold=0.5,
-                              confidence=0.5, page_size=50)  # fmt: skip
+    gt_page = an.outcome_page(
+        store,
+        record,
+        kind="ground_truth",
+        outcome="fn",
+        iou_threshold=0.5,
+        confidence=0.5,
+        page_size=50,
+    )
     gt_page_s = time.perf_counter() - t0
-    print(json.dumps({
-        "scale": args.scale, "ground_truth": record.summary["counts"]["ground_truth"],  # type: ignore[index]
-        "predictions": record.summary["counts"]["predictions"],  # type: ignore[index]
-        "setup_s": round(setup, 1), "analyse_s": round(analyse_s, 2), "analyse_cpu_s": round(analyse_cpu, 2),
-        "first_summary_ms": round(first_summary * 1000, 1),
-        "warm_summary_ms_median": round(statistics.median(warm) * 1000, 1),
-        "warm_summary_ms_max": round(max(warm) * 1000, 1),
-        "page_ms_median": round(statistics.median(pages) * 1000, 1), "page_ms_max": round(max(pages) * 1000, 1),
-        "page_total": page.total, "gt_fn_page_ms": round(gt_page_s * 1000, 1), "gt_fn_total": gt_page.total,
-        "coco_map": record.summary["coco"]["stats"][0],  # type: ignore[index]
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "scale": args.scale,
+                "ground_truth": record.summary["counts"]["ground_truth"],  # type: ignore[index]
+                "predictions": record.summary["counts"]["predictions"],  # type: ignore[index]
+                "setup_s": round(setup, 1),
+                "analyse_s": round(analyse_s, 2),
+                "analyse_cpu_s": round(analyse_cpu, 2),
+                "first_summary_ms": round(first_summary * 1000, 1),
+                "warm_summary_ms_median": round(statistics.median(warm) * 1000, 1),
+                "warm_summary_ms_max": round(max(warm) * 1000, 1),
+                "page_ms_median": round(statistics.median(pages) * 1000, 1),
+                "page_ms_max": round(max(pages) * 1000, 1),
+                "page_total": page.total,
+                "gt_fn_page_ms": round(gt_page_s * 1000, 1),
+                "gt_fn_total": gt_page.total,
+                "coco_map": record.summary["coco"]["stats"][0],  # type: ignore[index]
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,21 @@ def _write_data(out: Path, small: bool) -> tuple[Path, Path]:
     from _coco_data import Spec, generate
 
     n_images = 500 if small else 5000
-    gt_path, res_path = out / f"workflow-{n_images}-gt.json", out / f"workflow-{n_images}-results.json"
+    gt_path, res_path = (
+        out / f"workflow-{n_images}-gt.json",
+        out / f"workflow-{n_images}-results.json",
+    )
     if not gt_path.exists():
-        spec = Spec(kind="bbox", n_images=n_images, n_classes=80, gt_per_image=7.3, dets_per_image=100,
-                    crowd_fraction=0.01, edge_cases=False, seed=2024)  # fmt: skip
+        spec = Spec(
+            kind="bbox",
+            n_images=n_images,
+            n_classes=80,
+            gt_per_image=7.3,
+            dets_per_image=100,
+            crowd_fraction=0.01,
+            edge_cases=False,
+            seed=2024,
+        )
         dataset, results = generate(spec)
         gt_path.write_text(json.dumps(dataset))
         res_path.write_text(json.dumps(results))
@@ -79,18 +90,29 @@ def _fiftyone_worker(gt_path: str, res_path: str) -> None:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     dataset = fo.Dataset.from_dir(
-        dataset_type=fo.types.COCODetectionDataset, labels_path=gt_path, data_path=tempfile.mkdtemp(),
-        label_types=["detections"], label_field="ground_truth", include_id=True,
-    )  # fmt: skip
+        dataset_type=fo.types.COCODetectionDataset,
+        labels_path=gt_path,
+        data_path=tempfile.mkdtemp(),
+        label_types=["detections"],
+        label_field="ground_truth",
+        include_id=True,
+    )
     timings["load_gt_s"] = time.perf_counter() - start
     t0 = time.perf_counter()
     classes = dataset.default_classes or dataset.distinct("ground_truth.detections.label")
-    fouc.add_coco_labels(dataset, "predictions", json.loads(Path(res_path).read_text()), classes,
-                         label_type="detections", coco_id_field="coco_id")  # fmt: skip
+    fouc.add_coco_labels(
+        dataset,
+        "predictions",
+        json.loads(Path(res_path).read_text()),
+        classes,
+        label_type="detections",
+        coco_id_field="coco_id",
+    )
     timings["add_predictions_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    results = dataset.evaluate_detections("predictions", gt_field="ground_truth", method="coco",
-                                          compute_mAP=True, eval_key="eval")  # fmt: skip
+    results = dataset.evaluate_detections(
+        "predictions", gt_field="ground_truth", method="coco", compute_mAP=True, eval_key="eval"
+    )
     timings["evaluate_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - start
     timings["map"] = float(results.mAP())
@@ -131,8 +153,12 @@ def main() -> None:
     except ImportError:
         report["fiftyone"] = "not installed (pip install fiftyone to time it in the same run)"
     else:
-        out = subprocess.run([sys.executable, __file__, "--fiftyone-worker", str(gt_path), str(res_path)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, __file__, "--fiftyone-worker", str(gt_path), str(res_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         report["fiftyone"] = json.loads(out.stdout.strip().splitlines()[-1])
     report["pycocotools_map"] = _pycocotools_map(gt_path, res_path)
     print(json.dumps(report, indent=2))

@@ -18,8 +18,14 @@ WIDTH, HEIGHT = 640, 480
 def box_ontology(n_classes: int) -> dict[str, Any]:
     return {
         "objects": [
-            {"id": str(k + 1), "name": f"class{k}", "color": "#000000", "shape": "bounding_box",
-             "featureNodeHash": f"cls{k:05d}", "attributes": []}
+            {
+                "id": str(k + 1),
+                "name": f"class{k}",
+                "color": "#000000",
+                "shape": "bounding_box",
+                "featureNodeHash": f"cls{k:05d}",
+                "attributes": [],
+            }
             for k in range(n_classes)
         ],
         "classifications": [],
@@ -40,14 +46,23 @@ class BoxSet:
         return len(self.image)
 
 
-def random_boxes(rng: np.random.Generator, *, n_images: int, n_gt: int, n_pred: int, n_classes: int,
-                 crowd_rate: float = 0.02) -> tuple[BoxSet, BoxSet]:
+def random_boxes(
+    rng: np.random.Generator,
+    *,
+    n_images: int,
+    n_gt: int,
+    n_pred: int,
+    n_classes: int,
+    crowd_rate: float = 0.02,
+) -> tuple[BoxSet, BoxSet]:
     """GT boxes and predictions that are jittered copies of GT (some class-swapped) plus noise."""
     img = rng.integers(0, n_images, n_gt)
     cls = rng.integers(0, n_classes, n_gt)
     wh = rng.uniform(8, 160, (n_gt, 2))
     xy = rng.uniform(0, 1, (n_gt, 2)) * (np.array([WIDTH, HEIGHT]) - wh)
-    gt = BoxSet(img, cls, np.column_stack([xy, wh]).round(2), np.ones(n_gt), rng.random(n_gt) < crowd_rate)
+    gt = BoxSet(
+        img, cls, np.column_stack([xy, wh]).round(2), np.ones(n_gt), rng.random(n_gt) < crowd_rate
+    )
     src = rng.integers(0, n_gt, n_pred)
     jitter = rng.normal(0, 0.15, (n_pred, 4)) * np.column_stack([wh[src], wh[src]])
     pxywh = gt.xywh[src] + jitter
@@ -59,52 +74,87 @@ def random_boxes(rng: np.random.Generator, *, n_images: int, n_gt: int, n_pred: 
     return gt, BoxSet(img[src], pcls, pxywh.round(2), score, np.zeros(n_pred, bool))
 
 
-def build_project(store: Store, gt: BoxSet, pred: BoxSet | dict[str, BoxSet], *, n_images: int,
-                  n_classes: int, title: str = "p") -> tuple[Any, list[int]]:
+def build_project(
+    store: Store,
+    gt: BoxSet,
+    pred: BoxSet | dict[str, BoxSet],
+    *,
+    n_images: int,
+    n_classes: int,
+    title: str = "p",
+) -> tuple[Any, list[int]]:
     """A project with ``n_images`` images, ``gt`` on main and each prediction set on its branch."""
     preds = pred if isinstance(pred, dict) else {"preds": pred}
     with store.write() as conn:
         project = catalog.create_project(conn, title, box_ontology(n_classes))
         units = add_image_units(
-            conn, project.id, titles=[f"img{i}.jpg" for i in range(n_images)],
-            widths=[WIDTH] * n_images, heights=[HEIGHT] * n_images, media_paths=[""] * n_images,
-            file_types=["image/jpeg"] * n_images, client_metadata=[None] * n_images,
+            conn,
+            project.id,
+            titles=[f"img{i}.jpg" for i in range(n_images)],
+            widths=[WIDTH] * n_images,
+            heights=[HEIGHT] * n_images,
+            media_paths=[""] * n_images,
+            file_types=["image/jpeg"] * n_images,
+            client_metadata=[None] * n_images,
         )
     for name, boxes in {"main": gt, **preds}.items():
         write_boxes(store, project.id, name, boxes, units)
     return project, units
 
 
-def write_boxes(store: Store, project_id: int, branch: str, boxes: BoxSet, units: list[int]) -> None:
+def write_boxes(
+    store: Store, project_id: int, branch: str, boxes: BoxSet, units: list[int]
+) -> None:
     with store.write() as conn:
         record = catalog.ensure_branch(conn, project_id, branch)
         rows = ensure_label_rows(conn, units, record)
         n = len(boxes)
-        insert_annotations(conn, AnnotationBatch(
-            label_row_id=np.array([rows[units[i]] for i in boxes.image], np.int64),
-            frame=np.zeros(n, np.int64), object_hash=[f"{branch[:4]}{i:08d}"[:16] for i in range(n)],
-            feature_hash=[f"cls{k:05d}" for k in boxes.category], shape=["bounding_box"] * n,
-            x=boxes.xywh[:, 0], y=boxes.xywh[:, 1], w=boxes.xywh[:, 2], h=boxes.xywh[:, 3],
-            area=boxes.xywh[:, 2] * boxes.xywh[:, 3], iscrowd=boxes.crowd, confidence=boxes.score,
-            manual=np.zeros(n, bool) if branch != "main" else np.ones(n, bool),
-        ))
+        insert_annotations(
+            conn,
+            AnnotationBatch(
+                label_row_id=np.array([rows[units[i]] for i in boxes.image], np.int64),
+                frame=np.zeros(n, np.int64),
+                object_hash=[f"{branch[:4]}{i:08d}"[:16] for i in range(n)],
+                feature_hash=[f"cls{k:05d}" for k in boxes.category],
+                shape=["bounding_box"] * n,
+                x=boxes.xywh[:, 0],
+                y=boxes.xywh[:, 1],
+                w=boxes.xywh[:, 2],
+                h=boxes.xywh[:, 3],
+                area=boxes.xywh[:, 2] * boxes.xywh[:, 3],
+                iscrowd=boxes.crowd,
+                confidence=boxes.score,
+                manual=np.zeros(n, bool) if branch != "main" else np.ones(n, bool),
+            ),
+        )
 
 
-def coco_dicts(gt: BoxSet, pred: BoxSet, *, n_images: int, n_classes: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def coco_dicts(
+    gt: BoxSet, pred: BoxSet, *, n_images: int, n_classes: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The same data as a COCO dataset and results list (ids from 1)."""
     dataset = {
         "images": [{"id": i + 1, "width": WIDTH, "height": HEIGHT} for i in range(n_images)],
         "categories": [{"id": k + 1, "name": f"class{k}"} for k in range(n_classes)],
         "annotations": [
-            {"id": j + 1, "image_id": int(gt.image[j]) + 1, "category_id": int(gt.category[j]) + 1,
-             "bbox": gt.xywh[j].tolist(), "area": float(gt.xywh[j, 2] * gt.xywh[j, 3]),
-             "iscrowd": int(gt.crowd[j])}
+            {
+                "id": j + 1,
+                "image_id": int(gt.image[j]) + 1,
+                "category_id": int(gt.category[j]) + 1,
+                "bbox": gt.xywh[j].tolist(),
+                "area": float(gt.xywh[j, 2] * gt.xywh[j, 3]),
+                "iscrowd": int(gt.crowd[j]),
+            }
             for j in range(len(gt))
         ],
     }
     results = [
-        {"image_id": int(pred.image[j]) + 1, "category_id": int(pred.category[j]) + 1,
-         "bbox": pred.xywh[j].tolist(), "score": float(pred.score[j])}
+        {
+            "image_id": int(pred.image[j]) + 1,
+            "category_id": int(pred.category[j]) + 1,
+            "bbox": pred.xywh[j].tolist(),
+            "score": float(pred.score[j]),
+        }
         for j in range(len(pred))
     ]
     return dataset, results

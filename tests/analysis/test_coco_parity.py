@@ -20,7 +20,9 @@ from tests.analysis.builders import build_project, coco_dicts, random_boxes
 N_IMAGES, N_CLASSES = 25, 4
 
 
-def pycocotools_eval(dataset: dict, results: list, *, iou_thrs: np.ndarray | None = None) -> COCOeval:
+def pycocotools_eval(
+    dataset: dict, results: list, *, iou_thrs: np.ndarray | None = None
+) -> COCOeval:
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
         gt.dataset = dataset
@@ -71,7 +73,10 @@ def test_ap_at_grid_threshold_equals_pycocotools_without_maxdets(analysed, t: fl
         ev.evaluate()
         ev.accumulate()
     precision = ev.eval["precision"][0, :, :, 0, 0]  # (R, K)
-    expected = [np.mean(precision[:, k]) if (precision[:, k] > -1).any() else np.nan for k in range(N_CLASSES)]
+    expected = [
+        np.mean(precision[:, k]) if (precision[:, k] > -1).any() else np.nan
+        for k in range(N_CLASSES)
+    ]
     summary = an.summary_at(store, record, iou_threshold=t)
     got = {row["class"]: row["ap"] for row in summary["per_class"]}
     np.testing.assert_allclose([got.get(k, np.nan) for k in range(N_CLASSES)], expected, atol=1e-12)
@@ -97,7 +102,12 @@ def test_stored_outcomes_rebuild_the_in_memory_summary(analysed) -> None:
 def test_outcome_pages_count_what_the_summary_counts(analysed, t: float, c: float) -> None:
     store, _, record, _, _ = analysed
     overall = an.summary_at(store, record, iou_threshold=t, confidence=c)["overall"]
-    count = lambda **kw: an.outcome_page(store, record, iou_threshold=t, confidence=c, page_size=1, **kw).total  # noqa: E731
+
+    def count(**kw: object) -> int:
+        return an.outcome_page(
+            store, record, iou_threshold=t, confidence=c, page_size=1, **kw
+        ).total
+
     assert count(outcome="tp") == overall["tp"]
     assert count(outcome="fp") == overall["fp"]
     assert count(kind="ground_truth", outcome="fn") == overall["fn"]
@@ -108,19 +118,40 @@ def test_outcome_pages_count_what_the_summary_counts(analysed, t: float, c: floa
 
 def test_outcome_page_filters_and_order(analysed) -> None:
     store, _, record, _, pred = analysed
-    page = an.outcome_page(store, record, outcome="fp", classes=["class1"], min_score=0.2,
-                           max_score=0.8, page_size=20, page=1)
+    page = an.outcome_page(
+        store,
+        record,
+        outcome="fp",
+        classes=["class1"],
+        min_score=0.2,
+        max_score=0.8,
+        page_size=20,
+        page=1,
+    )
     assert page.total > 20 and len(page.rows) == 20
     scores = [r.score for r in page.rows]
     assert scores == sorted(scores, reverse=True) and all(0.2 <= s <= 0.8 for s in scores)
-    assert {r.class_name for r in page.rows} == {"class1"} and {r.outcome for r in page.rows} == {"fp"}
-    assert all(r.reason in {"duplicate", "wrong_class", "low_overlap", "background"} for r in page.rows)
-    whole = an.outcome_page(store, record, outcome="fp", classes=["class1"], min_score=0.2,
-                            max_score=0.8, page_size=1000)
+    assert {r.class_name for r in page.rows} == {"class1"} and {r.outcome for r in page.rows} == {
+        "fp"
+    }
+    assert all(
+        r.reason in {"duplicate", "wrong_class", "low_overlap", "background"} for r in page.rows
+    )
+    whole = an.outcome_page(
+        store,
+        record,
+        outcome="fp",
+        classes=["class1"],
+        min_score=0.2,
+        max_score=0.8,
+        page_size=1000,
+    )
     assert [r.annotation_id for r in whole.rows[20:40]] == [r.annotation_id for r in page.rows]
     unit = page.rows[0].data_hash
     in_unit = an.outcome_page(store, record, data_hash=unit, page_size=1000)
-    assert in_unit.total == sum(1 for r in in_unit.rows) and {r.data_hash for r in in_unit.rows} == {unit}
+    assert in_unit.total == sum(1 for r in in_unit.rows) and {
+        r.data_hash for r in in_unit.rows
+    } == {unit}
     tp = an.outcome_page(store, record, outcome="tp", page_size=5).rows
     assert all(r.partner_id is not None and r.similarity >= 0.5 for r in tp)
 
@@ -131,7 +162,9 @@ def test_partners_agree_from_both_sides(analysed, t: float) -> None:
     at every threshold (including objects whose partner changes across the grid)."""
     store, _, record, _, _ = analysed
     preds = an.outcome_page(store, record, outcome="tp", iou_threshold=t, page_size=1000)
-    gts = an.outcome_page(store, record, kind="ground_truth", outcome="tp", iou_threshold=t, page_size=1000)
+    gts = an.outcome_page(
+        store, record, kind="ground_truth", outcome="tp", iou_threshold=t, page_size=1000
+    )
     assert preds.total == gts.total == len(preds.rows) > 0
     back = {g.annotation_id: (g.partner_id, g.similarity) for g in gts.rows}
     for p in preds.rows:

@@ -24,16 +24,29 @@ N_IMAGES, N_CLASSES = 20, 3
 def _spawn(store: Store, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.analysis.worker", store.location, "p", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def test_three_processes_at_once(store: Store) -> None:
-    sets = {name: random_boxes(np.random.default_rng(seed), n_images=N_IMAGES, n_gt=150, n_pred=900,
-                               n_classes=N_CLASSES) for seed, name in enumerate(("a", "b"))}
+    sets = {
+        name: random_boxes(
+            np.random.default_rng(seed),
+            n_images=N_IMAGES,
+            n_gt=150,
+            n_pred=900,
+            n_classes=N_CLASSES,
+        )
+        for seed, name in enumerate(("a", "b"))
+    }
     gt = sets["a"][0]
     # Both sets predict the same GT: rebuild b's predictions on a's GT with another seed.
-    _, b_pred = random_boxes(np.random.default_rng(5), n_images=N_IMAGES, n_gt=150, n_pred=900, n_classes=N_CLASSES)
+    _, b_pred = random_boxes(
+        np.random.default_rng(5), n_images=N_IMAGES, n_gt=150, n_pred=900, n_classes=N_CLASSES
+    )
     preds = {"a": sets["a"][1], "b": b_pred}
     project, _ = build_project(store, gt, preds, n_images=N_IMAGES, n_classes=N_CLASSES)
     jobs = [("a", "strict"), ("b", "strict"), ("a", "partial")]
@@ -46,13 +59,17 @@ def test_three_processes_at_once(store: Store) -> None:
     assert len({r.job.pid for r in records.values()}) == 3  # three separate workers
     for branch, mode in jobs:
         record = records[f"{branch}-vs-main-{mode}"]
-        ev = pycocotools_eval(*coco_dicts(gt, preds[branch], n_images=N_IMAGES, n_classes=N_CLASSES))
+        ev = pycocotools_eval(
+            *coco_dicts(gt, preds[branch], n_images=N_IMAGES, n_classes=N_CLASSES)
+        )
         np.testing.assert_allclose(record.summary["coco"]["coco_stats"], ev.stats, atol=1e-12)
         assert record.summary["counts"]["predictions"] == 900
 
 
 def test_sigkill_mid_run_reads_as_failed(store: Store) -> None:
-    gt, pred = random_boxes(np.random.default_rng(1), n_images=N_IMAGES, n_gt=100, n_pred=400, n_classes=N_CLASSES)
+    gt, pred = random_boxes(
+        np.random.default_rng(1), n_images=N_IMAGES, n_gt=100, n_pred=400, n_classes=N_CLASSES
+    )
     project, _ = build_project(store, gt, pred, n_images=N_IMAGES, n_classes=N_CLASSES)
     worker = _spawn(store, "preds", "strict", "matching")
     try:

@@ -33,12 +33,26 @@ def test_kernel_equals_label_false_positives(seed: int) -> None:
     allowed[pg, pd] = compat
     gt = GroundTruth(image=gi, category=gc, area=np.ones(n_gt), crowd=crowd)
     dt = Detections(image=di, category=dc, score=score, area=np.ones(n_dt))
-    match = match_objects(gt, dt, SparseSimilarity(pg, pd, sim), thresholds=ANALYSIS_IOU_THRESHOLDS,
-                          compatible=allowed)
+    match = match_objects(
+        gt,
+        dt,
+        SparseSimilarity(pg, pd, sim),
+        thresholds=ANALYSIS_IOU_THRESHOLDS,
+        compatible=allowed,
+    )
     ignored = match.dt_ignore | ~match.dt_evaluated[None, :]
     codes = label_all_false_positives(
-        pair_gt=pg, pair_dt=pd, similarity=sim, compatible=compat, gt_class=gc, gt_crowd=crowd,
-        dt_class=dc, dt_image=di, dt_score=score, dt_match=match.dt_match, dt_ignored=ignored,
+        pair_gt=pg,
+        pair_dt=pd,
+        similarity=sim,
+        compatible=compat,
+        gt_class=gc,
+        gt_crowd=crowd,
+        dt_class=dc,
+        dt_image=di,
+        dt_score=score,
+        dt_match=match.dt_match,
+        dt_ignored=ignored,
         thresholds=ANALYSIS_IOU_THRESHOLDS,
     )
     dense = np.zeros((n_gt, n_dt))
@@ -49,9 +63,15 @@ def test_kernel_equals_label_false_positives(seed: int) -> None:
         for t, thr in enumerate(ANALYSIS_IOU_THRESHOLDS):
             m = match.dt_match[t, d]
             expected = label_false_positives(
-                dense[np.ix_(g, d)], gt_class=gc[g], pred_class=dc[d], pred_score=score[d],
-                pred_match=[local[int(x)] if x >= 0 else -1 for x in m], iou_threshold=thr,
-                pred_ignored=ignored[t, d], compatible=allowed[np.ix_(g, d)], gt_crowd=crowd[g],
+                dense[np.ix_(g, d)],
+                gt_class=gc[g],
+                pred_class=dc[d],
+                pred_score=score[d],
+                pred_match=[local[int(x)] if x >= 0 else -1 for x in m],
+                iou_threshold=thr,
+                pred_ignored=ignored[t, d],
+                compatible=allowed[np.ix_(g, d)],
+                gt_crowd=crowd[g],
             )
             got = ["" if c == 0 else REASON_CODES[c - 1].value for c in codes[t, d]]
             assert got == expected.tolist(), (image, t)

@@ -20,15 +20,23 @@ N_IMAGES, N_CLASSES = 8, 3
 def setup(store: Store):
     rng = np.random.default_rng(11)
     gt, pred = random_boxes(rng, n_images=N_IMAGES, n_gt=60, n_pred=200, n_classes=N_CLASSES)
-    _, other = random_boxes(np.random.default_rng(12), n_images=N_IMAGES, n_gt=60, n_pred=150,
-                            n_classes=N_CLASSES)
-    project, units = build_project(store, gt, {"a": pred, "b": other}, n_images=N_IMAGES, n_classes=N_CLASSES)
+    _, other = random_boxes(
+        np.random.default_rng(12), n_images=N_IMAGES, n_gt=60, n_pred=150, n_classes=N_CLASSES
+    )
+    project, units = build_project(
+        store, gt, {"a": pred, "b": other}, n_images=N_IMAGES, n_classes=N_CLASSES
+    )
     return store, project, units
 
 
 def _one_box(category: int = 0) -> BoxSet:
-    return BoxSet(np.array([0]), np.array([category]), np.array([[1.0, 1.0, 5.0, 5.0]]),
-                  np.array([0.5]), np.array([False]))
+    return BoxSet(
+        np.array([0]),
+        np.array([category]),
+        np.array([[1.0, 1.0, 5.0, 5.0]]),
+        np.array([0.5]),
+        np.array([False]),
+    )
 
 
 def test_stale_after_prediction_gt_and_ontology_edits_and_clear_after_reanalysis(setup) -> None:
@@ -60,10 +68,20 @@ def test_failed_rerun_keeps_the_previous_result(setup) -> None:
         from branchmark.store.bulk_rows import ensure_label_rows
 
         rows = ensure_label_rows(conn, units[:1], catalog.get_branch(conn, project.id, "a"))
-        insert_annotations(conn, AnnotationBatch(
-            label_row_id=np.array([rows[units[0]]]), frame=np.zeros(1, np.int64), object_hash=["zz"],
-            feature_hash=["nope"], shape=["bounding_box"], x=bogus.xywh[:, 0], y=bogus.xywh[:, 1],
-            w=bogus.xywh[:, 2], h=bogus.xywh[:, 3]))
+        insert_annotations(
+            conn,
+            AnnotationBatch(
+                label_row_id=np.array([rows[units[0]]]),
+                frame=np.zeros(1, np.int64),
+                object_hash=["zz"],
+                feature_hash=["nope"],
+                shape=["bounding_box"],
+                x=bogus.xywh[:, 0],
+                y=bogus.xywh[:, 1],
+                w=bogus.xywh[:, 2],
+                h=bogus.xywh[:, 3],
+            ),
+        )
     with pytest.raises(OntologyMismatch, match="'nope'"):
         an.reanalyse(store, project, first.name)
     record = an.get_analysis(store, project, first.name)
@@ -82,7 +100,10 @@ def test_names_and_parameters(setup) -> None:
         an.analyse(store, project, "main")
     with pytest.raises(ValidationError):
         an.analyse(store, project, "a", name="bad name!")
-    assert [r.name for r in an.list_analyses(store, project, branch="a")] == [partial.name, strict.name]
+    assert [r.name for r in an.list_analyses(store, project, branch="a")] == [
+        partial.name,
+        strict.name,
+    ]
     an.delete_analysis(store, project, strict.name)
     with pytest.raises(AnalysisNotFound):
         an.get_analysis(store, project, strict.name)
@@ -91,7 +112,10 @@ def test_names_and_parameters(setup) -> None:
 def _counts(store: Store) -> dict[str, int]:
     tables = [*s.TABLES, t.annotations, t.label_rows, t.object_answers, t.classifications]
     with store.read() as conn:
-        return {tb.name: conn.execute(sa.select(sa.func.count()).select_from(tb)).scalar_one() for tb in tables}
+        return {
+            tb.name: conn.execute(sa.select(sa.func.count()).select_from(tb)).scalar_one()
+            for tb in tables
+        }
 
 
 def test_delete_branch_leaves_no_orphans(setup) -> None:
@@ -104,24 +128,42 @@ def test_delete_branch_leaves_no_orphans(setup) -> None:
         assert [b.name for b in catalog.list_branches(conn, project.id)] == ["main", "b"]
         arrays, r = s.analysis_arrays, s.analysis_results
         orphans = {
-            "results": sa.select(sa.func.count()).select_from(r).where(r.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
-            "jobs": sa.select(sa.func.count()).select_from(s.analysis_jobs).where(
-                s.analysis_jobs.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
-            "arrays": sa.select(sa.func.count()).select_from(arrays).where(
-                arrays.c.result_id.not_in(sa.select(r.c.id))),
-            "label_rows": sa.select(sa.func.count()).select_from(t.label_rows).where(
-                t.label_rows.c.branch_id.not_in(sa.select(t.branches.c.id))),
-            "annotations": sa.select(sa.func.count()).select_from(t.annotations).where(
-                t.annotations.c.label_row_id.not_in(sa.select(t.label_rows.c.id))),
-            "analyses": sa.select(sa.func.count()).select_from(s.analyses).where(
-                s.analyses.c.branch_id.not_in(sa.select(t.branches.c.id))),
+            "results": sa.select(sa.func.count())
+            .select_from(r)
+            .where(r.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
+            "jobs": sa.select(sa.func.count())
+            .select_from(s.analysis_jobs)
+            .where(s.analysis_jobs.c.analysis_id.not_in(sa.select(s.analyses.c.id))),
+            "arrays": sa.select(sa.func.count())
+            .select_from(arrays)
+            .where(arrays.c.result_id.not_in(sa.select(r.c.id))),
+            "label_rows": sa.select(sa.func.count())
+            .select_from(t.label_rows)
+            .where(t.label_rows.c.branch_id.not_in(sa.select(t.branches.c.id))),
+            "annotations": sa.select(sa.func.count())
+            .select_from(t.annotations)
+            .where(t.annotations.c.label_row_id.not_in(sa.select(t.label_rows.c.id))),
+            "analyses": sa.select(sa.func.count())
+            .select_from(s.analyses)
+            .where(s.analyses.c.branch_id.not_in(sa.select(t.branches.c.id))),
         }
-        assert {k: conn.execute(q).scalar_one() for k, q in orphans.items()} == dict.fromkeys(orphans, 0)
-        b_count = conn.execute(sa.select(sa.func.count()).select_from(arrays).where(
-            arrays.c.result_id == kept.result.id)).scalar_one()
+        assert {k: conn.execute(q).scalar_one() for k, q in orphans.items()} == dict.fromkeys(
+            orphans, 0
+        )
+        b_count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(arrays)
+            .where(arrays.c.result_id == kept.result.id)
+        ).scalar_one()
     counts = _counts(store)
-    assert counts["analyses"] == 1 and counts["analysis_results"] == 1 and counts["analysis_arrays"] == b_count > 0
-    assert an.outcome_page(store, an.get_analysis(store, project, kept.name), page_size=1).total == 150
+    assert (
+        counts["analyses"] == 1
+        and counts["analysis_results"] == 1
+        and counts["analysis_arrays"] == b_count > 0
+    )
+    assert (
+        an.outcome_page(store, an.get_analysis(store, project, kept.name), page_size=1).total == 150
+    )
     with pytest.raises(ValidationError, match="ground truth"):
         an.delete_branch(store, project, "main")
     an.delete_branch(store, project, "main", allow_main=True)
@@ -139,10 +181,16 @@ def test_rename_and_metadata(setup) -> None:
         an.rename_branch(store, project, "a.v2", "b")
     with pytest.raises(ValidationError):
         an.rename_branch(store, project, "main", "gt")
-    meta = an.update_branch_metadata(store, project, "a.v2", model="yolo", version="8", notes="first")
+    meta = an.update_branch_metadata(
+        store, project, "a.v2", model="yolo", version="8", notes="first"
+    )
     assert meta == {"model": "yolo", "version": "8", "notes": "first"}
     info = {b.name: b for b in an.list_branch_info(store, project)}
-    assert info["a.v2"].objects == 200 and info["a.v2"].analyses == 1 and info["a.v2"].meta["model"] == "yolo"
+    assert (
+        info["a.v2"].objects == 200
+        and info["a.v2"].analyses == 1
+        and info["a.v2"].meta["model"] == "yolo"
+    )
 
 
 def test_compare_deltas_and_flips(setup) -> None:
@@ -156,8 +204,13 @@ def test_compare_deltas_and_flips(setup) -> None:
         rb = next(r for r in sb["per_class"] if r["class"] == row["class"])
         for m in ("ap", "precision", "recall", "f1"):
             assert row["delta"][m] == pytest.approx(rb[m] - ra[m])
-    found = lambda rec: {r.annotation_id for r in an.outcome_page(  # noqa: E731
-        store, rec, kind="ground_truth", outcome="tp", confidence=0.2, page_size=1000).rows}
+
+    def found(rec: an.AnalysisRecord) -> set[int]:
+        page = an.outcome_page(
+            store, rec, kind="ground_truth", outcome="tp", confidence=0.2, page_size=1000
+        )
+        return {r.annotation_id for r in page.rows}
+
     fa, fb = found(a), found(b)
     assert set(result.gt_flips["tp_to_fn"]["annotation_ids"]) == fa - fb
     assert set(result.gt_flips["fn_to_tp"]["annotation_ids"]) == fb - fa

@@ -45,11 +45,17 @@ def workspace(store: Store, ontology: dict[str, Any]):
         project = catalog.get_project(conn, "p")
     pred = copy.deepcopy(d)
     polygon = next(o for o in _objects(pred) if o["objectHash"] == SHIFTED)
-    polygon["polygons"] = [[[v + 0.05 if i % 2 == 0 else v for i, v in enumerate(ring)] for ring in poly]
-                           for poly in polygon["polygons"]]
-    polygon["polygon"] = {k: {"x": p["x"] + 0.05, "y": p["y"]} for k, p in polygon["polygon"].items()}
+    polygon["polygons"] = [
+        [[v + 0.05 if i % 2 == 0 else v for i, v in enumerate(ring)] for ring in poly]
+        for poly in polygon["polygons"]
+    ]
+    polygon["polygon"] = {
+        k: {"x": p["x"] + 0.05, "y": p["y"]} for k, p in polygon["polygon"].items()
+    }
     answers = pred["object_answers"]["voeyFsbP"]["classifications"]
-    pred["object_answers"]["voeyFsbP"]["classifications"] = [a for a in answers if a["value"] != "grade"]
+    pred["object_answers"]["voeyFsbP"]["classifications"] = [
+        a for a in answers if a["value"] != "grade"
+    ]
     _save_on(store, unit, "copy", d)
     _save_on(store, unit, "edited", pred)
     return store, project, d, pred
@@ -69,7 +75,9 @@ def test_identical_sets_match_every_shape_perfectly(workspace) -> None:
     assert (empty.outcome, empty.similarity) == ("fp", 0.0)
     assert {r.outcome for r in rows.values()} == {"tp"}
     for r in rows.values():
-        assert r.similarity == pytest.approx(1.0, abs=1e-9) and r.partner_object_hash == r.object_hash
+        assert (
+            r.similarity == pytest.approx(1.0, abs=1e-9) and r.partner_object_hash == r.object_hash
+        )
     summary = an.summary_at(store, record, iou_threshold=0.95)
     assert summary["overall"]["fp"] == summary["overall"]["fn"] == 1
     radio = next(c for c in an.classifications(store, record) if c["kind"] == "radio")
@@ -81,14 +89,19 @@ def test_identical_sets_match_every_shape_perfectly(workspace) -> None:
 def test_shifted_polygon_similarity_is_pycocotools_mask_iou(workspace) -> None:
     store, project, gt, pred = workspace
     record = an.analyse(store, project, "edited", match="partial")
+
     def mask(d: dict[str, Any]) -> np.ndarray:
         polygons = next(o for o in _objects(d) if o["objectHash"] == SHIFTED)["polygons"]
         out = np.zeros((H, W), bool)
         for poly in polygons:
             rings = [[v * (W if i % 2 == 0 else H) for i, v in enumerate(r)] for r in poly]
-            filled = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(rings[:1], H, W))).astype(bool)
+            filled = mask_utils.decode(
+                mask_utils.merge(mask_utils.frPyObjects(rings[:1], H, W))
+            ).astype(bool)
             for hole in rings[1:]:
-                filled &= ~mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([hole], H, W))).astype(bool)
+                filled &= ~mask_utils.decode(
+                    mask_utils.merge(mask_utils.frPyObjects([hole], H, W))
+                ).astype(bool)
             out |= filled
         return out
 

@@ -52,26 +52,66 @@ def test_analyse_list_show_compare_report(workspace: str, tmp_path: Path) -> Non
     assert code == 0 and record["status"] == "done" and record["name"] == "b-vs-main-partial"
     listed = json.loads(_run("analyses", "list", "-p", "P", "-w", workspace, "--json")[1])
     assert [r["name"] for r in listed] == ["a-vs-main-strict", "b-vs-main-partial"]
-    assert listed[0]["map_coco"] == pytest.approx(json.loads(
-        _run("analyses", "show", "a-vs-main-strict", "-p", "P", "-w", workspace, "--json")[1]
-    )["analysis"]["summary"]["coco"]["stats"][0])
-    shown = json.loads(_run("analyses", "show", "a-vs-main-strict", "-p", "P", "-w", workspace,
-                            "--json", "--iou", "0.3", "--confidence", "0.5")[1])
+    assert listed[0]["map_coco"] == pytest.approx(
+        json.loads(
+            _run("analyses", "show", "a-vs-main-strict", "-p", "P", "-w", workspace, "--json")[1]
+        )["analysis"]["summary"]["coco"]["stats"][0]
+    )
+    shown = json.loads(
+        _run(
+            "analyses",
+            "show",
+            "a-vs-main-strict",
+            "-p",
+            "P",
+            "-w",
+            workspace,
+            "--json",
+            "--iou",
+            "0.3",
+            "--confidence",
+            "0.5",
+        )[1]
+    )
     overall = shown["summary"]["overall"]
-    assert shown["summary"]["iou_threshold"] == 0.3 and overall["tp"] == sum(c["tp"] for c in shown["classes"])
-    rows = list(csv.DictReader(io.StringIO(_run("analyses", "show", "a-vs-main-strict", "-p", "P", "-w",
-                                                workspace, "--csv")[1])))
+    assert shown["summary"]["iou_threshold"] == 0.3 and overall["tp"] == sum(
+        c["tp"] for c in shown["classes"]
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                _run("analyses", "show", "a-vs-main-strict", "-p", "P", "-w", workspace, "--csv")[1]
+            )
+        )
+    )
     assert [r["name"] for r in rows] == ["class0", "class1", "class2"]
-    compared = json.loads(_run("compare", "a-vs-main-strict", "b-vs-main-partial", "-p", "P", "-w",
-                               workspace, "--json")[1])
+    compared = json.loads(
+        _run(
+            "compare", "a-vs-main-strict", "b-vs-main-partial", "-p", "P", "-w", workspace, "--json"
+        )[1]
+    )
     assert {r["name"] for r in compared["per_class"]} == {"class0", "class1", "class2"}
     report = json.loads(_run("report", "a-vs-main-strict", "-p", "P", "-w", workspace)[1])
-    assert set(report) == {"analysis", "summary", "classes", "pr_curves", "confusion", "classifications"}
-    table = list(csv.DictReader(io.StringIO(_run("report", "a-vs-main-strict", "-p", "P", "-w", workspace,
-                                                 "-f", "csv")[1])))
+    assert set(report) == {
+        "analysis",
+        "summary",
+        "classes",
+        "pr_curves",
+        "confusion",
+        "classifications",
+    }
+    table = list(
+        csv.DictReader(
+            io.StringIO(
+                _run("report", "a-vs-main-strict", "-p", "P", "-w", workspace, "-f", "csv")[1]
+            )
+        )
+    )
     assert [int(r["tp"]) for r in table] == [c["tp"] for c in report["classes"]]
     target = tmp_path / "report.html"
-    code, out, _ = _run("report", "a-vs-main-strict", "-p", "P", "-w", workspace, "-f", "html", "-o", str(target))
+    code, out, _ = _run(
+        "report", "a-vs-main-strict", "-p", "P", "-w", workspace, "-f", "html", "-o", str(target)
+    )
     page = target.read_text()
     assert code == 0 and page.startswith("<!doctype html>")
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page  # offline
@@ -87,9 +127,28 @@ def test_analyse_list_show_compare_report(workspace: str, tmp_path: Path) -> Non
 def test_branches_list_rename_meta_delete(workspace: str) -> None:
     _run("analyse", "a", "-p", "P", "-w", workspace)
     listed = json.loads(_run("branches", "list", "-p", "P", "-w", workspace, "--json")[1])
-    assert [(b["name"], b["objects"], b["analyses"]) for b in listed] == [("main", 40, 0), ("a", 120, 1), ("b", 90, 0)]
+    assert [(b["name"], b["objects"], b["analyses"]) for b in listed] == [
+        ("main", 40, 0),
+        ("a", 120, 1),
+        ("b", 90, 0),
+    ]
     assert _run("branches", "rename", "a", "yolo.v8", "-p", "P", "-w", workspace)[0] == 0
-    assert _run("branches", "meta", "yolo.v8", "-p", "P", "-w", workspace, "--model", "yolo", "--notes", "n")[1] == "model=yolo, notes=n\n"
+    assert (
+        _run(
+            "branches",
+            "meta",
+            "yolo.v8",
+            "-p",
+            "P",
+            "-w",
+            workspace,
+            "--model",
+            "yolo",
+            "--notes",
+            "n",
+        )[1]
+        == "model=yolo, notes=n\n"
+    )
     code, _, err = _run("branches", "delete", "main", "-p", "P", "-w", workspace)
     assert code == 1 and "holds the ground truth" in err
     assert _run("branches", "delete", "yolo.v8", "-p", "P", "-w", workspace)[0] == 0
@@ -112,7 +171,9 @@ def _pycocotools(gt: dict, results_file: Path, iou_type: str) -> np.ndarray:
 
 @pytest.mark.parity
 @pytest.mark.parametrize("iou_type", ["bbox", "segm"])
-def test_coco_imported_through_the_cli_gives_eval_coco_and_pycocotools_stats(tmp_path: Path, iou_type: str) -> None:
+def test_coco_imported_through_the_cli_gives_eval_coco_and_pycocotools_stats(
+    tmp_path: Path, iou_type: str
+) -> None:
     gt = orjson.loads(GT_FILE.read_bytes())
     if iou_type == "bbox":  # without segmentations the categories import as boxes
         for ann in gt["annotations"]:
@@ -123,11 +184,17 @@ def test_coco_imported_through_the_cli_gives_eval_coco_and_pycocotools_stats(tmp
     ws = str(tmp_path / "ws")
     code, _, err = _run("import", "coco-dataset", str(gt_file), "-p", "coco", "-w", ws)
     assert code == 0, err
-    code, _, err = _run("import", "coco-results", str(results), "-p", "coco", "-b", "fake", "-w", ws)
+    code, _, err = _run(
+        "import", "coco-results", str(results), "-p", "coco", "-b", "fake", "-w", ws
+    )
     assert code == 0, err
     code, out, err = _run("analyse", "fake", "-p", "coco", "-w", ws, "--json")
     assert code == 0, err
-    ours = np.array([-1.0 if v is None else v for v in json.loads(out)["summary"]["coco"]["coco_stats"]])
-    code, out, _ = _run("eval", "coco", str(gt_file), str(results), "--iou-type", iou_type, "--json")
+    ours = np.array(
+        [-1.0 if v is None else v for v in json.loads(out)["summary"]["coco"]["coco_stats"]]
+    )
+    code, out, _ = _run(
+        "eval", "coco", str(gt_file), str(results), "--iou-type", iou_type, "--json"
+    )
     np.testing.assert_allclose(ours, json.loads(out)["stats"], atol=1e-12)
     np.testing.assert_allclose(ours, _pycocotools(gt, results, iou_type), atol=1e-12)

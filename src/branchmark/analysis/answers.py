@@ -62,15 +62,20 @@ def answer_codes(
         key = (object_hash, int(frame[i]) if dynamic else -1)
         if key not in parsed:
             answers = read_object_answers(
-                static, attributes=classes.attributes[int(category[i])], actions=dynamic,
-                frame=int(frame[i]), object_hash=object_hash,
-            )  # fmt: skip
+                static,
+                attributes=classes.attributes[int(category[i])],
+                actions=dynamic,
+                frame=int(frame[i]),
+                object_hash=object_hash,
+            )
             parsed[key] = distinct.setdefault(answers, len(distinct))
         codes[i] = parsed[key]
     return codes, list(distinct)
 
 
-def compatibility_table(gt: AnswerCodes, dt: AnswerCodes, *, mode: MatchMode | str) -> NDArray[np.bool_]:
+def compatibility_table(
+    gt: AnswerCodes, dt: AnswerCodes, *, mode: MatchMode | str
+) -> NDArray[np.bool_]:
     """``(n_gt_codes, n_dt_codes)`` bool: may answers ``i`` (GT) and ``j`` (prediction) match."""
     return compatibility_matrix(gt[1], dt[1], mode=mode)
 
@@ -86,10 +91,14 @@ def _classification_frames(
     out: dict[str, dict[tuple[int, int], tuple[dict[str, Any], float]]] = {}
     for unit, feature, ranges, confidence, entry in conn.execute(
         sa.select(c.c.data_unit_id, c.c.feature_hash, c.c.ranges, c.c.confidence, c.c.entry)
-        .where(c.c.branch_id == branch_id).order_by(c.c.id)
+        .where(c.c.branch_id == branch_id)
+        .order_by(c.c.id)
     ):
         # The entry lists the top-level attribute's answer and nested ones, by feature hash.
-        raw = {str(a.get("featureHash")): a.get("answers") for a in orjson.loads(entry).get("classifications", [])}
+        raw = {
+            str(a.get("featureHash")): a.get("answers")
+            for a in orjson.loads(entry).get("classifications", [])
+        }
         score = 1.0 if confidence is None else float(confidence)
         frames = out.setdefault(str(feature), {})
         for start, end in orjson.loads(ranges):
@@ -102,6 +111,11 @@ def _options(raw: Any) -> list[str]:
     if isinstance(raw, list):
         return [str(o.get("featureHash")) for o in raw if isinstance(o, Mapping)]
     return []
+
+
+def _first_option(raw: Any) -> str | None:
+    chosen = _options(raw) if raw is not None else []
+    return chosen[0] if chosen else None
 
 
 def evaluate_classifications(
@@ -128,22 +142,28 @@ def evaluate_classifications(
         scores = [dt.get(k, (None, 0.0))[1] for k in frames]
         options = [str(o.get("featureNodeHash")) for o in attribute.get("options", [])]
         if kind == "radio":
-            first = [(_options(v) or [None])[0] if v is not None else None for v in g]
-            pred = [(_options(v) or [None])[0] if v is not None else None for v in d]
+            first, pred = [_first_option(v) for v in g], [_first_option(v) for v in d]
             metrics = evaluate_radio(first, pred, scores=scores, options=options or None).to_dict()
         elif kind == "checklist":
             metrics = evaluate_checklist(
                 [None if v is None else _options(v) for v in g],
-                [None if v is None else _options(v) for v in d], options=options or None,
-            ).to_dict()  # fmt: skip
+                [None if v is None else _options(v) for v in d],
+                options=options or None,
+            ).to_dict()
         elif kind == "text":
             metrics = evaluate_text(
-                [None if v is None else str(v) for v in g], [None if v is None else str(v) for v in d]
-            ).to_dict()  # fmt: skip
+                [None if v is None else str(v) for v in g],
+                [None if v is None else str(v) for v in d],
+            ).to_dict()
         else:
             continue  # numeric classifications have no metric in EVALUATION.md
-        results.append({
-            "feature_hash": feature, "name": str(spec.get("name", attribute.get("name", ""))),
-            "kind": kind, "n_frames": len(frames), "metrics": metrics,
-        })  # fmt: skip
+        results.append(
+            {
+                "feature_hash": feature,
+                "name": str(spec.get("name", attribute.get("name", ""))),
+                "kind": kind,
+                "n_frames": len(frames),
+                "metrics": metrics,
+            }
+        )
     return results

@@ -46,21 +46,30 @@ def _delta(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else b - a
 
 
-def _gt_found(loaded: StoredOutcomes, t: int, confidence: float) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+def _gt_found(
+    loaded: StoredOutcomes, t: int, confidence: float
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
     o = loaded.outcomes
     match = o.gt_match[:, t]
     scores = np.append(o.pred_score, -np.inf)[np.where(match >= 0, match, len(o.pred_score))]
     return loaded.gt_annotation_id, scores >= confidence, o.gt_ignored
 
 
-def _pred_tp(loaded: StoredOutcomes, t: int, confidence: float) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+def _pred_tp(
+    loaded: StoredOutcomes, t: int, confidence: float
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
     o = loaded.outcomes
     kept = (o.pred_score >= confidence) & ~o.pred_ignored[:, t]
     return loaded.pred_annotation_id, o.pred_match[:, t] >= 0, kept
 
 
-def _flips(ids_a: NDArray[np.int64], on_a: NDArray[np.bool_], ids_b: NDArray[np.int64], on_b: NDArray[np.bool_],
-           labels: tuple[str, str]) -> dict[str, Any]:  # fmt: skip
+def _flips(
+    ids_a: NDArray[np.int64],
+    on_a: NDArray[np.bool_],
+    ids_b: NDArray[np.int64],
+    on_b: NDArray[np.bool_],
+    labels: tuple[str, str],
+) -> dict[str, Any]:
     common, ia, ib = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)
     lost = common[on_a[ia] & ~on_b[ib]]
     gained = common[~on_a[ia] & on_b[ib]]
@@ -72,7 +81,12 @@ def _flips(ids_a: NDArray[np.int64], on_a: NDArray[np.bool_], ids_b: NDArray[np.
 
 
 def compare_analyses(
-    store: Store, a: AnalysisRecord, b: AnalysisRecord, *, iou_threshold: float = 0.5, confidence: float = 0.0
+    store: Store,
+    a: AnalysisRecord,
+    b: AnalysisRecord,
+    *,
+    iou_threshold: float = 0.5,
+    confidence: float = 0.0,
 ) -> Comparison:
     """Per-class deltas (``b - a``) of AP, precision, recall, F1 and the objects that flipped.
 
@@ -80,9 +94,13 @@ def compare_analyses(
     GT objects cannot be paired: ``ConflictError`` says which to re-run).
     """
     if a.ground_truth != b.ground_truth:
-        raise ConflictError(f"{a.name!r} uses ground truth {a.ground_truth!r}, {b.name!r} uses {b.ground_truth!r}")
-    sa_, sb = summary_at(store, a, iou_threshold=iou_threshold, confidence=confidence), summary_at(
-        store, b, iou_threshold=iou_threshold, confidence=confidence)  # fmt: skip
+        raise ConflictError(
+            f"{a.name!r} uses ground truth {a.ground_truth!r}, {b.name!r} uses {b.ground_truth!r}"
+        )
+    sa_, sb = (
+        summary_at(store, a, iou_threshold=iou_threshold, confidence=confidence),
+        summary_at(store, b, iou_threshold=iou_threshold, confidence=confidence),
+    )
     assert a.result is not None and b.result is not None  # summary_at raised otherwise
     if a.result.gt_revision != b.result.gt_revision:
         raise ConflictError(
@@ -94,12 +112,21 @@ def compare_analyses(
     per_class = []
     for k in sorted(set(rows_a) | set(rows_b)):
         ra, rb = rows_a.get(k, {}), rows_b.get(k, {})
-        per_class.append({
-            "class": k, "name": (ra or rb).get("name"), "a": ra, "b": rb,
-            "delta": {m: _delta(ra.get(m), rb.get(m)) for m in METRICS},
-        })  # fmt: skip
+        per_class.append(
+            {
+                "class": k,
+                "name": (ra or rb).get("name"),
+                "a": ra,
+                "b": rb,
+                "delta": {m: _delta(ra.get(m), rb.get(m)) for m in METRICS},
+            }
+        )
     oa, ob = sa_["overall"], sb["overall"]
-    overall = {"a": oa, "b": ob, "delta": {m: _delta(oa.get(m), ob.get(m)) for m in ("map", *METRICS[1:])}}
+    overall = {
+        "a": oa,
+        "b": ob,
+        "delta": {m: _delta(oa.get(m), ob.get(m)) for m in ("map", *METRICS[1:])},
+    }
     t = grid_index(iou_threshold)
     la, lb = stored_outcomes(store, a), stored_outcomes(store, b)
     ga, fa, ia = _gt_found(la, t, confidence)
@@ -110,7 +137,18 @@ def compare_analyses(
     if a.branch == b.branch:
         prediction_flips = _flips(pa[ka], ta[ka], pb[kb], tb[kb], ("tp_to_fp", "fp_to_tp"))
     else:
-        prediction_flips = {"compared": 0, "tp_to_fp": {"count": 0, "annotation_ids": []},
-                            "fp_to_tp": {"count": 0, "annotation_ids": []}}  # fmt: skip
-    return Comparison(a.name, b.name, snap_threshold(iou_threshold), float(confidence), overall,
-                      per_class, gt_flips, prediction_flips)  # fmt: skip
+        prediction_flips = {
+            "compared": 0,
+            "tp_to_fp": {"count": 0, "annotation_ids": []},
+            "fp_to_tp": {"count": 0, "annotation_ids": []},
+        }
+    return Comparison(
+        a.name,
+        b.name,
+        snap_threshold(iou_threshold),
+        float(confidence),
+        overall,
+        per_class,
+        gt_flips,
+        prediction_flips,
+    )

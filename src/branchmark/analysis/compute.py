@@ -84,10 +84,22 @@ def load_inputs(
     classes = ObjectClasses.from_ontology(ontology)
     sizes, order_of_unit = read_unit_layout(conn, project_id)
     images: dict[tuple[int, int], int] = {}
-    gt = read_branch_objects(conn, branch_id=gt_branch.id, branch_name=ground_truth,
-                             classes=classes, images=images, sizes=sizes)  # fmt: skip
-    dt = read_branch_objects(conn, branch_id=dt_branch.id, branch_name=branch,
-                             classes=classes, images=images, sizes=sizes)  # fmt: skip
+    gt = read_branch_objects(
+        conn,
+        branch_id=gt_branch.id,
+        branch_name=ground_truth,
+        classes=classes,
+        images=images,
+        sizes=sizes,
+    )
+    dt = read_branch_objects(
+        conn,
+        branch_id=dt_branch.id,
+        branch_name=branch,
+        classes=classes,
+        images=images,
+        sizes=sizes,
+    )
     remap, keys = renumber_images(images, order_of_unit)
     gt = dataclasses.replace(gt, image=remap[gt.image] if len(gt) else gt.image)
     dt = dataclasses.replace(dt, image=remap[dt.image] if len(dt) else dt.image)
@@ -95,10 +107,12 @@ def load_inputs(
     empty: answer_io.AnswerCodes = (np.zeros(0, np.int64), [])
     gt_answers = dt_answers = empty
     if with_attributes:
-        gt_answers = answer_io.answer_codes(conn, branch_id=gt_branch.id, classes=classes,
-                                            category=gt.category, frame=gt.frame)  # fmt: skip
-        dt_answers = answer_io.answer_codes(conn, branch_id=dt_branch.id, classes=classes,
-                                            category=dt.category, frame=dt.frame)  # fmt: skip
+        gt_answers = answer_io.answer_codes(
+            conn, branch_id=gt_branch.id, classes=classes, category=gt.category, frame=gt.frame
+        )
+        dt_answers = answer_io.answer_codes(
+            conn, branch_id=dt_branch.id, classes=classes, category=dt.category, frame=dt.frame
+        )
     # Predictions by image, then score (descending), ties in input order: the order in which
     # COCOeval.accumulate meets them, which MatchOutcomes keeps for its score ties.
     order = np.lexsort((np.arange(len(dt)), -dt.score, dt.image))
@@ -109,17 +123,27 @@ def load_inputs(
         conn, gt_branch_id=gt_branch.id, branch_id=dt_branch.id, ontology=ontology
     )
     return AnalysisInputs(
-        classes=classes, ontology=ontology, ontology_version=version,
-        gt_revision=gt_branch.revision, pred_revision=dt_branch.revision, gt=gt, dt=dt,
-        image_keys=keys, image_sizes=[size_of(sizes, u, f) for u, f in keys],
-        gt_answers=gt_answers, dt_answers=dt_answers, classifications=classifications,
-    )  # fmt: skip
+        classes=classes,
+        ontology=ontology,
+        ontology_version=version,
+        gt_revision=gt_branch.revision,
+        pred_revision=dt_branch.revision,
+        gt=gt,
+        dt=dt,
+        image_keys=keys,
+        image_sizes=[size_of(sizes, u, f) for u, f in keys],
+        gt_answers=gt_answers,
+        dt_answers=dt_answers,
+        classifications=classifications,
+    )
 
 
 def _ontology_version(conn: sa.Connection, project_id: int) -> int:
-    return int(conn.execute(
-        sa.select(t.projects.c.ontology_version).where(t.projects.c.id == project_id)
-    ).scalar_one())  # fmt: skip
+    return int(
+        conn.execute(
+            sa.select(t.projects.c.ontology_version).where(t.projects.c.id == project_id)
+        ).scalar_one()
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,10 +175,14 @@ def _coco_params(gt: BranchObjects, dt: BranchObjects) -> CocoParams:
     shapes = set(gt.shape.tolist()) | set(dt.shape.tolist())
     if shapes == {"skeleton"}:
         return CocoParams.for_iou_type("keypoints")
-    return CocoParams.for_iou_type("segm" if shapes <= {"polygon", "bitmask"} and shapes else "bbox")
+    return CocoParams.for_iou_type(
+        "segm" if shapes <= {"polygon", "bitmask"} and shapes else "bbox"
+    )
 
 
-def _partner_similarity(pairs: ImagePairs, gt_index: NDArray[np.int64], dt_index: NDArray[np.int64]) -> NDArray[np.float64]:
+def _partner_similarity(
+    pairs: ImagePairs, gt_index: NDArray[np.int64], dt_index: NDArray[np.int64]
+) -> NDArray[np.float64]:
     out = np.full(gt_index.shape, np.nan)
     hit = (gt_index >= 0) & (dt_index >= 0)
     if hit.any():
@@ -179,7 +207,8 @@ def compute_outputs(
         gt_codes, dt_codes = inputs.gt_answers[0], inputs.dt_answers[0]
 
         def compatible(g: NDArray[np.int64], d: NDArray[np.int64]) -> NDArray[np.bool_]:
-            return table[gt_codes[g], dt_codes[d]]  # type: ignore[no-any-return]
+            allowed: NDArray[np.bool_] = table[gt_codes[g], dt_codes[d]]
+            return allowed
 
         pair_compatible = compatible(pairs.pair_gt, pairs.pair_dt)
     area_gt = np.where(np.isnan(gt.area), gt.box_area, gt.area)
@@ -188,57 +217,105 @@ def compute_outputs(
     d = Detections(image=dt.image, category=dt.category, score=dt.score, area=area_dt)
     n_classes = len(inputs.classes.feature_hashes)
     say("coco", 0.45)
-    coco = evaluate_coco(g, d, pairs.lookup, params=_coco_params(gt, dt), n_classes=n_classes,
-                         compatible=compatible)  # fmt: skip
+    coco = evaluate_coco(
+        g, d, pairs.lookup, params=_coco_params(gt, dt), n_classes=n_classes, compatible=compatible
+    )
     say("matching", 0.6)
-    match = match_objects(g, d, pairs.lookup, thresholds=ANALYSIS_IOU_THRESHOLDS, compatible=compatible)
+    match = match_objects(
+        g, d, pairs.lookup, thresholds=ANALYSIS_IOU_THRESHOLDS, compatible=compatible
+    )
     dt_ignored = match.dt_ignore | ~match.dt_evaluated[None, :]
     say("reasons", 0.7)
     reasons = label_all_false_positives(
-        pair_gt=pairs.pair_gt, pair_dt=pairs.pair_dt, similarity=pairs.similarity,
-        compatible=pair_compatible, gt_class=gt.category, gt_crowd=gt.crowd,
-        dt_class=dt.category, dt_image=dt.image, dt_score=dt.score, dt_match=match.dt_match,
-        dt_ignored=dt_ignored, thresholds=ANALYSIS_IOU_THRESHOLDS,
-    )  # fmt: skip
+        pair_gt=pairs.pair_gt,
+        pair_dt=pairs.pair_dt,
+        similarity=pairs.similarity,
+        compatible=pair_compatible,
+        gt_class=gt.category,
+        gt_crowd=gt.crowd,
+        dt_class=dt.category,
+        dt_image=dt.image,
+        dt_score=dt.score,
+        dt_match=match.dt_match,
+        dt_ignored=dt_ignored,
+        thresholds=ANALYSIS_IOU_THRESHOLDS,
+    )
     if len(gt):
         outcomes = MatchOutcomes.from_match_result(match, gt=g, dt=d)
     else:  # from_match_result indexes the (empty) GT arrays; nothing can match anyway
         outcomes = MatchOutcomes(
-            pred_class=d.category, pred_score=d.score, pred_match=match.dt_match.T,
-            pred_ignored=dt_ignored.T, gt_class=g.category, gt_ignored=g.ignore,
-            gt_match=match.gt_match.T, iou_thresholds=match.thresholds,
-        )  # fmt: skip
+            pred_class=d.category,
+            pred_score=d.score,
+            pred_match=match.dt_match.T,
+            pred_ignored=dt_ignored.T,
+            gt_class=g.category,
+            gt_ignored=g.ignore,
+            gt_match=match.gt_match.T,
+            iou_thresholds=match.thresholds,
+        )
     say("confusion", 0.75)
     matrices = pairs.image_matrices()
     starts_g, starts_d = pairs.gt_start, pairs.dt_start
-    by_image = lambda values, order, starts: [values[order[starts[i]:starts[i + 1]]] for i in range(n_images)]  # noqa: E731
+
+    def by_image(
+        values: NDArray[Any], order: NDArray[np.int64], starts: NDArray[np.int64]
+    ) -> list[NDArray[Any]]:
+        return [values[order[starts[i] : starts[i + 1]]] for i in range(n_images)]
+
     confusion = confusion_matrix(
         matrices,
         gt_classes=by_image(gt.category, pairs.gt_sorted, starts_g),
         pred_classes=by_image(dt.category, pairs.dt_sorted, starts_d),
         pred_scores=by_image(dt.score, pairs.dt_sorted, starts_d),
         gt_crowd=by_image(gt.crowd, pairs.gt_sorted, starts_g),
-        iou_threshold=CONFUSION_IOU, classes=np.arange(n_classes),
-    )  # fmt: skip
+        iou_threshold=CONFUSION_IOU,
+        classes=np.arange(n_classes),
+    )
     same = gt.category[pairs.pair_gt] == dt.category[pairs.pair_dt]
     best = np.zeros(len(dt))
     np.maximum.at(best, pairs.pair_dt[same], pairs.similarity[same])
-    dt_partner = np.stack([_partner_similarity(pairs, match.dt_match[t], np.arange(len(dt)))
-                           for t in range(len(match.thresholds))]) if len(dt) else np.zeros((len(match.thresholds), 0))  # fmt: skip
-    gt_partner = np.stack([_partner_similarity(pairs, np.arange(len(gt)), match.gt_match[t])
-                           for t in range(len(match.thresholds))]) if len(gt) else np.zeros((len(match.thresholds), 0))  # fmt: skip
+    dt_partner = (
+        np.stack(
+            [
+                _partner_similarity(pairs, match.dt_match[t], np.arange(len(dt)))
+                for t in range(len(match.thresholds))
+            ]
+        )
+        if len(dt)
+        else np.zeros((len(match.thresholds), 0))
+    )
+    gt_partner = (
+        np.stack(
+            [
+                _partner_similarity(pairs, np.arange(len(gt)), match.gt_match[t])
+                for t in range(len(match.thresholds))
+            ]
+        )
+        if len(gt)
+        else np.zeros((len(match.thresholds), 0))
+    )
     return AnalysisOutputs(
-        thresholds=match.thresholds, coco=coco, outcomes=outcomes,
+        thresholds=match.thresholds,
+        coco=coco,
+        outcomes=outcomes,
         summary=summarize_thresholds(outcomes, iou_threshold=0.5, confidence=0.0),
-        confusion=confusion, dt_match=match.dt_match, dt_ignored=dt_ignored,
-        gt_match=match.gt_match, gt_ignored=match.gt_ignore, reasons=reasons,
-        dt_partner_similarity=dt_partner, gt_partner_similarity=gt_partner, best_similarity=best,
-    )  # fmt: skip
+        confusion=confusion,
+        dt_match=match.dt_match,
+        dt_ignored=dt_ignored,
+        gt_match=match.gt_match,
+        gt_ignored=match.gt_ignore,
+        reasons=reasons,
+        dt_partner_similarity=dt_partner,
+        gt_partner_similarity=gt_partner,
+        best_similarity=best,
+    )
 
 
 def classes_document(classes: ObjectClasses) -> list[Mapping[str, Any]]:
     """The stored class list: position -> feature hash, name, shape."""
     return [
         {"index": i, "feature_hash": h, "name": n, "shape": s}
-        for i, (h, n, s) in enumerate(zip(classes.feature_hashes, classes.names, classes.shapes, strict=True))
+        for i, (h, n, s) in enumerate(
+            zip(classes.feature_hashes, classes.names, classes.shapes, strict=True)
+        )
     ]

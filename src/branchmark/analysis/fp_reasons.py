@@ -17,9 +17,12 @@ from branchmark.evaluation import FpReason
 
 #: Stored reason codes (3 bits per threshold in the ``reasons`` column); 0 = none.
 REASON_CODES: tuple[FpReason, ...] = (
-    FpReason.ATTRIBUTE_MISMATCH, FpReason.DUPLICATE, FpReason.WRONG_CLASS, FpReason.LOW_OVERLAP,
+    FpReason.ATTRIBUTE_MISMATCH,
+    FpReason.DUPLICATE,
+    FpReason.WRONG_CLASS,
+    FpReason.LOW_OVERLAP,
     FpReason.BACKGROUND,
-)  # fmt: skip
+)
 
 
 def reason_code(reason: FpReason | str) -> int:
@@ -104,8 +107,18 @@ def label_all_false_positives(
         np.minimum.at(taken_at[t], dt_match[t][matched], rank[matched])
     taken_at[:, gt_crowd] = big
     allowed = np.ones(len(pair_gt), bool) if compatible is None else compatible
-    flags = _flags(pair_gt, pair_dt, similarity, allowed, gt_class, dt_class, rank, taken_at,
-                   np.asarray(thresholds, np.float64), n_dt)  # fmt: skip
+    flags = _flags(
+        pair_gt,
+        pair_dt,
+        similarity,
+        allowed,
+        gt_class,
+        dt_class,
+        rank,
+        taken_at,
+        np.asarray(thresholds, np.float64),
+        n_dt,
+    )
     codes = np.full(flags.shape, 5, np.uint8)  # background unless a flag says otherwise
     for bit, code in ((8, 4), (4, 3), (2, 2), (1, 1)):  # lowest priority first, overwritten later
         codes[(flags & bit) != 0] = code

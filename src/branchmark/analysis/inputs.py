@@ -34,9 +34,19 @@ MASK_SHAPES = frozenset({"polygon", "bitmask"})
 # No ``shape``: an object's shape is its class's (the ontology's), and skipping the coded column
 # saves a fifth of the read.
 _COLUMNS = (
-    "id", "data_unit_id", "frame", "feature_hash", "x", "y", "w", "h", "theta", "area", "iscrowd",
+    "id",
+    "data_unit_id",
+    "frame",
+    "feature_hash",
+    "x",
+    "y",
+    "w",
+    "h",
+    "theta",
+    "area",
+    "iscrowd",
     "confidence",
-)  # fmt: skip
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +111,9 @@ class BranchObjects:
     def take(self, index: NDArray[np.int64]) -> BranchObjects:
         """The objects at ``index``, in that order."""
         fields = {
-            f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "geometry"
+            f.name: getattr(self, f.name)[index]
+            for f in dataclasses.fields(self)
+            if f.name != "geometry"
         }
         return BranchObjects(**fields, geometry=[self.geometry[i] for i in index.tolist()])
 
@@ -119,7 +131,9 @@ def read_unit_layout(
     sizes: dict[tuple[int, int], tuple[int, int]] = {}
     coco: dict[int, Any] = {}
     for unit, width, height, meta in conn.execute(
-        sa.select(du.c.id, du.c.width, du.c.height, du.c.client_metadata).where(du.c.project_id == project_id)
+        sa.select(du.c.id, du.c.width, du.c.height, du.c.client_metadata).where(
+            du.c.project_id == project_id
+        )
     ):
         if width and height:
             sizes[(int(unit), -1)] = (int(width), int(height))
@@ -127,7 +141,8 @@ def read_unit_layout(
         coco[int(unit)] = record.get("id") if isinstance(record, dict) else None
     for unit, frame, width, height in conn.execute(
         sa.select(f.c.data_unit_id, f.c.frame, f.c.width, f.c.height)
-        .join(du, du.c.id == f.c.data_unit_id).where(du.c.project_id == project_id)
+        .join(du, du.c.id == f.c.data_unit_id)
+        .where(du.c.project_id == project_id)
     ):
         sizes[(int(unit), int(frame))] = (int(width), int(height))
     if coco and all(isinstance(i, int) for i in coco.values()):
@@ -135,7 +150,9 @@ def read_unit_layout(
     return sizes, {u: (1, u) for u in coco}
 
 
-def size_of(sizes: Mapping[tuple[int, int], tuple[int, int]], unit: int, frame: int) -> tuple[int, int]:
+def size_of(
+    sizes: Mapping[tuple[int, int], tuple[int, int]], unit: int, frame: int
+) -> tuple[int, int]:
     found = sizes.get((unit, frame)) or sizes.get((unit, -1))
     if found is None:
         raise OntologyMismatch(f"data unit {unit} frame {frame}: the frame size is unknown")
@@ -148,12 +165,17 @@ def _keypoints(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -
         names = [str(v.get("name", i)) for i, v in enumerate(payload.get("skeleton", {}).values())]
         return {"keypoints": points, "names": names}
     skeleton = payload.get("skeleton", {})
-    vertices = [skeleton[k] for k in sorted(skeleton, key=int)] if isinstance(skeleton, dict) else skeleton
+    vertices = (
+        [skeleton[k] for k in sorted(skeleton, key=int)] if isinstance(skeleton, dict) else skeleton
+    )
     w, h = size
     points = np.array(
-        [[v["x"] * w, v["y"] * h, VISIBILITY_CODES.get(str(v.get("visibility", "visible")), 2)]
-         for v in vertices], dtype=np.float64,
-    ).reshape(-1, 3)  # fmt: skip
+        [
+            [v["x"] * w, v["y"] * h, VISIBILITY_CODES.get(str(v.get("visibility", "visible")), 2)]
+            for v in vertices
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 3)
     return {"keypoints": points, "names": [str(v.get("name", i)) for i, v in enumerate(vertices)]}
 
 
@@ -170,9 +192,13 @@ def _polygon_rle(polygons: Sequence[Sequence[Sequence[float]]], w: int, h: int) 
         holes = [list(map(float, r)) for r in poly[1:] if len(r) >= 6]
         if not outer:
             continue
-        filled = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(outer, h, w))).astype(bool)
+        filled = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(outer, h, w))).astype(
+            bool
+        )
         if holes:
-            filled &= ~mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects(holes, h, w))).astype(bool)
+            filled &= ~mask_utils.decode(
+                mask_utils.merge(mask_utils.frPyObjects(holes, h, w))
+            ).astype(bool)
         mask |= filled
     return mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))  # type: ignore[no-any-return]
 
@@ -184,7 +210,10 @@ def _mask(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dic
         counts = original["counts"]
         if isinstance(counts, list):
             return mask_utils.frPyObjects(original, *original["size"])  # type: ignore[no-any-return]
-        return {"size": original["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
+        return {
+            "size": original["size"],
+            "counts": counts.encode() if isinstance(counts, str) else counts,
+        }
     if isinstance(original, list) and original:
         return mask_utils.merge(mask_utils.frPyObjects(original, h, w))  # type: ignore[no-any-return]
     if marker == "P" and "rle" in payload:
@@ -193,16 +222,19 @@ def _mask(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dic
         return _polygon_rle(payload.get("polygons", []), w, h)
     if "bitmask" in payload:  # Encord's rleString is COCO counts of the transposed mask
         b = payload["bitmask"]
-        transposed = mask_utils.decode({"size": [int(b["width"]), int(b["height"])],
-                                        "counts": str(b["rleString"]).encode()})  # fmt: skip
+        transposed = mask_utils.decode(
+            {"size": [int(b["width"]), int(b["height"])], "counts": str(b["rleString"]).encode()}
+        )
         return mask_utils.encode(np.asfortranarray(transposed.T))  # type: ignore[no-any-return]
     polygons = payload.get("polygons")
     if not polygons and "polygon" in payload:
         pts = payload["polygon"]
         pts = [pts[k] for k in sorted(pts, key=int)] if isinstance(pts, dict) else pts
         polygons = [[[c for p in pts for c in (p["x"], p["y"])]]]
-    scaled = [[[v * (w if i % 2 == 0 else h) for i, v in enumerate(ring)] for ring in poly]
-              for poly in polygons or []]  # fmt: skip
+    scaled = [
+        [[v * (w if i % 2 == 0 else h) for i, v in enumerate(ring)] for ring in poly]
+        for poly in polygons or []
+    ]
     return _polygon_rle(scaled, w, h)
 
 
@@ -212,11 +244,13 @@ def _polyline(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) ->
     pts = payload.get("polyline", {})
     pts = [pts[k] for k in sorted(pts, key=int)] if isinstance(pts, dict) else pts
     w, h = size
-    return {"points": np.array([[p["x"] * w, p["y"] * h] for p in pts], dtype=np.float64).reshape(-1, 2)}
+    return {
+        "points": np.array([[p["x"] * w, p["y"] * h] for p in pts], dtype=np.float64).reshape(-1, 2)
+    }
 
 
 def pixel_geometry(shape: str, blob: bytes | None, size: tuple[int, int]) -> dict[str, Any]:
-    """The pixel payload of one object of a :data:`BLOB_SHAPES` shape (see :class:`BranchObjects`)."""
+    """The pixel payload of one :data:`BLOB_SHAPES` object (see :class:`BranchObjects`)."""
     marker, payload = codec.decode_geometry(blob)
     if shape in MASK_SHAPES:
         return {"mask": _mask(payload, marker, size)}
@@ -247,11 +281,17 @@ def read_branch_objects(
     x, y, w, h = cols["x"], cols["y"], cols["w"], cols["h"]
     shape = np.array(classes.shapes + ("",), dtype=object)[category if n else np.zeros(0, np.int64)]
     geometry: list[dict[str, Any] | None] = [None] * n
-    blob_hashes = [c for c, s in zip(classes.feature_hashes, classes.shapes, strict=True) if s in BLOB_SHAPES]
+    blob_hashes = [
+        c for c, s in zip(classes.feature_hashes, classes.shapes, strict=True) if s in BLOB_SHAPES
+    ]
     need = np.isin(shape.astype(str), list(BLOB_SHAPES)) if n else np.zeros(0, bool)
     if need.any():
-        extra = read_annotations(conn, branch_id=branch_id, columns=("id", "geometry"),
-                                 feature_hashes=blob_hashes or None)  # fmt: skip
+        extra = read_annotations(
+            conn,
+            branch_id=branch_id,
+            columns=("id", "geometry"),
+            feature_hashes=blob_hashes or None,
+        )
         blobs = dict(zip(extra["id"].tolist(), extra["geometry"].tolist(), strict=True))
         for i in np.flatnonzero(need).tolist():
             unit, frame = keys[i]
@@ -259,14 +299,21 @@ def read_branch_objects(
                 str(shape[i]), blobs.get(int(cols["id"][i])), size_of(sizes, unit, frame)
             )
     return BranchObjects(
-        annotation_id=cols["id"], data_unit_id=cols["data_unit_id"],
-        frame=cols["frame"], image=image, category=category, shape=shape.astype(str),
-        box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4), box_area=w * h,
+        annotation_id=cols["id"],
+        data_unit_id=cols["data_unit_id"],
+        frame=cols["frame"],
+        image=image,
+        category=category,
+        shape=shape.astype(str),
+        box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4),
+        box_area=w * h,
         theta=np.nan_to_num(cols["theta"], nan=0.0),
         # SDK-saved shapes may have no area: the extent's, as COCO.loadRes gives results.
-        area=np.where(np.isnan(cols["area"]), w * h, cols["area"]), crowd=cols["iscrowd"],
-        score=np.nan_to_num(cols["confidence"], nan=1.0), geometry=geometry,
-    )  # fmt: skip
+        area=np.where(np.isnan(cols["area"]), w * h, cols["area"]),
+        crowd=cols["iscrowd"],
+        score=np.nan_to_num(cols["confidence"], nan=1.0),
+        geometry=geometry,
+    )
 
 
 def renumber_images(
@@ -280,7 +327,9 @@ def renumber_images(
     return remap, keys
 
 
-def read_answer_rows(conn: sa.Connection, *, branch_id: int) -> dict[str, tuple[list[Any], list[Any]]]:
+def read_answer_rows(
+    conn: sa.Connection, *, branch_id: int
+) -> dict[str, tuple[list[Any], list[Any]]]:
     """Object hash -> (static answer entries, dynamic action entries) for the branch."""
     oa = t.object_answers
     out: dict[str, tuple[list[Any], list[Any]]] = {}
@@ -292,4 +341,3 @@ def read_answer_rows(conn: sa.Connection, *, branch_id: int) -> dict[str, tuple[
         if static or dynamic:
             out[str(object_hash)] = (static, dynamic)
     return out
-

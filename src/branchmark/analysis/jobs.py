@@ -43,13 +43,25 @@ def pid_alive(pid: int) -> bool:
 
 def create_job(conn: sa.Connection, analysis_id: int) -> int:
     """A queued job for ``analysis_id``, owned by this process; return its id."""
-    return int(conn.execute(
-        j.insert().values(analysis_id=analysis_id, status=JobStatus.QUEUED.value, pid=os.getpid(),
-                          host=HOST, created_at=utc_now(), heartbeat_at=utc_now())
-    ).inserted_primary_key[0])  # fmt: skip
+    return int(
+        conn.execute(
+            j.insert()
+            .values(
+                analysis_id=analysis_id,
+                status=JobStatus.QUEUED.value,
+                pid=os.getpid(),
+                host=HOST,
+                created_at=utc_now(),
+                heartbeat_at=utc_now(),
+            )
+            .returning(j.c.id)
+        ).scalar_one()
+    )
 
 
-def update_job(store: Store, job_id: int, *, status: JobStatus | None = None, **values: Any) -> None:
+def update_job(
+    store: Store, job_id: int, *, status: JobStatus | None = None, **values: Any
+) -> None:
     """Set columns of a job in a short transaction of its own (``heartbeat_at`` refreshed)."""
     now = utc_now()
     changes: dict[str, Any] = {"heartbeat_at": now, **values}
@@ -66,9 +78,17 @@ def update_job(store: Store, job_id: int, *, status: JobStatus | None = None, **
 def finish_job(conn: sa.Connection, job_id: int) -> None:
     """Mark the job done inside the transaction that commits its result."""
     now = utc_now()
-    conn.execute(j.update().where(j.c.id == job_id).values(
-        status=JobStatus.DONE.value, progress=1.0, stage="done", finished_at=now, heartbeat_at=now,
-    ))  # fmt: skip
+    conn.execute(
+        j.update()
+        .where(j.c.id == job_id)
+        .values(
+            status=JobStatus.DONE.value,
+            progress=1.0,
+            stage="done",
+            finished_at=now,
+            heartbeat_at=now,
+        )
+    )
 
 
 def _effective(row: Any) -> tuple[JobStatus, str]:
@@ -79,7 +99,10 @@ def _effective(row: Any) -> tuple[JobStatus, str]:
         return JobStatus.FAILED, f"the worker process {row.pid} ended without finishing the job"
     beat: datetime | None = as_utc(row.heartbeat_at)
     if row.host != HOST and beat is not None and as_utc(utc_now()) - beat > HEARTBEAT_TIMEOUT:  # type: ignore[operator]
-        return JobStatus.FAILED, f"no heartbeat from {row.host} pid {row.pid} since {beat.isoformat()}"
+        return (
+            JobStatus.FAILED,
+            f"no heartbeat from {row.host} pid {row.pid} since {beat.isoformat()}",
+        )
     return status, row.message
 
 
@@ -87,11 +110,18 @@ def job_record(row: Any) -> JobRecord:
     """A job row as a :class:`JobRecord`, with dead workers read as failed."""
     status, message = _effective(row)
     return JobRecord(
-        id=row.id, status=status, progress=float(row.progress), stage=row.stage, message=message,
-        pid=row.pid, host=row.host, created_at=as_utc(row.created_at),  # type: ignore[arg-type]
-        started_at=as_utc(row.started_at), heartbeat_at=as_utc(row.heartbeat_at),
+        id=row.id,
+        status=status,
+        progress=float(row.progress),
+        stage=row.stage,
+        message=message,
+        pid=row.pid,
+        host=row.host,
+        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        started_at=as_utc(row.started_at),
+        heartbeat_at=as_utc(row.heartbeat_at),
         finished_at=as_utc(row.finished_at),
-    )  # fmt: skip
+    )
 
 
 def latest_jobs(conn: sa.Connection, analysis_ids: list[int]) -> dict[int, JobRecord]:
@@ -100,7 +130,9 @@ def latest_jobs(conn: sa.Connection, analysis_ids: list[int]) -> dict[int, JobRe
         return {}
     newest = (
         sa.select(j.c.analysis_id, sa.func.max(j.c.id).label("id"))
-        .where(j.c.analysis_id.in_(analysis_ids)).group_by(j.c.analysis_id).subquery()
+        .where(j.c.analysis_id.in_(analysis_ids))
+        .group_by(j.c.analysis_id)
+        .subquery()
     )
     rows = conn.execute(sa.select(j).join(newest, newest.c.id == j.c.id)).all()
     return {int(r.analysis_id): job_record(r) for r in rows}

@@ -50,7 +50,9 @@ TP, FP_OR_FN, IGNORED = 0, 1, 2
 _NAMES = {PREDICTION: ("tp", "fp", "ignored"), GROUND_TRUTH: ("tp", "fn", "ignored")}
 
 
-def _prediction_labels(cols: dict[str, NDArray[Any]], t: int) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
+def _prediction_labels(
+    cols: dict[str, NDArray[Any]], t: int
+) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
     bit = 1 << t
     matched = (cols["matched_mask"] & bit) != 0
     ignored = (cols["ignored_mask"] & bit) != 0
@@ -90,11 +92,15 @@ def outcome_page(
     if kind not in OUTCOMES:
         raise ValidationError(f"kind must be one of {list(OUTCOMES)}, got {kind!r}")
     if outcome is not None and outcome not in OUTCOMES[kind]:
-        raise ValidationError(f"outcome for {kind} must be one of {list(OUTCOMES[kind])}, got {outcome!r}")
+        raise ValidationError(
+            f"outcome for {kind} must be one of {list(OUTCOMES[kind])}, got {outcome!r}"
+        )
     if reasons and kind != PREDICTION:
         raise ValidationError("FP reasons filter predictions only (kind='prediction')")
     if not 1 <= page_size <= MAX_PAGE_SIZE or page < 0:
-        raise ValidationError(f"page >= 0 and 1 <= page_size <= {MAX_PAGE_SIZE}, got {page}, {page_size}")
+        raise ValidationError(
+            f"page >= 0 and 1 <= page_size <= {MAX_PAGE_SIZE}, got {page}, {page_size}"
+        )
     t = grid_index(iou_threshold)
     known = class_list(store, record)
     loaded = stored_outcomes(store, record)
@@ -118,10 +124,15 @@ def outcome_page(
         keep &= np.isin(cols["class_index"], _class_positions(classes, known))
     if data_hash is not None:
         with store.read() as conn:
-            unit = conn.execute(sa.select(st.data_units.c.id).where(
-                st.data_units.c.data_hash == data_hash,
-                st.data_units.c.project_id == sa.select(s.analyses.c.project_id).where(s.analyses.c.id == record.id).scalar_subquery(),
-            )).scalar_one_or_none()  # fmt: skip
+            unit = conn.execute(
+                sa.select(st.data_units.c.id).where(
+                    st.data_units.c.data_hash == data_hash,
+                    st.data_units.c.project_id
+                    == sa.select(s.analyses.c.project_id)
+                    .where(s.analyses.c.id == record.id)
+                    .scalar_subquery(),
+                )
+            ).scalar_one_or_none()
         if unit is None:
             raise ValidationError(f"no data unit {data_hash!r} in this project")
         keep &= cols["data_unit_id"] == unit
@@ -131,8 +142,16 @@ def outcome_page(
     return OutcomePage(int(len(selected)), page, page_size, rows)
 
 
-def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.int64], t: int,
-          labels: NDArray[np.int8], codes: NDArray[np.int64] | None, known: list[dict[str, Any]]) -> tuple[OutcomeRow, ...]:  # fmt: skip
+def _rows(
+    store: Store,
+    loaded: StoredOutcomes,
+    kind: str,
+    chosen: NDArray[np.int64],
+    t: int,
+    labels: NDArray[np.int8],
+    codes: NDArray[np.int64] | None,
+    known: list[dict[str, Any]],
+) -> tuple[OutcomeRow, ...]:
     cols = loaded.prediction if kind == PREDICTION else loaded.ground_truth
     targets = loaded.ground_truth if kind == PREDICTION else loaded.prediction
     if kind == PREDICTION:
@@ -144,19 +163,39 @@ def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.in
     varies = np.searchsorted(cols["varies"], chosen)
     inside = np.minimum(varies, max(len(cols["varies"]) - 1, 0))
     hit = (cols["varies"][inside] == chosen) if len(cols["varies"]) else np.zeros(len(chosen), bool)
-    sub = {"partner": cols["partner"][chosen], "varies": np.flatnonzero(hit),
-           "varies_partner": cols["varies_partner"][varies[hit]]}  # fmt: skip
-    partner_pos = partner_positions(sub, mask, targets["annotation_id"])[:, t]
+    sub = {
+        "partner": cols["partner"][chosen],
+        "varies": np.flatnonzero(hit),
+        "varies_partner": cols["varies_partner"][varies[hit]],
+    }
+    sorter = loaded.ground_truth_id_sorter if kind == PREDICTION else loaded.prediction_id_sorter
+    partner_pos = partner_positions(sub, mask, targets["annotation_id"], sorter)[:, t]
     similarity = cols["similarity"][chosen].copy()
     similarity[hit] = cols["varies_similarity"][varies[hit], t]
-    partner_ids = np.where(partner_pos >= 0, targets["annotation_id"][np.maximum(partner_pos, 0)], -1)
-    ids = sorted({int(i) for i in cols["annotation_id"][chosen]} | {int(i) for i in partner_ids if i >= 0})
+    partner_ids = np.where(
+        partner_pos >= 0, targets["annotation_id"][np.maximum(partner_pos, 0)], -1
+    )
+    ids = sorted(
+        {int(i) for i in cols["annotation_id"][chosen]} | {int(i) for i in partner_ids if i >= 0}
+    )
     units = sorted({int(u) for u in cols["data_unit_id"][chosen]})
     a, du = st.annotations, st.data_units
     with store.read() as conn:
-        hashes = dict(conn.execute(sa.select(a.c.id, a.c.object_hash).where(a.c.id.in_(ids))).all()) if ids else {}
-        names = {int(r[0]): (r[1], r[2]) for r in conn.execute(
-            sa.select(du.c.id, du.c.data_hash, du.c.title).where(du.c.id.in_(units)))} if units else {}  # fmt: skip
+        hashes = (
+            dict(conn.execute(sa.select(a.c.id, a.c.object_hash).where(a.c.id.in_(ids))).all())
+            if ids
+            else {}
+        )
+        names = (
+            {
+                int(r[0]): (r[1], r[2])
+                for r in conn.execute(
+                    sa.select(du.c.id, du.c.data_hash, du.c.title).where(du.c.id.in_(units))
+                )
+            }
+            if units
+            else {}
+        )
     out = []
     for j, i in enumerate(chosen.tolist()):
         info = known[int(cols["class_index"][i])]
@@ -165,13 +204,23 @@ def _rows(store: Store, loaded: StoredOutcomes, kind: str, chosen: NDArray[np.in
         partner = int(partner_ids[j]) if partner_ids[j] >= 0 else None
         sim = float(similarity[j])
         unit = names.get(int(cols["data_unit_id"][i]), ("", ""))
-        out.append(OutcomeRow(
-            kind=kind, annotation_id=int(cols["annotation_id"][i]),
-            object_hash=hashes.get(int(cols["annotation_id"][i])), data_hash=unit[0], data_title=unit[1],
-            frame=int(cols["frame"][i]), class_index=int(cols["class_index"][i]), class_name=info["name"],
-            feature_hash=info["feature_hash"], score=float(cols["score"][i]) if kind == PREDICTION else None,
-            outcome=label, reason=REASON_CODES[code - 1].value if label == "fp" and code else None,
-            partner_id=partner, partner_object_hash=hashes.get(partner) if partner is not None else None,
-            similarity=None if sim != sim else sim,
-        ))  # fmt: skip
+        out.append(
+            OutcomeRow(
+                kind=kind,
+                annotation_id=int(cols["annotation_id"][i]),
+                object_hash=hashes.get(int(cols["annotation_id"][i])),
+                data_hash=unit[0],
+                data_title=unit[1],
+                frame=int(cols["frame"][i]),
+                class_index=int(cols["class_index"][i]),
+                class_name=info["name"],
+                feature_hash=info["feature_hash"],
+                score=float(cols["score"][i]) if kind == PREDICTION else None,
+                outcome=label,
+                reason=REASON_CODES[code - 1].value if label == "fp" and code else None,
+                partner_id=partner,
+                partner_object_hash=hashes.get(partner) if partner is not None else None,
+                similarity=None if sim != sim else sim,
+            )
+        )
     return tuple(out)

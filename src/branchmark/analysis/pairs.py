@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +26,7 @@ from numpy.typing import NDArray
 from branchmark.analysis.inputs import BranchObjects
 from branchmark.geometry.boxes import box_iou_pairs
 from branchmark.geometry.keypoints import compute_oks, point_similarity, select_keypoint_sigmas
-from branchmark.geometry.masks import decode_rle_strings, mask_iou_pairs
+from branchmark.geometry.masks import RleMasks, decode_rle_strings, mask_iou_pairs
 from branchmark.geometry.polyline import pack_polylines, polyline_similarity
 from branchmark.geometry.rotated import rotated_box_iou
 
@@ -34,9 +35,14 @@ FloatArray = NDArray[np.float64]
 
 #: Shape -> family; pairs within one family use the family's similarity.
 FAMILIES = {
-    "bounding_box": 0, "rotatable_bounding_box": 1, "polygon": 2, "bitmask": 2, "skeleton": 3,
-    "point": 4, "polyline": 5,
-}  # fmt: skip
+    "bounding_box": 0,
+    "rotatable_bounding_box": 1,
+    "polygon": 2,
+    "bitmask": 2,
+    "skeleton": 3,
+    "point": 4,
+    "polyline": 5,
+}
 BOX, ROTATED, MASK, KEYPOINTS, POINT, POLYLINE = range(6)
 
 
@@ -101,9 +107,16 @@ def _families(shapes: NDArray[np.str_]) -> IntArray:
     return table[inverse.reshape(-1)] if len(shapes) else np.zeros(0, np.int64)
 
 
-def _masks_of(objects: BranchObjects, index: IntArray) -> tuple[object, IntArray]:
+def _geometry(objects: BranchObjects, i: int) -> dict[str, Any]:
+    payload = objects.geometry[i]
+    if payload is None:  # inputs.read_branch_objects fills every BLOB_SHAPES object
+        raise ValueError(f"object {i} has no pixel geometry")
+    return payload
+
+
+def _masks_of(objects: BranchObjects, index: IntArray) -> tuple[RleMasks, IntArray]:
     """RleMasks of the objects at ``index`` and a full-length map object -> mask position."""
-    rles = [objects.geometry[i]["mask"] for i in index.tolist()]  # type: ignore[index]
+    rles = [_geometry(objects, i)["mask"] for i in index.tolist()]
     strings = [r["counts"] for r in rles]
     heights = [int(r["size"][0]) for r in rles]
     widths = [int(r["size"][1]) for r in rles]
@@ -119,7 +132,9 @@ def _per_image(
     out: FloatArray,
 ) -> None:
     """Fill ``out`` at the selected pairs, image by image, from a ``(G, D)`` matrix function."""
-    for image in np.unique(np.repeat(np.arange(pairs.n_images), np.diff(pairs.pair_start))[selected]):
+    for image in np.unique(
+        np.repeat(np.arange(pairs.n_images), np.diff(pairs.pair_start))[selected]
+    ):
         lo, hi = pairs.pair_start[image], pairs.pair_start[image + 1]
         chosen = np.flatnonzero(selected[lo:hi]) + lo
         gts, dts = np.unique(pairs.pair_gt[chosen]), np.unique(pairs.pair_dt[chosen])
@@ -152,13 +167,26 @@ def image_pairs(
     pair_gt = gt_sorted[gt_start[pair_image] + local // per_row]
     pair_dt = dt_sorted[dt_start[pair_image] + local % per_row]
     pairs = ImagePairs(
-        n_images, gt_sorted, dt_sorted, gt_start, dt_start, gt_local, dt_local, gt.image,
-        pair_start, pair_gt, pair_dt, np.zeros(len(pair_gt)),
-    )  # fmt: skip
+        n_images,
+        gt_sorted,
+        dt_sorted,
+        gt_start,
+        dt_start,
+        gt_local,
+        dt_local,
+        gt.image,
+        pair_start,
+        pair_gt,
+        pair_dt,
+        np.zeros(len(pair_gt)),
+    )
     sim = box_iou_pairs(
-        gt.box[pair_gt], dt.box[pair_dt], crowd=gt.crowd[pair_gt],
-        gt_area=gt.box_area[pair_gt], pred_area=dt.box_area[pair_dt],
-    )  # fmt: skip
+        gt.box[pair_gt],
+        dt.box[pair_dt],
+        crowd=gt.crowd[pair_gt],
+        gt_area=gt.box_area[pair_gt],
+        pred_area=dt.box_area[pair_dt],
+    )
     gf, df = _families(gt.shape), _families(dt.shape)
     same = gf[pair_gt] == df[pair_dt]
     family = np.where(same, gf[pair_gt], -1)
@@ -168,39 +196,56 @@ def image_pairs(
         gt_masks, gt_where = _masks_of(gt, np.flatnonzero(gf == MASK))
         dt_masks, dt_where = _masks_of(dt, np.flatnonzero(df == MASK))
         sim[chosen] = mask_iou_pairs(
-            gt_masks, dt_masks, gt_where[pair_gt[chosen]], dt_where[pair_dt[chosen]],  # type: ignore[arg-type]
+            gt_masks,
+            dt_masks,
+            gt_where[pair_gt[chosen]],
+            dt_where[pair_dt[chosen]],
             crowd=gt.crowd[pair_gt[chosen]],
-        )  # fmt: skip
+        )
 
     def rotated(gts: IntArray, dts: IntArray, _image: int) -> FloatArray:
-        as_xywht = lambda o, i: np.column_stack([o.box[i, 0], o.box[i, 1], o.box[i, 2] - o.box[i, 0],
-                                                 o.box[i, 3] - o.box[i, 1], o.theta[i]])  # noqa: E731
+        def as_xywht(o: BranchObjects, i: IntArray) -> FloatArray:
+            box = o.box[i]
+            return np.column_stack(
+                [box[:, 0], box[:, 1], box[:, 2] - box[:, 0], box[:, 3] - box[:, 1], o.theta[i]]
+            )
+
         return rotated_box_iou(as_xywht(gt, gts), as_xywht(dt, dts))
 
     def keypoints(gts: IntArray, dts: IntArray, _image: int) -> FloatArray:
         out = np.zeros((len(gts), len(dts)))
-        g_pts = [gt.geometry[i]["keypoints"] for i in gts.tolist()]  # type: ignore[index]
-        d_pts = [dt.geometry[i]["keypoints"] for i in dts.tolist()]  # type: ignore[index]
+        g_pts = [_geometry(gt, i)["keypoints"] for i in gts.tolist()]
+        d_pts = [_geometry(dt, i)["keypoints"] for i in dts.tolist()]
         for k in {len(p) for p in g_pts} & {len(p) for p in d_pts}:
             gi = np.array([j for j, p in enumerate(g_pts) if len(p) == k], np.int64)
             di = np.array([j for j, p in enumerate(d_pts) if len(p) == k], np.int64)
-            names = gt.geometry[int(gts[gi[0]])]["names"]  # type: ignore[index]
-            sigmas = select_keypoint_sigmas(names if len(names) == k else [str(j) for j in range(k)])
+            names = _geometry(gt, int(gts[gi[0]]))["names"]
+            sigmas = select_keypoint_sigmas(
+                names if len(names) == k else [str(j) for j in range(k)]
+            )
             out[np.ix_(gi, di)] = compute_oks(
-                np.stack([g_pts[j] for j in gi]), np.stack([d_pts[j] for j in di]),
-                gt_areas=gt.area[gts[gi]], gt_boxes=gt.box[gts[gi]], sigmas=sigmas,
-            )  # fmt: skip
+                np.stack([g_pts[j] for j in gi]),
+                np.stack([d_pts[j] for j in di]),
+                gt_areas=gt.area[gts[gi]],
+                gt_boxes=gt.box[gts[gi]],
+                sigmas=sigmas,
+            )
         return out
 
     def points(gts: IntArray, dts: IntArray, image: int) -> FloatArray:
         return point_similarity(gt.box[gts, :2], dt.box[dts, :2], frame_size=image_sizes[image])
 
     def polylines(gts: IntArray, dts: IntArray, image: int) -> FloatArray:
-        g = pack_polylines([gt.geometry[i]["points"] for i in gts.tolist()])  # type: ignore[index]
-        d = pack_polylines([dt.geometry[i]["points"] for i in dts.tolist()])  # type: ignore[index]
+        g = pack_polylines([_geometry(gt, i)["points"] for i in gts.tolist()])
+        d = pack_polylines([_geometry(dt, i)["points"] for i in dts.tolist()])
         return polyline_similarity(*g, *d, frame_size=image_sizes[image])
 
-    for code, fn in ((ROTATED, rotated), (KEYPOINTS, keypoints), (POINT, points), (POLYLINE, polylines)):
+    for code, fn in (
+        (ROTATED, rotated),
+        (KEYPOINTS, keypoints),
+        (POINT, points),
+        (POLYLINE, polylines),
+    ):
         if (family == code).any():
             _per_image(pairs, family == code, fn, sim)
     return dataclasses.replace(pairs, similarity=np.clip(sim, 0.0, 1.0))

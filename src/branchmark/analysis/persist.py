@@ -61,7 +61,11 @@ def dumps(value: Any) -> bytes:
 
 def _masks(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
     """``(T, N)`` bool -> ``(N,)`` int64 with bit ``t`` set where ``flags[t]``."""
-    return (flags.astype(np.int64) * _BITS[:, None]).sum(axis=0) if flags.size else np.zeros(flags.shape[1], np.int64)
+    return (
+        (flags.astype(np.int64) * _BITS[:, None]).sum(axis=0)
+        if flags.size
+        else np.zeros(flags.shape[1], np.int64)
+    )
 
 
 def _partners(
@@ -75,13 +79,21 @@ def _partners(
     any_match = matched.any(axis=0)
     position = np.where(any_match, match[first, cols], -1)
     varies = np.flatnonzero((matched & (match != position[None, :])).any(axis=0))
-    ids = lambda m: np.where(m >= 0, partner_ids[np.maximum(m, 0)] if len(partner_ids) else -1, -1)  # noqa: E731
+
+    def ids(m: NDArray[np.int64]) -> NDArray[np.int64]:
+        found = partner_ids[np.maximum(m, 0)] if len(partner_ids) else -1
+        return np.where(m >= 0, found, -1).astype(np.int64)
+
     return {
         "partner": ids(position).astype(np.int64),
         "similarity": np.where(any_match, similarity[first, cols], np.nan),
         "varies": varies.astype(np.int64),
-        "varies_partner": ids(match[:, varies].T).astype(np.int64).reshape(len(varies), match.shape[0]),
-        "varies_similarity": similarity[:, varies].T.reshape(len(varies), match.shape[0]).astype(np.float64),
+        "varies_partner": ids(match[:, varies].T)
+        .astype(np.int64)
+        .reshape(len(varies), match.shape[0]),
+        "varies_similarity": similarity[:, varies]
+        .T.reshape(len(varies), match.shape[0])
+        .astype(np.float64),
     }
 
 
@@ -95,11 +107,16 @@ def _pr_npz(outputs: AnalysisOutputs) -> bytes:
     params = outputs.coco.params
     buffer = io.BytesIO()
     np.savez(  # uncompressed: compressing the NaN-rich arrays costs more than it saves
-        buffer, precision=outputs.coco.precision, recall=outputs.coco.recall,
-        scores=outputs.coco.scores, iou_thresholds=params.iou_thresholds,
-        recall_thresholds=params.recall_thresholds, area_labels=np.array(params.area_labels),
-        max_dets=np.array(params.max_dets), class_ap=outputs.coco.class_ap,
-    )  # fmt: skip
+        buffer,
+        precision=outputs.coco.precision,
+        recall=outputs.coco.recall,
+        scores=outputs.coco.scores,
+        iou_thresholds=params.iou_thresholds,
+        recall_thresholds=params.recall_thresholds,
+        area_labels=np.array(params.area_labels),
+        max_dets=np.array(params.max_dets),
+        class_ap=outputs.coco.class_ap,
+    )
     return buffer.getvalue()
 
 
@@ -109,51 +126,84 @@ def read_pr_npz(blob: bytes) -> dict[str, NDArray[Any]]:
 
 
 def write_result(
-    conn: sa.Connection, *, analysis_id: int, job_id: int, inputs: AnalysisInputs, outputs: AnalysisOutputs
+    conn: sa.Connection,
+    *,
+    analysis_id: int,
+    job_id: int,
+    inputs: AnalysisInputs,
+    outputs: AnalysisOutputs,
 ) -> int:
     """Replace the analysis's result with this run's, in ``conn``'s transaction; return its id."""
     conn.execute(s.analysis_results.delete().where(s.analysis_results.c.analysis_id == analysis_id))
     coco = outputs.coco
     summary = {
-        "coco": {**coco.to_dict(), "coco_stats": coco.coco_stats(), "lines": coco.summary_lines(),
-                 "max_dets": list(coco.params.max_dets)},
+        "coco": {
+            **coco.to_dict(),
+            "coco_stats": coco.coco_stats(),
+            "lines": coco.summary_lines(),
+            "max_dets": list(coco.params.max_dets),
+        },
         "default": outputs.summary.to_dict(),
-        "counts": {"ground_truth": len(inputs.gt), "predictions": len(inputs.dt),
-                   "images": len(inputs.image_keys)},
+        "counts": {
+            "ground_truth": len(inputs.gt),
+            "predictions": len(inputs.dt),
+            "images": len(inputs.image_keys),
+        },
         "thresholds": [round(float(v), 10) for v in outputs.thresholds],
-    }  # fmt: skip
+    }
     result_id = conn.execute(
-        s.analysis_results.insert().values(
-            analysis_id=analysis_id, job_id=job_id, created_at=utc_now(),
-            protocol_version=PROTOCOL_VERSION, ontology_version=inputs.ontology_version,
-            gt_revision=inputs.gt_revision, pred_revision=inputs.pred_revision,
-            summary=dumps(summary), classes=dumps(classes_document(inputs.classes)),
+        s.analysis_results.insert()
+        .values(
+            analysis_id=analysis_id,
+            job_id=job_id,
+            created_at=utc_now(),
+            protocol_version=PROTOCOL_VERSION,
+            ontology_version=inputs.ontology_version,
+            gt_revision=inputs.gt_revision,
+            pred_revision=inputs.pred_revision,
+            summary=dumps(summary),
+            classes=dumps(classes_document(inputs.classes)),
             confusion=dumps(outputs.confusion.to_dict()),
-            classifications=dumps(inputs.classifications), pr_arrays=_pr_npz(outputs),
-        )  # fmt: skip
-    ).inserted_primary_key[0]
+            classifications=dumps(inputs.classifications),
+            pr_arrays=_pr_npz(outputs),
+        )
+        .returning(s.analysis_results.c.id)
+    ).scalar_one()
     gt, dt = inputs.gt, inputs.dt
     pred = _partners(outputs.dt_match, outputs.dt_partner_similarity, gt.annotation_id)
-    pred["similarity"] = np.where(np.isnan(pred["similarity"]), outputs.best_similarity, pred["similarity"])
+    pred["similarity"] = np.where(
+        np.isnan(pred["similarity"]), outputs.best_similarity, pred["similarity"]
+    )
     shifts = (3 * np.arange(T, dtype=np.int64))[:, None]
     pred.update(
-        annotation_id=dt.annotation_id, data_unit_id=dt.data_unit_id, frame=dt.frame,
-        class_index=dt.category, score=dt.score, matched_mask=_masks(outputs.dt_match >= 0),
+        annotation_id=dt.annotation_id,
+        data_unit_id=dt.data_unit_id,
+        frame=dt.frame,
+        class_index=dt.category,
+        score=dt.score,
+        matched_mask=_masks(outputs.dt_match >= 0),
         ignored_mask=_masks(outputs.dt_ignored),
         reasons=(outputs.reasons.astype(np.int64) << shifts).sum(axis=0),
-    )  # fmt: skip
+    )
     truth = _partners(outputs.gt_match, outputs.gt_partner_similarity, dt.annotation_id)
     hit = outputs.gt_match >= 0
     score = np.where(hit, dt.score[np.maximum(outputs.gt_match, 0)] if len(dt) else 0.0, np.nan)
     truth.update(
-        annotation_id=gt.annotation_id, data_unit_id=gt.data_unit_id, frame=gt.frame,
-        class_index=gt.category, ignored=outputs.gt_ignored, match_score=score.T.reshape(len(gt), T),
-    )  # fmt: skip
-    conn.execute(s.analysis_arrays.insert(), [
-        {"result_id": result_id, "side": side, "name": name, "data": _npy(np.asarray(array))}
-        for side, columns in (("prediction", pred), ("ground_truth", truth))
-        for name, array in columns.items()
-    ])  # fmt: skip
+        annotation_id=gt.annotation_id,
+        data_unit_id=gt.data_unit_id,
+        frame=gt.frame,
+        class_index=gt.category,
+        ignored=outputs.gt_ignored,
+        match_score=score.T.reshape(len(gt), T),
+    )
+    conn.execute(
+        s.analysis_arrays.insert(),
+        [
+            {"result_id": result_id, "side": side, "name": name, "data": _npy(np.asarray(array))}
+            for side, columns in (("prediction", pred), ("ground_truth", truth))
+            for name, array in columns.items()
+        ],
+    )
     return int(result_id)
 
 
@@ -168,6 +218,8 @@ class StoredOutcomes:
     ground_truth: dict[str, NDArray[Any]]
     prediction_order: NDArray[np.int64]
     ground_truth_order: NDArray[np.int64]
+    prediction_id_sorter: NDArray[np.int64]
+    ground_truth_id_sorter: NDArray[np.int64]
 
     @property
     def pred_annotation_id(self) -> NDArray[np.int64]:
@@ -178,17 +230,28 @@ class StoredOutcomes:
         return self.ground_truth["annotation_id"]
 
 
-def partner_positions(columns: dict[str, NDArray[Any]], mask: NDArray[np.int64],
-                      targets: NDArray[np.int64]) -> NDArray[np.int64]:  # fmt: skip
+def partner_positions(
+    columns: dict[str, NDArray[Any]],
+    mask: NDArray[np.int64],
+    targets: NDArray[np.int64],
+    sorter: NDArray[np.int64] | None = None,
+) -> NDArray[np.int64]:
     """``(N, T)`` partner positions into ``targets`` (annotation ids in stored order) or -1.
 
-    ``mask`` (bit ``t`` = matched at ``t``) says where the single-partner objects are matched.
+    ``mask`` (bit ``t`` = matched at ``t``) says where the single-partner objects are matched;
+    ``sorter`` is ``argsort(targets)`` when the caller has it.
     """
-    sorter = np.argsort(targets, kind="stable")
+    sorter = np.argsort(targets, kind="stable") if sorter is None else sorter
 
     def find(ids: NDArray[np.int64]) -> NDArray[np.int64]:
-        pos = np.searchsorted(targets, ids, sorter=sorter) if len(targets) else np.zeros(ids.shape, np.int64)
-        return np.where(ids >= 0, sorter[np.minimum(pos, max(len(targets) - 1, 0))] if len(targets) else -1, -1)
+        pos = (
+            np.searchsorted(targets, ids, sorter=sorter)
+            if len(targets)
+            else np.zeros(ids.shape, np.int64)
+        )
+        return np.where(
+            ids >= 0, sorter[np.minimum(pos, max(len(targets) - 1, 0))] if len(targets) else -1, -1
+        )
 
     partner = find(columns["partner"])
     on = (mask[:, None] & _BITS[None, :]) != 0
@@ -207,19 +270,30 @@ def read_outcomes(conn: sa.Connection, result_id: int) -> StoredOutcomes:
     ):
         sides[side][name] = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
     pred, truth = sides["prediction"], sides["ground_truth"]
-    pred_match = partner_positions(pred, pred["matched_mask"], truth["annotation_id"])
+    pred_sorter = np.argsort(pred["annotation_id"], kind="stable").astype(np.int64)
+    gt_sorter = np.argsort(truth["annotation_id"], kind="stable").astype(np.int64)
+    pred_match = partner_positions(pred, pred["matched_mask"], truth["annotation_id"], gt_sorter)
     gt_match = np.full((len(truth["annotation_id"]), T), -1, np.int64)
     rows, cols = np.nonzero(pred_match >= 0)
     gt_match[pred_match[rows, cols], cols] = rows  # a crowd GT keeps one of its predictions
     outcomes = MatchOutcomes(
-        pred_class=pred["class_index"], pred_score=pred["score"], pred_match=pred_match,
+        pred_class=pred["class_index"],
+        pred_score=pred["score"],
+        pred_match=pred_match,
         pred_ignored=(pred["ignored_mask"][:, None] & _BITS[None, :]) != 0,
-        gt_class=truth["class_index"], gt_ignored=truth["ignored"].astype(bool), gt_match=gt_match,
+        gt_class=truth["class_index"],
+        gt_ignored=truth["ignored"].astype(bool),
+        gt_match=gt_match,
         iou_thresholds=ANALYSIS_IOU_THRESHOLDS,
-    )  # fmt: skip
+    )
     n, m = len(pred["score"]), len(truth["annotation_id"])
     return StoredOutcomes(
-        result_id, outcomes, pred, truth,
+        result_id,
+        outcomes,
+        pred,
+        truth,
         np.lexsort((np.arange(n), -pred["score"])).astype(np.int64),
         np.lexsort((np.arange(m), truth["frame"], truth["data_unit_id"])).astype(np.int64),
-    )  # fmt: skip
+        pred_sorter,
+        gt_sorter,
+    )

@@ -33,7 +33,8 @@ def _result_id(record: AnalysisRecord) -> int:
     if record.result is None:
         raise NotFoundError(
             f"analysis {record.name!r} has no result yet (status {record.status.value}"
-            + (f": {record.job.message}" if record.job is not None and record.job.message else "") + ")"
+            + (f": {record.job.message}" if record.job is not None and record.job.message else "")
+            + ")"
         )
     return record.result.id
 
@@ -70,7 +71,9 @@ def snap_threshold(iou_threshold: float) -> float:
     """The grid value nearest ``iou_threshold`` (0.05:0.05:0.95); ``ValidationError`` off [0, 1]."""
     if not 0.0 <= iou_threshold <= 1.0:
         raise ValidationError(f"iou_threshold must be within 0..1, got {iou_threshold}")
-    return float(ANALYSIS_IOU_THRESHOLDS[int(np.argmin(np.abs(ANALYSIS_IOU_THRESHOLDS - iou_threshold)))])
+    return float(
+        ANALYSIS_IOU_THRESHOLDS[int(np.argmin(np.abs(ANALYSIS_IOU_THRESHOLDS - iou_threshold)))]
+    )
 
 
 def grid_index(iou_threshold: float) -> int:
@@ -87,8 +90,9 @@ def summary_at(
     "coco": {stats, coco_stats, lines, class_ap}}`` (NaN as null; IoU snapped to the grid).
     """
     loaded = stored_outcomes(store, record)
-    result = summarize_thresholds(loaded.outcomes, iou_threshold=snap_threshold(iou_threshold),
-                                  confidence=float(confidence))  # fmt: skip
+    result = summarize_thresholds(
+        loaded.outcomes, iou_threshold=snap_threshold(iou_threshold), confidence=float(confidence)
+    )
     classes = class_list(store, record)
     data = result.to_dict()
     for row in data["per_class"]:
@@ -109,10 +113,28 @@ def class_table(
     rows = []
     for info in class_list(store, record):
         k = info["index"]
-        row = by_class.get(k, {"class": k, "tp": 0, "fp": 0, "fn": 0, "precision": None,
-                               "recall": None, "f1": None, "ap": None})  # fmt: skip
-        rows.append({**row, "feature_hash": info["feature_hash"], "name": info["name"],
-                     "shape": info["shape"], "coco_ap": coco_ap[k] if k < len(coco_ap) else None})  # fmt: skip
+        row = by_class.get(
+            k,
+            {
+                "class": k,
+                "tp": 0,
+                "fp": 0,
+                "fn": 0,
+                "precision": None,
+                "recall": None,
+                "f1": None,
+                "ap": None,
+            },
+        )
+        rows.append(
+            {
+                **row,
+                "feature_hash": info["feature_hash"],
+                "name": info["name"],
+                "shape": info["shape"],
+                "coco_ap": coco_ap[k] if k < len(coco_ap) else None,
+            }
+        )
     return rows
 
 
@@ -123,7 +145,9 @@ def pr_arrays(store: Store, record: AnalysisRecord) -> dict[str, Any]:
     return read_pr_npz(_result_blob(store, record, "pr_arrays"))
 
 
-def pr_curves(store: Store, record: AnalysisRecord, *, iou_threshold: float = 0.5) -> list[dict[str, Any]]:
+def pr_curves(
+    store: Store, record: AnalysisRecord, *, iou_threshold: float = 0.5
+) -> list[dict[str, Any]]:
     """Per class at a COCO IoU (0.50:0.05:0.95, snapped): the 101-point interpolated precision
     over recall (area all, largest maxDets), as drawn in the report."""
     arrays = pr_arrays(store, record)
@@ -135,10 +159,15 @@ def pr_curves(store: Store, record: AnalysisRecord, *, iou_threshold: float = 0.
         precision = arrays["precision"][t, :, info["index"], area, -1]
         if np.all(np.isnan(precision)):
             continue
-        out.append({"class": info["index"], "name": info["name"],
-                    "iou_threshold": round(float(thresholds[t]), 10),
-                    "recall": arrays["recall_thresholds"].tolist(),
-                    "precision": clean_json(precision)})  # fmt: skip
+        out.append(
+            {
+                "class": info["index"],
+                "name": info["name"],
+                "iou_threshold": round(float(thresholds[t]), 10),
+                "recall": arrays["recall_thresholds"].tolist(),
+                "precision": clean_json(precision),
+            }
+        )
     return out
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     """Where a run is: waiting, working, finished with a result, or failed (with a message)."""
 
     QUEUED = "queued"
@@ -43,11 +43,18 @@ class JobRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "status": self.status.value, "progress": self.progress,
-            "stage": self.stage, "message": self.message, "pid": self.pid, "host": self.host,
-            "created_at": _time(self.created_at), "started_at": _time(self.started_at),
-            "heartbeat_at": _time(self.heartbeat_at), "finished_at": _time(self.finished_at),
-        }  # fmt: skip
+            "id": self.id,
+            "status": self.status.value,
+            "progress": self.progress,
+            "stage": self.stage,
+            "message": self.message,
+            "pid": self.pid,
+            "host": self.host,
+            "created_at": _time(self.created_at),
+            "started_at": _time(self.started_at),
+            "heartbeat_at": _time(self.heartbeat_at),
+            "finished_at": _time(self.finished_at),
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,10 +70,13 @@ class ResultInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "created_at": _time(self.created_at),
-            "protocol_version": self.protocol_version, "ontology_version": self.ontology_version,
-            "gt_revision": self.gt_revision, "pred_revision": self.pred_revision,
-        }  # fmt: skip
+            "id": self.id,
+            "created_at": _time(self.created_at),
+            "protocol_version": self.protocol_version,
+            "ontology_version": self.ontology_version,
+            "gt_revision": self.gt_revision,
+            "pred_revision": self.pred_revision,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,14 +122,20 @@ class AnalysisRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "branch": self.branch,
-            "ground_truth": self.ground_truth, "match_mode": self.match_mode,
-            "protocol": self.protocol, "params": self.params,
-            "created_at": _time(self.created_at), "status": self.status.value,
+            "id": self.id,
+            "name": self.name,
+            "branch": self.branch,
+            "ground_truth": self.ground_truth,
+            "match_mode": self.match_mode,
+            "protocol": self.protocol,
+            "params": self.params,
+            "created_at": _time(self.created_at),
+            "status": self.status.value,
             "job": None if self.job is None else self.job.to_dict(),
             "result": None if self.result is None else self.result.to_dict(),
-            "stale": self.staleness.to_dict(), "summary": self.summary,
-        }  # fmt: skip
+            "stale": self.staleness.to_dict(),
+            "summary": self.summary,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,5 +172,9 @@ class OutcomePage:
     rows: tuple[OutcomeRow, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "page": self.page, "page_size": self.page_size,
-                "rows": [r.to_dict() for r in self.rows]}  # fmt: skip
+        return {
+            "total": self.total,
+            "page": self.page,
+            "page_size": self.page_size,
+            "rows": [r.to_dict() for r in self.rows],
+        }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -44,11 +45,15 @@ def _staleness(conn: sa.Connection, row: Any, result: ResultInfo | None) -> Stal
         sa.select(t.projects.c.ontology_version).where(t.projects.c.id == row.project_id)
     ).scalar_one()
     changes = []
-    for label, branch_id, seen in (("ground truth", row.gt_branch_id, result.gt_revision),
-                                   ("predictions", row.branch_id, result.pred_revision)):  # fmt: skip
+    for label, branch_id, seen in (
+        ("ground truth", row.gt_branch_id, result.gt_revision),
+        ("predictions", row.branch_id, result.pred_revision),
+    ):
         branch = branches[branch_id]
         if branch.revision != seen:
-            changes.append(f"{label} branch {branch.name!r} changed (revision {seen} -> {branch.revision})")
+            changes.append(
+                f"{label} branch {branch.name!r} changed (revision {seen} -> {branch.revision})"
+            )
     if int(version) != result.ontology_version:
         changes.append(f"ontology changed (version {result.ontology_version} -> {version})")
     return Staleness(bool(changes), tuple(changes))
@@ -57,28 +62,52 @@ def _staleness(conn: sa.Connection, row: Any, result: ResultInfo | None) -> Stal
 def _records(conn: sa.Connection, project_id: int, where: list[Any]) -> list[AnalysisRecord]:
     a, r = s.analyses, s.analysis_results
     rows = conn.execute(
-        sa.select(a, r.c.id.label("result_id"), r.c.created_at.label("result_at"),
-                  r.c.protocol_version, r.c.ontology_version, r.c.gt_revision, r.c.pred_revision,
-                  r.c.summary)
+        sa.select(
+            a,
+            r.c.id.label("result_id"),
+            r.c.created_at.label("result_at"),
+            r.c.protocol_version,
+            r.c.ontology_version,
+            r.c.gt_revision,
+            r.c.pred_revision,
+            r.c.summary,
+        )
         .outerjoin(r, r.c.analysis_id == a.c.id)
-        .where(a.c.project_id == project_id, *where).order_by(a.c.name)
-    ).all()  # fmt: skip
+        .where(a.c.project_id == project_id, *where)
+        .order_by(a.c.name)
+    ).all()
     names = {b.id: b.name for b in catalog.list_branches(conn, project_id)}
     latest = jobs.latest_jobs(conn, [int(row.id) for row in rows])
     out = []
     for row in rows:
         result = None
         if row.result_id is not None:
-            result = ResultInfo(int(row.result_id), as_utc(row.result_at), row.protocol_version,  # type: ignore[arg-type]
-                                int(row.ontology_version), int(row.gt_revision), int(row.pred_revision))  # fmt: skip
-        out.append(AnalysisRecord(
-            id=int(row.id), name=row.name, branch=names[row.branch_id],
-            ground_truth=names[row.gt_branch_id], match_mode=row.match_mode,
-            protocol=row.protocol, params=orjson.loads(row.params),
-            created_at=as_utc(row.created_at),  # type: ignore[arg-type]
-            job=latest.get(int(row.id)), result=result, staleness=_staleness(conn, row, result),
-            summary=None if row.summary is None else orjson.loads(row.summary),
-        ))  # fmt: skip
+            result = ResultInfo(
+                int(row.result_id),
+                row.result_at.replace(tzinfo=UTC)
+                if row.result_at.tzinfo is None
+                else row.result_at,
+                row.protocol_version,
+                int(row.ontology_version),
+                int(row.gt_revision),
+                int(row.pred_revision),
+            )
+        out.append(
+            AnalysisRecord(
+                id=int(row.id),
+                name=row.name,
+                branch=names[row.branch_id],
+                ground_truth=names[row.gt_branch_id],
+                match_mode=row.match_mode,
+                protocol=row.protocol,
+                params=orjson.loads(row.params),
+                created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+                job=latest.get(int(row.id)),
+                result=result,
+                staleness=_staleness(conn, row, result),
+                summary=None if row.summary is None else orjson.loads(row.summary),
+            )
+        )
     return out
 
 
@@ -98,7 +127,9 @@ def get_analysis(store: Store, project: ProjectRecord, name_or_id: str | int) ->
     return found[0]
 
 
-def list_analyses(store: Store, project: ProjectRecord, *, branch: str | None = None) -> list[AnalysisRecord]:
+def list_analyses(
+    store: Store, project: ProjectRecord, *, branch: str | None = None
+) -> list[AnalysisRecord]:
     """Every analysis of the project (of one prediction branch when given), by name."""
     with store.read() as conn:
         where = []
@@ -115,8 +146,14 @@ def delete_analysis(store: Store, project: ProjectRecord, name_or_id: str | int)
 
 
 def _prepare(
-    store: Store, project: ProjectRecord, *, branch: str, ground_truth: str, mode: MatchMode,
-    protocol: str, name: str,
+    store: Store,
+    project: ProjectRecord,
+    *,
+    branch: str,
+    ground_truth: str,
+    mode: MatchMode,
+    protocol: str,
+    name: str,
 ) -> tuple[int, int]:
     """Create (or find, with the same parameters) the analysis and queue a job."""
     catalog.validate_branch_name(name)  # analysis names follow the branch-name rule
@@ -126,14 +163,30 @@ def _prepare(
         dt = catalog.get_branch(conn, project.id, branch)
         if gt.id == dt.id:
             raise ValidationError(f"cannot analyse branch {branch!r} against itself")
-        row = conn.execute(sa.select(a).where(a.c.project_id == project.id, a.c.name == name)).first()
+        row = conn.execute(
+            sa.select(a).where(a.c.project_id == project.id, a.c.name == name)
+        ).first()
         if row is None:
-            analysis_id = conn.execute(a.insert().values(
-                project_id=project.id, name=name, branch_id=dt.id, gt_branch_id=gt.id,
-                match_mode=mode.value, protocol=protocol, params=orjson.dumps({}).decode(),
-                created_at=catalog.utc_now(),
-            )).inserted_primary_key[0]  # fmt: skip
-        elif (row.branch_id, row.gt_branch_id, row.match_mode, row.protocol) != (dt.id, gt.id, mode.value, protocol):
+            analysis_id = conn.execute(
+                a.insert()
+                .values(
+                    project_id=project.id,
+                    name=name,
+                    branch_id=dt.id,
+                    gt_branch_id=gt.id,
+                    match_mode=mode.value,
+                    protocol=protocol,
+                    params=orjson.dumps({}).decode(),
+                    created_at=catalog.utc_now(),
+                )
+                .returning(a.c.id)
+            ).scalar_one()
+        elif (row.branch_id, row.gt_branch_id, row.match_mode, row.protocol) != (
+            dt.id,
+            gt.id,
+            mode.value,
+            protocol,
+        ):
             raise ConflictError(
                 f"analysis {name!r} already exists with other parameters "
                 f"({row.match_mode}, protocol {row.protocol}); pick another name or delete it"
@@ -143,8 +196,14 @@ def _prepare(
         return int(analysis_id), jobs.create_job(conn, int(analysis_id))
 
 
-def run_job(store: Store, project: ProjectRecord, analysis_id: int, job_id: int, *,
-            progress: Progress | None = None) -> None:
+def run_job(
+    store: Store,
+    project: ProjectRecord,
+    analysis_id: int,
+    job_id: int,
+    *,
+    progress: Progress | None = None,
+) -> None:
     """Compute and commit one job (the worker); failures are recorded on the job and re-raised."""
     last = [0.0]
 
@@ -159,23 +218,39 @@ def run_job(store: Store, project: ProjectRecord, analysis_id: int, job_id: int,
         with store.read() as conn:
             row = conn.execute(sa.select(s.analyses).where(s.analyses.c.id == analysis_id)).one()
             names = {b.id: b.name for b in catalog.list_branches(conn, project.id)}
-            inputs = load_inputs(conn, project_id=project.id, branch=names[row.branch_id],
-                                 ground_truth=names[row.gt_branch_id])  # fmt: skip
+            inputs = load_inputs(
+                conn,
+                project_id=project.id,
+                branch=names[row.branch_id],
+                ground_truth=names[row.gt_branch_id],
+            )
         report("loaded", 0.3)
         outputs = compute_outputs(inputs, mode=row.match_mode, progress=report)
         report("saving", 0.85)
         with store.write() as conn:
             # Lock the analysis (PostgreSQL) so two runs of it commit one after the other.
-            conn.execute(sa.select(s.analyses.c.id).where(s.analyses.c.id == analysis_id).with_for_update())
-            write_result(conn, analysis_id=analysis_id, job_id=job_id, inputs=inputs, outputs=outputs)
+            conn.execute(
+                sa.select(s.analyses.c.id).where(s.analyses.c.id == analysis_id).with_for_update()
+            )
+            write_result(
+                conn, analysis_id=analysis_id, job_id=job_id, inputs=inputs, outputs=outputs
+            )
             jobs.finish_job(conn, job_id)
         if progress is not None:
             progress("done", 1.0)
     except BaseException as exc:
-        message = exc.message if isinstance(exc, BranchmarkError) else f"{type(exc).__name__}: {exc}"
+        message = (
+            exc.message if isinstance(exc, BranchmarkError) else f"{type(exc).__name__}: {exc}"
+        )
         try:
-            jobs.update_job(store, job_id, status=JobStatus.FAILED, message=message,
-                            progress=last[0], stage="failed")  # fmt: skip
+            jobs.update_job(
+                store,
+                job_id,
+                status=JobStatus.FAILED,
+                message=message,
+                progress=last[0],
+                stage="failed",
+            )
         except Exception:  # the store itself failed: the dead-worker rule reports the job
             traceback.print_exc()
         raise
@@ -203,8 +278,15 @@ def analyse(
     if protocol not in PROTOCOLS:
         raise ValidationError(f"unknown protocol {protocol!r}; choose from {list(PROTOCOLS)}")
     name = name or default_name(branch, ground_truth, mode)
-    analysis_id, job_id = _prepare(store, project, branch=branch, ground_truth=ground_truth,
-                                   mode=mode, protocol=protocol, name=name)  # fmt: skip
+    analysis_id, job_id = _prepare(
+        store,
+        project,
+        branch=branch,
+        ground_truth=ground_truth,
+        mode=mode,
+        protocol=protocol,
+        name=name,
+    )
     if wait:
         run_job(store, project, analysis_id, job_id, progress=progress)
     else:
@@ -220,10 +302,24 @@ def _quiet(fn: Callable[..., None], *args: Any) -> None:
         pass
 
 
-def reanalyse(store: Store, project: ProjectRecord, name_or_id: str | int, *, wait: bool = True,
-              progress: Progress | None = None) -> AnalysisRecord:
+def reanalyse(
+    store: Store,
+    project: ProjectRecord,
+    name_or_id: str | int,
+    *,
+    wait: bool = True,
+    progress: Progress | None = None,
+) -> AnalysisRecord:
     """Run an existing analysis again with the same parameters (replacing its result on success)."""
     record = get_analysis(store, project, name_or_id)
-    return analyse(store, project, record.branch, ground_truth=record.ground_truth,
-                   match=record.match_mode, protocol=record.protocol, name=record.name,
-                   wait=wait, progress=progress)  # fmt: skip
+    return analyse(
+        store,
+        project,
+        record.branch,
+        ground_truth=record.ground_truth,
+        match=record.match_mode,
+        protocol=record.protocol,
+        name=record.name,
+        wait=wait,
+        progress=progress,
+    )

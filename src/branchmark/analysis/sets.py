@@ -41,7 +41,9 @@ class BranchInfo:
         return {**dataclasses.asdict(self), "created_at": self.created_at.isoformat()}
 
 
-def _count(conn: sa.Connection, table: sa.Table, column: sa.Column[Any], project_id: int) -> dict[int, int]:
+def _count(
+    conn: sa.Connection, table: sa.Table, column: sa.Column[Any], project_id: int
+) -> dict[int, int]:
     query = sa.select(column, sa.func.count()).select_from(table)
     if "project_id" in table.c:
         query = query.where(table.c.project_id == project_id)
@@ -56,13 +58,23 @@ def list_branch_info(store: Store, project: ProjectRecord) -> list[BranchInfo]:
         objects = _count(conn, t.annotations, t.annotations.c.branch_id, project.id)
         analyses = _count(conn, s.analyses, s.analyses.c.branch_id, project.id)
     return [
-        BranchInfo(b.name, b.kind.value, b.meta, b.revision, b.created_at, rows.get(b.id, 0),
-                   objects.get(b.id, 0), analyses.get(b.id, 0))  # fmt: skip
+        BranchInfo(
+            b.name,
+            b.kind.value,
+            b.meta,
+            b.revision,
+            b.created_at,
+            rows.get(b.id, 0),
+            objects.get(b.id, 0),
+            analyses.get(b.id, 0),
+        )
         for b in branches
     ]
 
 
-def delete_branch(store: Store, project: ProjectRecord, name: str, *, allow_main: bool = False) -> None:
+def delete_branch(
+    store: Store, project: ProjectRecord, name: str, *, allow_main: bool = False
+) -> None:
     """Delete a branch with its label rows and every analysis of it (or against it).
 
     ``main`` (the ground truth) is refused unless ``allow_main``; it is then emptied (its rows
@@ -71,9 +83,13 @@ def delete_branch(store: Store, project: ProjectRecord, name: str, *, allow_main
     with store.write() as conn:
         branch = catalog.get_branch(conn, project.id, name)
         if branch.kind is BranchKind.MAIN and not allow_main:
-            raise ValidationError(f"branch {name!r} holds the ground truth; pass allow_main to delete it")
+            raise ValidationError(
+                f"branch {name!r} holds the ground truth; pass allow_main to delete it"
+            )
         a = s.analyses
-        conn.execute(a.delete().where(sa.or_(a.c.branch_id == branch.id, a.c.gt_branch_id == branch.id)))
+        conn.execute(
+            a.delete().where(sa.or_(a.c.branch_id == branch.id, a.c.gt_branch_id == branch.id))
+        )
         # Annotations reference only their label row; delete them explicitly so that the
         # cascade does not depend on the backend's FK settings.
         rows = sa.select(t.label_rows.c.id).where(t.label_rows.c.branch_id == branch.id)
@@ -93,22 +109,36 @@ def rename_branch(store: Store, project: ProjectRecord, name: str, new_name: str
         branch = catalog.get_branch(conn, project.id, name)
         if branch.kind is BranchKind.MAIN:
             raise ValidationError("branch 'main' holds the ground truth and cannot be renamed")
-        taken = conn.execute(sa.select(t.branches.c.id).where(
-            t.branches.c.project_id == project.id, t.branches.c.name == new_name)).first()  # fmt: skip
+        taken = conn.execute(
+            sa.select(t.branches.c.id).where(
+                t.branches.c.project_id == project.id, t.branches.c.name == new_name
+            )
+        ).first()
         if taken is not None:
             raise ConflictError(f"a branch named {new_name!r} already exists")
         conn.execute(t.branches.update().where(t.branches.c.id == branch.id).values(name=new_name))
 
 
 def update_branch_metadata(
-    store: Store, project: ProjectRecord, name: str, *, model: str | None = None,
-    version: str | None = None, notes: str | None = None, extra: dict[str, Any] | None = None,
+    store: Store,
+    project: ProjectRecord,
+    name: str,
+    *,
+    model: str | None = None,
+    version: str | None = None,
+    notes: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge model name, version, notes (and ``extra`` keys) into the branch's metadata."""
     with store.write() as conn:
         branch = catalog.get_branch(conn, project.id, name)
         meta = dict(branch.meta)
-        for key, value in (("model", model), ("version", version), ("notes", notes), *(extra or {}).items()):
+        for key, value in (
+            ("model", model),
+            ("version", version),
+            ("notes", notes),
+            *(extra or {}).items(),
+        ):
             if value is not None:
                 orjson.dumps(value)  # must be JSON
                 meta[key] = value

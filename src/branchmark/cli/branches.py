@@ -18,22 +18,41 @@ from branchmark.cli.options import (
 )
 from branchmark.client import UserClient
 
-group = typer.Typer(help="List, rename, delete prediction sets (branches) and keep their metadata.",
-                    no_args_is_help=True)  # fmt: skip
+group = typer.Typer(
+    help="List, rename, delete prediction sets (branches) and keep their metadata.",
+    no_args_is_help=True,
+)
 
-BRANCH_COLUMNS = ("name", "kind", "model", "version", "notes", "label_rows", "objects", "analyses",
-                  "revision", "created_at")  # fmt: skip
+BRANCH_COLUMNS = (
+    "name",
+    "kind",
+    "model",
+    "version",
+    "notes",
+    "label_rows",
+    "objects",
+    "analyses",
+    "revision",
+    "created_at",
+)
 
 
 @group.command("list")
-def list_command(project: ProjectOption, workspace: WorkspaceOption = None, json_: JsonFlag = False,
-                 csv_: CsvFlag = False) -> None:  # fmt: skip
+def list_command(
+    project: ProjectOption,
+    workspace: WorkspaceOption = None,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
     """List branches with their metadata, sizes and number of analyses."""
     fmt = pick_format(json_, csv_)
     with UserClient.open(resolve_workspace(workspace)) as client:
         proj = client.get_project(project)
         infos = an.list_branch_info(proj.store, proj.record)
-    rows = [{**info.to_dict(), **{k: info.meta.get(k) for k in ("model", "version", "notes")}} for info in infos]
+    rows = [
+        {**info.to_dict(), **{k: info.meta.get(k) for k in ("model", "version", "notes")}}
+        for info in infos
+    ]
     emit_rows(rows, BRANCH_COLUMNS, fmt, title="branches")
 
 
@@ -41,8 +60,9 @@ def list_command(project: ProjectOption, workspace: WorkspaceOption = None, json
 def rename_command(
     name: Annotated[str, typer.Argument(help="Current branch name.")],
     new_name: Annotated[str, typer.Argument(help="New branch name.")],
-    project: ProjectOption, workspace: WorkspaceOption = None,
-) -> None:  # fmt: skip
+    project: ProjectOption,
+    workspace: WorkspaceOption = None,
+) -> None:
     """Rename a prediction branch (its analyses follow)."""
     with UserClient.open(resolve_workspace(workspace)) as client:
         client.get_project(project).rename_branch(name, new_name)
@@ -53,9 +73,11 @@ def rename_command(
 def delete_command(
     name: Annotated[str, typer.Argument(help="Branch to delete.")],
     project: ProjectOption,
-    allow_main: Annotated[bool, typer.Option("--allow-main", help="Allow emptying the ground truth (main).")] = False,
+    allow_main: Annotated[
+        bool, typer.Option("--allow-main", help="Allow emptying the ground truth (main).")
+    ] = False,
     workspace: WorkspaceOption = None,
-) -> None:  # fmt: skip
+) -> None:
     """Delete a prediction set: its label rows and every analysis of it, in one transaction."""
     with UserClient.open(resolve_workspace(workspace)) as client:
         client.get_project(project).delete_branch(name, allow_main=allow_main)
@@ -70,11 +92,13 @@ def meta_command(
     version: Annotated[str | None, typer.Option("--version", help="Model version.")] = None,
     notes: Annotated[str | None, typer.Option("--notes", help="Free text.")] = None,
     workspace: WorkspaceOption = None,
-) -> None:  # fmt: skip
+) -> None:
     """Set the model name, version and notes kept on a branch."""
     with UserClient.open(resolve_workspace(workspace)) as client:
         proj = client.get_project(project)
-        meta = an.update_branch_metadata(proj.store, proj.record, name, model=model, version=version, notes=notes)
+        meta = an.update_branch_metadata(
+            proj.store, proj.record, name, model=model, version=version, notes=notes
+        )
     typer.echo(", ".join(f"{k}={v}" for k, v in meta.items() if k in ("model", "version", "notes")))
 
 
