@@ -53,6 +53,15 @@ def _write_data(out: Path, small: bool) -> tuple[Path, Path]:
             seed=2024,
         )
         dataset, results = generate(spec)
+        # The importers refuse boxes outside their image (as Encord does): clip the generated
+        # detections to the image so every tool sees the same, valid data.
+        size = {img["id"]: (img["width"], img["height"]) for img in dataset["images"]}
+        for det in results:
+            width, height = size[det["image_id"]]
+            x, y, w, h = det["bbox"]
+            x0, y0 = min(max(x, 0.0), width), min(max(y, 0.0), height)
+            x1, y1 = min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)
+            det["bbox"] = [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)]
         gt_path.write_text(json.dumps(dataset))
         res_path.write_text(json.dumps(results))
     return gt_path, res_path
