@@ -215,3 +215,19 @@ def test_compare_deltas_and_flips(setup) -> None:
     assert set(result.gt_flips["tp_to_fn"]["annotation_ids"]) == fa - fb
     assert set(result.gt_flips["fn_to_tp"]["annotation_ids"]) == fb - fa
     assert result.prediction_flips["compared"] == 0  # different prediction sets
+
+
+def test_background_job_reports_progress_then_done(setup) -> None:
+    import time
+
+    store, project, _ = setup
+    queued = an.analyse(store, project, "a", wait=False)
+    assert queued.status in (an.JobStatus.QUEUED, an.JobStatus.RUNNING, an.JobStatus.DONE)
+    deadline = time.monotonic() + 120
+    record = queued
+    while record.status is not an.JobStatus.DONE and time.monotonic() < deadline:
+        assert record.status is not an.JobStatus.FAILED, record.job
+        time.sleep(0.05)
+        record = an.get_analysis(store, project, queued.name)
+    assert record.status is an.JobStatus.DONE and record.job.progress == 1.0
+    assert record.job.started_at <= record.job.finished_at and record.result is not None
