@@ -26,6 +26,7 @@ metadata = sa.MetaData()
 
 _NOW = sa.func.current_timestamp()
 
+
 def _fk(name: str, target: sa.Column[int] | str) -> sa.Column[int]:
     return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete="CASCADE"), nullable=False)
 
