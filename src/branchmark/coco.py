@@ -23,7 +23,12 @@ from branchmark.errors import ImportFormatError
 from branchmark.evaluation.cocoeval import CocoEvalResult
 from branchmark.evaluation.params import CocoParams, IouType
 from branchmark.evaluation.protocol import evaluate_arrays
-from branchmark.evaluation.records import CocoGroundTruthArrays, read_ground_truth, read_results
+from branchmark.evaluation.records import (
+    CocoGroundTruthArrays,
+    read_ground_truth,
+    read_results,
+    result_images,
+)
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,22 @@ class COCO:
         cats = [c for c in cats if not sups or c["supercategory"] in sups]
         return [c["id"] for c in cats if not ids or c["id"] in ids]
 
+    def _image_ids(self) -> list[Any]:
+        """Sorted unique image ids (unsorted if they mix types), without the annotation index."""
+        ids = self.getImgIds()
+        try:
+            return sorted(set(ids))
+        except TypeError:
+            return ids
+
     def getImgIds(self, imgIds: Any = (), catIds: Any = ()) -> list[Any]:  # noqa: N802,N803
         img_ids, cat_ids = _ids(imgIds), _ids(catIds)
-        ids = set(img_ids) if img_ids else set(self.imgs.keys())
         if not img_ids and not cat_ids:
-            return list(self.imgs.keys())
+            if self._index is not None:
+                return list(self.imgs.keys())
+            # The keys of createIndex's imgs dict, in its order, without building the index.
+            return list(dict.fromkeys(img["id"] for img in self.dataset.get("images", [])))
+        ids = set(img_ids) if img_ids else set(self.imgs.keys())
         for i, cat in enumerate(cat_ids):
             found = set(self.catToImgs[cat])
             ids = (ids & found) if (img_ids or i) else found
@@ -164,13 +180,7 @@ class COCO:
             anns = resFile
         if not isinstance(anns, list):
             raise ImportFormatError(f"{res.source}: results in not an array of objects")
-        known = set(self.imgs)
-        for i, ann in enumerate(anns):
-            if ann.get("image_id") not in known:
-                raise ImportFormatError(
-                    f"{res.source}: results[{i}]: field 'image_id' {ann.get('image_id')!r} "
-                    "is not an image of the ground truth (results do not correspond to current coco set)"
-                )
+        result_images(anns, self._image_ids(), source=res.source, ground_truth=self.source)
         res._pending = anns
         res._dataset["annotations"] = anns
         res._results_of = self

@@ -160,7 +160,9 @@ def _providers(gt_b, dt_b, crowd):
 
 @pytest.mark.parametrize("provider", ["pairs", "group", "sparse"])
 @pytest.mark.parametrize("compatible", [False, True], ids=["plain", "compatible"])
-@pytest.mark.parametrize(("n_gt", "n_dt"), [(3, 0), (0, 3), (0, 0)], ids=["gt-only", "prediction-only", "empty"])
+@pytest.mark.parametrize(
+    ("n_gt", "n_dt"), [(3, 0), (0, 3), (0, 0)], ids=["gt-only", "prediction-only", "empty"]
+)
 def test_one_side_empty_overall(n_gt: int, n_dt: int, provider: str, compatible: bool) -> None:
     gt_b, dt_b = [BOX, HALF, [200, 200, 240, 240]][:n_gt], [BOX, HALF, BOX][:n_dt]
     image = (np.arange(n_gt) % 2, np.arange(n_dt) % 2)  # several images, none with both sides
@@ -195,7 +197,8 @@ def test_one_side_empty_per_image(provider: str) -> None:
 
 def test_analysis_grid_values_are_their_two_decimal_labels() -> None:
     labels = [f"{v:.2f}" for v in np.arange(5, 100, 5) / 100]
-    assert [repr(float(v)) for v in ANALYSIS_IOU_THRESHOLDS] == [label.rstrip("0") for label in labels]
+    shortest = [label.rstrip("0") for label in labels]
+    assert [repr(float(v)) for v in ANALYSIS_IOU_THRESHOLDS] == shortest
 
 
 def test_coco_grid_stays_bit_identical_to_pycocotools() -> None:
@@ -215,12 +218,14 @@ def test_iou_of_exactly_half_matches_at_half_and_just_below_does_not() -> None:
     assert result.dt_match[at_half].tolist() == [0, -1]  # COCO matches IoU >= threshold
     assert result.dt_match[at_half - 1].tolist() == [0, 1]  # both match at 0.45
     # A real box pair with IoU exactly 0.5: half of a 10x10 box.
-    box = BoxSimilarity(np.array([[0, 0, 10, 10.0]]), np.array([[0, 0, 10, 5.0]]), np.array([False]))
+    ten, half = np.array([[0, 0, 10, 10.0]]), np.array([[0, 0, 10, 5.0]])
+    box = BoxSimilarity(ten, half, np.array([False]))
     one_gt = GroundTruth(image=[0], category=[0], area=[100.0], crowd=[False])
     one_dt = Detections(image=[0], category=[0], score=[0.9], area=[50.0])
     assert box(np.array([0]), np.array([0])).tolist() == [0.5]
     matched = match_objects(one_gt, one_dt, box, thresholds=ANALYSIS_IOU_THRESHOLDS).dt_match[:, 0]
-    assert matched.tolist() == [0] * (at_half + 1) + [-1] * (len(ANALYSIS_IOU_THRESHOLDS) - at_half - 1)
+    above = len(ANALYSIS_IOU_THRESHOLDS) - at_half - 1
+    assert matched.tolist() == [0] * (at_half + 1) + [-1] * above
 
 
 @pytest.mark.xfail(

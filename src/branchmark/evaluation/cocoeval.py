@@ -165,8 +165,7 @@ def evaluate_coco(
         gt_area, gt_ignore, gt.crowd[groups.gt], gt.unmatchable[groups.gt],
         dt.area[groups.dt], params.area_ranges, params.iou_thresholds, False,
     )  # fmt: skip
-    n_groups = len(groups.group_class)
-    dt_group = np.repeat(np.arange(n_groups), np.diff(groups.dt_start))
+    dt_class = np.repeat(groups.group_class, np.diff(groups.dt_start))
     gt_class = np.repeat(groups.group_class, np.diff(groups.gt_start))
     n_positive = np.zeros((n_cls, len(params.area_ranges)), np.int64)
     for a, (lo, hi) in enumerate(params.area_ranges):
@@ -175,8 +174,8 @@ def evaluate_coco(
     present = np.zeros(n_cls, bool)
     present[groups.group_class] = True
     acc = accumulate_states(
-        dt_class=groups.group_class[dt_group],
-        dt_rank=np.arange(len(dt_group)) - groups.dt_start[dt_group],
+        dt_class=dt_class,
+        dt_rank=groups.dt_rank,
         dt_score=dt.score[groups.dt],
         state=state,
         n_positive=n_positive,

@@ -35,7 +35,8 @@ class Groups:
     ``gt`` holds ground-truth indices grouped (within a group: class position, then input
     order); ``dt`` holds the kept detection indices grouped and sorted by descending score
     (stable; ``use_cats=False`` breaks ties by class position), at most ``max_det`` per group.
-    ``*_start`` are ``(n_groups + 1,)`` offsets.  ``similarity`` is flat: group ``i`` owns
+    ``*_start`` are ``(n_groups + 1,)`` offsets; ``dt_rank`` ``(D,)`` int32 is each kept
+    detection's rank in its group.  ``similarity`` is flat: group ``i`` owns
     ``similarity[pair_start[i]:pair_start[i + 1]]`` laid out ``[detection, gt]``.
     """
 
@@ -45,10 +46,92 @@ class Groups:
     dt_start: IntArray
     pair_start: IntArray
     group_class: IntArray
+    dt_rank: NDArray[np.int32]
     similarity: FloatArray
     pair_gt: IntArray
     pair_dt: IntArray
     compatible: NDArray[np.bool_] | None
+
+
+def _sort_objects(
+    gt: GroundTruth, dt: Detections, *, use_cats: bool
+) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
+    """Evaluated objects in COCO order: ``(gt_sorted, gt_key, dt_sorted, dt_key, n_images)``."""
+    gt_idx = np.flatnonzero((gt.image >= 0) & (gt.category >= 0))
+    dt_idx = np.flatnonzero((dt.image >= 0) & (dt.category >= 0))
+    n_images = int(max(gt.image.max(initial=-1), dt.image.max(initial=-1))) + 1
+    score = dt.score[dt_idx]
+    if use_cats:
+        gt_key = gt.category[gt_idx] * n_images + gt.image[gt_idx]
+        dt_key = dt.category[dt_idx] * n_images + dt.image[dt_idx]
+        # COCOeval._prepare keeps input order per (image, class); evaluateImg sorts each
+        # group's detections with np.argsort(-score, kind="mergesort").  Two stable sorts
+        # (score, then key) are lexsort((-score, key)) at a fraction of its cost.
+        gt_order = np.argsort(gt_key, kind="stable")
+        by_score = np.argsort(-score, kind="stable")
+        dt_order = by_score[np.argsort(dt_key[by_score], kind="stable")]
+    else:
+        # useCats=0 concatenates each image's objects class by class before the score sort.
+        gt_key, dt_key = gt.image[gt_idx], dt.image[dt_idx]
+        gt_order = np.lexsort((gt.category[gt_idx], gt_key))
+        dt_order = np.lexsort((dt.category[dt_idx], -score, dt_key))
+    return gt_idx[gt_order], gt_key[gt_order], dt_idx[dt_order], dt_key[dt_order], n_images
+
+
+@numba.njit(cache=True, nogil=True)
+def _layout_groups(
+    gt_key: IntArray, dt_key: IntArray, max_det: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray, NDArray[np.int32], IntArray, IntArray, IntArray]:
+    """Merge the sorted keys into groups; keep each group's first ``max_det`` detections.
+
+    Returns ``keys``, ``gt_start``, ``dt_start``, ``kept`` (positions into ``dt_key``),
+    ``rank`` of each kept detection in its group, ``pair_start`` and, per pair, the GT position
+    and the kept-detection position (pairs laid out ``[detection, gt]`` per group).
+    """
+    n_gt, n_dt = len(gt_key), len(dt_key)
+    n_groups = n_kept = n_pairs = 0
+    i = j = 0
+    while i < n_gt or j < n_dt:  # first pass: sizes
+        key = gt_key[i] if j >= n_dt or (i < n_gt and gt_key[i] <= dt_key[j]) else dt_key[j]
+        g0, d0 = i, j
+        while i < n_gt and gt_key[i] == key:
+            i += 1
+        while j < n_dt and dt_key[j] == key:
+            j += 1
+        kept = min(j - d0, max_det)
+        n_groups += 1
+        n_kept += kept
+        n_pairs += (i - g0) * kept
+    keys = np.empty(n_groups, np.int64)
+    gt_start = np.empty(n_groups + 1, np.int64)
+    dt_start = np.empty(n_groups + 1, np.int64)
+    pair_start = np.empty(n_groups + 1, np.int64)
+    kept_pos = np.empty(n_kept, np.int64)
+    rank = np.empty(n_kept, np.int32)
+    pair_gt = np.empty(n_pairs, np.int64)
+    pair_dt = np.empty(n_pairs, np.int64)
+    i = j = 0
+    grp = k = p = 0
+    while i < n_gt or j < n_dt:
+        key = gt_key[i] if j >= n_dt or (i < n_gt and gt_key[i] <= dt_key[j]) else dt_key[j]
+        keys[grp], gt_start[grp], dt_start[grp], pair_start[grp] = key, i, k, p
+        g0 = i
+        while i < n_gt and gt_key[i] == key:
+            i += 1
+        d0 = j
+        while j < n_dt and dt_key[j] == key:
+            j += 1
+        for d in range(min(j - d0, max_det)):
+            kept_pos[k + d] = d0 + d
+            rank[k + d] = d
+            for g in range(i - g0):
+                pair_gt[p] = g0 + g
+                pair_dt[p] = k + d
+                p += 1
+        k += min(j - d0, max_det)
+        grp += 1
+    gt_start[grp], dt_start[grp], pair_start[grp] = i, k, p
+    return keys, gt_start, dt_start, kept_pos, rank, pair_start, pair_gt, pair_dt
 
 
 def arrange_groups(
@@ -61,48 +144,20 @@ def arrange_groups(
     compatible: Compatibility | None = None,
 ) -> Groups:
     """Group the objects and fetch the similarities the matching needs (see :class:`Groups`)."""
-    gt_idx = np.flatnonzero((gt.image >= 0) & (gt.category >= 0))
-    dt_idx = np.flatnonzero((dt.image >= 0) & (dt.category >= 0))
-    n_images = int(max(gt.image.max(initial=-1), dt.image.max(initial=-1))) + 1
-    gt_class = gt.category[gt_idx] if use_cats else np.zeros(len(gt_idx), np.int64)
-    dt_class = dt.category[dt_idx] if use_cats else np.zeros(len(dt_idx), np.int64)
-    gt_key = gt_class * n_images + gt.image[gt_idx]
-    dt_key = dt_class * n_images + dt.image[dt_idx]
-    # COCOeval._prepare keeps input order per (image, class); useCats=0 concatenates by class.
-    gt_order = np.lexsort((gt.category[gt_idx], gt_key))
-    gt_sorted = gt_idx[gt_order]
-    gt_key = gt_key[gt_order]
-    # evaluateImg: np.argsort(-score, kind="mergesort"), after useCats=0's class concatenation.
-    dt_order = np.lexsort((dt.category[dt_idx], -dt.score[dt_idx], dt_key))
-    dt_sorted = dt_idx[dt_order]
-    dt_key = dt_key[dt_order]
-    keys = np.union1d(gt_key, dt_key)
-    gt_start = np.searchsorted(gt_key, keys, side="left")
-    gt_start = np.append(gt_start, len(gt_key)).astype(np.int64)
-    dt_first = np.searchsorted(dt_key, keys, side="left")
-    dt_group = np.searchsorted(keys, dt_key)
-    rank = np.arange(len(dt_key)) - dt_first[dt_group]
-    kept = rank < max_det
+    gt_sorted, gt_key, dt_sorted, dt_key, n_images = _sort_objects(gt, dt, use_cats=use_cats)
+    keys, gt_start, dt_start, kept, rank, pair_start, pair_gt, pair_dt = _layout_groups(
+        gt_key, dt_key, max_det
+    )
     dt_sorted = dt_sorted[kept]
-    dt_start = np.zeros(len(keys) + 1, np.int64)
-    np.cumsum(np.bincount(dt_group[kept], minlength=len(keys)), out=dt_start[1:])
-    n_gt = np.diff(gt_start)
-    n_pairs = n_gt * np.diff(dt_start)
-    pair_start = np.zeros(len(keys) + 1, np.int64)
-    np.cumsum(n_pairs, out=pair_start[1:])
-    pair_group = np.repeat(np.arange(len(keys)), n_pairs)
-    local = np.arange(pair_start[-1]) - pair_start[pair_group]
-    group_gt = n_gt[pair_group]
-    pair_gt = gt_sorted[gt_start[pair_group] + local % np.maximum(group_gt, 1)]
-    pair_dt = dt_sorted[dt_start[pair_group] + local // np.maximum(group_gt, 1)]
-    values = _pair_similarity(similarity, pair_gt, pair_dt, pair_start, n_gt)
+    pair_gt, pair_dt = gt_sorted[pair_gt], dt_sorted[pair_dt]
+    values = _pair_similarity(similarity, pair_gt, pair_dt, pair_start, np.diff(gt_start))
     allowed = None
     if compatible is not None:
         allowed = _compatible_pairs(compatible, pair_gt, pair_dt)
         # Incompatible pairs never match, whatever the threshold (EVALUATION.md).
         values = np.where(allowed, values, -1.0)
     return Groups(
-        gt_sorted, dt_sorted, gt_start, dt_start, pair_start, keys // max(n_images, 1),
+        gt_sorted, dt_sorted, gt_start, dt_start, pair_start, keys // max(n_images, 1), rank,
         values, pair_gt, pair_dt, allowed,
     )  # fmt: skip
 
@@ -158,13 +213,14 @@ def match_groups(
 ) -> tuple[NDArray[np.int8], IntArray, IntArray]:
     """The ``COCOeval.evaluateImg`` loop for all groups (arrays in grouped order).
 
-    Returns ``state`` ``(A, T, D)`` (0 false positive, 1 true positive, 2 ignored) and, when
+    Returns ``state`` ``(D, A, T)`` (0 false positive, 1 true positive, 2 ignored; one row per
+    detection so that accumulation reads a detection's outcomes together) and, when
     ``want_index``, ``dt_match`` ``(A, T, D)`` / ``gt_match`` ``(A, T, G)`` grouped positions of
     the partner (-1 none; a crowd GT keeps its last match).
     """
     n_areas, n_thr = area_ranges.shape[0], thresholds.shape[0]
     n_dt, n_gt = dt_start[-1], gt_start[-1]
-    state = np.zeros((n_areas, n_thr, n_dt), np.int8)
+    state = np.zeros((n_dt, n_areas, n_thr), np.int8)
     size = 1 if want_index else 0
     dt_match = np.full((n_areas * size, n_thr * size, n_dt * size), -1, np.int64)
     gt_match = np.full((n_areas * size, n_thr * size, n_gt * size), -1, np.int64)
@@ -211,15 +267,15 @@ def match_groups(
                     area = dt_area[ds + d]
                     outside = area < lo or area > hi
                     if best == -1:
-                        state[a, t, ds + d] = IGNORED if outside else FALSE_POSITIVE
+                        state[ds + d, a, t] = IGNORED if outside else FALSE_POSITIVE
                         continue
                     taken[best] = True
                     # accumulate reads a matched id of 0 as "unmatched" (see GroundTruth).
                     counted = not gt_unmatchable[gs + best]
                     if ignored[best] or (not counted and outside):
-                        state[a, t, ds + d] = IGNORED
+                        state[ds + d, a, t] = IGNORED
                     else:
-                        state[a, t, ds + d] = TRUE_POSITIVE if counted else FALSE_POSITIVE
+                        state[ds + d, a, t] = TRUE_POSITIVE if counted else FALSE_POSITIVE
                     if want_index:
                         dt_match[a, t, ds + d] = gs + best
                         gt_match[a, t, gs + best] = ds + d
@@ -315,7 +371,7 @@ def match_objects(
     gt_match = np.full((len(thr), len(gt)), -1, np.int64)
     # Position -1 (no partner) picks the appended -1.
     dt_match[:, groups.dt] = np.append(groups.gt, -1)[dt_pos[0]]
-    dt_ignore[:, groups.dt] = state[0] == IGNORED
+    dt_ignore[:, groups.dt] = state[:, 0, :].T == IGNORED
     gt_match[:, groups.gt] = np.append(groups.dt, -1)[gt_pos[0]]
     evaluated = np.zeros(len(dt), bool)
     evaluated[groups.dt] = True

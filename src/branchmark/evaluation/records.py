@@ -7,8 +7,10 @@ Ground truth follows ``COCO.createIndex`` and ``COCOeval._prepare``; results fol
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,7 @@ def _column(records: Sequence[Any], field: str, source: str, where: str, default
     """``[r[field] for r in records]``; the error names the first bad record."""
     try:
         if default is ...:
-            return [r[field] for r in records]
+            return list(map(itemgetter(field), records))  # one C-level pass
         return [r.get(field, default) for r in records]
     except (KeyError, TypeError, AttributeError):
         for i, r in enumerate(records):
@@ -40,6 +42,17 @@ def _column(records: Sequence[Any], field: str, source: str, where: str, default
 
 
 def _numbers(values: list[Any], shape: tuple[int, ...], source: str, where: str, field: str) -> NDArray[np.float64]:
+    n = len(values)
+    try:
+        # Fast path: one flat pass, no nested-list inspection (np.array is ~2x slower here).
+        if len(shape) == 1:
+            return np.fromiter(values, dtype=np.float64, count=n)
+        width = shape[1]
+        if not n or set(map(len, values)) == {width}:
+            flat = itertools.chain.from_iterable(values)
+            return np.fromiter(flat, dtype=np.float64, count=n * width).reshape(n, width)
+    except (TypeError, ValueError):
+        pass
     try:
         array = np.array(values, dtype=np.float64)
         if array.shape[1:] == shape[1:] and len(array) == len(values):
@@ -59,7 +72,14 @@ def _numbers(values: list[Any], shape: tuple[int, ...], source: str, where: str,
 
 def _positions(ids: list[Any], known: NDArray[Any] | list[Any]) -> NDArray[np.int64]:
     """Position of each id in the sorted ``known`` ids, -1 when absent."""
-    array = np.asarray(ids)
+    try:
+        # Plain ints (the usual ids): a flat conversion, no per-element dtype inference.
+        if set(map(type, ids)) <= {int}:
+            array = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        else:
+            array = np.asarray(ids)
+    except OverflowError:
+        array = np.asarray(ids)
     known_array = np.asarray(known)
     if array.dtype.kind in "iu" and known_array.dtype.kind in "iu" and len(known_array):
         pos = np.searchsorted(known_array, array)
@@ -173,6 +193,27 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
     )  # fmt: skip
 
 
+def result_images(
+    records: list[Any], image_ids: list[Any], *, source: str, ground_truth: str
+) -> NDArray[np.int64]:
+    """Position of each result's ``image_id`` in the sorted GT ``image_ids``.
+
+    Raises :class:`ImportFormatError` naming the first result whose image is not in the ground
+    truth (``COCO.loadRes``: "Results do not correspond to current coco set").
+
+    Examples
+    --------
+    >>> result_images([{"image_id": 7}, {"image_id": 3}], [3, 7], source="r", ground_truth="g")
+    array([1, 0])
+    """
+    ids = _column(records, "image_id", source, "results")
+    image = _positions(ids, image_ids)
+    if np.any(image < 0):
+        i = int(np.argmax(image < 0))
+        raise _fail(source, f"results[{i}]", "image_id", f"{ids[i]!r} is not an image of {ground_truth}")
+    return image
+
+
 @dataclass(frozen=True)
 class CocoResultArrays:
     """Detections as ``COCO.loadRes`` leaves them: ids ``1..D``, ``area`` per its rules."""
@@ -200,12 +241,7 @@ def read_results(
     if not isinstance(records, list):
         raise ImportFormatError(f"{source}: expected a list of result objects, got {type(records).__name__}")
     n = len(records)
-    image_ids = _column(records, "image_id", source, "results")
-    image = _positions(image_ids, gt.image_ids)
-    if np.any(image < 0):
-        i = int(np.argmax(image < 0))
-        # COCO.loadRes: "Results do not correspond to current coco set".
-        raise _fail(source, f"results[{i}]", "image_id", f"{image_ids[i]!r} is not an image of {gt.source}")
+    image = result_images(records, gt.image_ids, source=source, ground_truth=gt.source)
     category = _positions(_column(records, "category_id", source, "results"), gt.category_ids)
     score = _numbers(_column(records, "score", source, "results"), (n,), source, "results", "score")
     first = records[0] if n else {}
