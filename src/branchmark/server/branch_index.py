@@ -1,9 +1,9 @@
 """Per-branch annotation arrays the gallery filters on, cached until the branch changes.
 
 A gallery request filters data units by class, by branch and by attribute answer.  Asking the
-database each time costs a scan of the branch's annotations; instead the branch's
-``(data_unit_id, feature)`` columns are read once as arrays (one bulk read) and kept until the
-branch's revision moves (every write to a branch bumps it), so a filter is a few numpy passes.
+database each time costs a scan of the branch's annotations; instead the branch's objects are
+counted per ``(feature, data unit)`` once (one grouped query) and kept until the branch's
+revision moves (every write to a branch bumps it), so a filter is a few numpy passes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from branchmark.store import read_annotations
 from branchmark.store.annotations import read_object_answers
+from branchmark.store.explorer_queries import count_object_pairs
 from branchmark.store.records import BranchRecord
 
 MAX_BRANCHES = 16
@@ -58,7 +59,9 @@ class BranchIndex:
             return self.unit_ids
         return self.pair_unit[self._segment(feature_hash)]
 
-    def counts_of(self, unit_ids: NDArray[np.int64], *, feature_hash: str | None = None) -> NDArray[np.int64]:
+    def counts_of(
+        self, unit_ids: NDArray[np.int64], *, feature_hash: str | None = None
+    ) -> NDArray[np.int64]:
         """Objects on each of ``unit_ids`` (of ``feature_hash`` when given), 0 where none."""
         if feature_hash is None:
             ids, counts = self.unit_ids, self.unit_counts
@@ -100,21 +103,18 @@ def _answer_pairs(entries: list[dict[str, object]]) -> set[str]:
 
 
 def build_branch_index(conn: sa.Connection, branch: BranchRecord) -> BranchIndex:
-    """Read ``branch``'s data unit and feature columns in one bulk read and count the pairs."""
-    arrays = read_annotations(conn, branch_id=branch.id, columns=("data_unit_id", "feature_hash"))
-    units = arrays["data_unit_id"]
-    features, codes = np.unique(arrays["feature_hash"].astype(str), return_inverse=True)
-    span = int(units.max()) + 1 if len(units) else 1
-    keys, counts = np.unique(codes.reshape(-1).astype(np.int64) * span + units, return_counts=True)
-    unit_ids, unit_counts = np.unique(units, return_counts=True)
+    """Count ``branch``'s objects per ``(feature, data unit)`` (grouped by the database)."""
+    pairs = count_object_pairs(conn, branch_id=branch.id)
+    unit_ids, slot = np.unique(pairs.pair_unit, return_inverse=True)
+    unit_counts = np.bincount(slot.reshape(-1), weights=pairs.pair_count, minlength=len(unit_ids))
     return BranchIndex(
         branch_id=branch.id,
         revision=branch.revision,
-        objects=int(len(units)),
-        features=tuple(features.tolist()),
-        pair_feature=(keys // span).astype(np.int64),
-        pair_unit=(keys % span).astype(np.int64),
-        pair_count=counts.astype(np.int64),
+        objects=int(pairs.pair_count.sum()),
+        features=pairs.features,
+        pair_feature=pairs.pair_feature,
+        pair_unit=pairs.pair_unit,
+        pair_count=pairs.pair_count,
         unit_ids=unit_ids.astype(np.int64),
         unit_counts=unit_counts.astype(np.int64),
     )
@@ -124,7 +124,9 @@ def build_answer_index(conn: sa.Connection, branch: BranchRecord) -> AnswerIndex
     """Map each answered ``attribute=option`` of ``branch``'s objects to their data units."""
     answers = read_object_answers(conn, branch_id=branch.id)
     arrays = read_annotations(conn, branch_id=branch.id, columns=("object_hash", "data_unit_id"))
-    unit_of = dict(zip(arrays["object_hash"].tolist(), arrays["data_unit_id"].tolist(), strict=True))
+    unit_of = dict(
+        zip(arrays["object_hash"].tolist(), arrays["data_unit_id"].tolist(), strict=True)
+    )
     found: dict[str, set[int]] = {}
     for object_hash, entries in answers.items():
         unit = unit_of.get(object_hash)

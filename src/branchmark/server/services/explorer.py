@@ -9,12 +9,17 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 
 from branchmark.errors import BranchNotFound, FrameOutOfRange, NotFoundError, ValidationError
 from branchmark.server.context import ServerContext
 from branchmark.server.services.overlays import overlay_objects, skeleton_edges
-from branchmark.server.services.projects import describe_attributes, describe_classes, describe_project
-from branchmark.store import catalog
+from branchmark.server.services.projects import (
+    describe_attributes,
+    describe_classes,
+    describe_project,
+)
+from branchmark.store import catalog, explorer_queries
 from branchmark.store import label_rows as store_rows
 from branchmark.store.records import BranchRecord, DataUnitRecord, ProjectRecord
 from branchmark.web.media_files import resolve_media
@@ -50,30 +55,39 @@ class GalleryFilter:
         return {k: v for k, v in pairs.items() if v}
 
 
-def _filtered_units(
+def _kept_ids(
     context: ServerContext, conn: sa.Connection, project: ProjectRecord, chosen: GalleryFilter
-) -> list[DataUnitRecord]:
+) -> NDArray[np.int64] | None:
+    """Sorted ids of the data units the branch/class/answer part of ``chosen`` keeps.
+
+    ``None`` when that part is empty (every unit passes).  The ids come from the branch's
+    cached indexes (rebuilt when the branch's revision moves), not from a scan per request.
+    """
     if chosen.data_type is not None and chosen.data_type not in DATA_TYPES:
-        raise ValidationError(f"data_type {chosen.data_type!r} is not one of {', '.join(DATA_TYPES)}")
-    units = catalog.get_data_units(conn, project.id)
-    if chosen.data_type is not None:
-        units = [u for u in units if u.data_type == chosen.data_type]
-    keep: np.ndarray | None = None
-    if chosen.branch is not None or chosen.feature_hash is not None or chosen.answer is not None:
-        branch = catalog.get_branch(conn, project.id, chosen.branch or catalog.MAIN_BRANCH)
-        index = context.branch_indexes.objects(conn, branch)
-        keep = index.units_with(feature_hash=chosen.feature_hash)
-        if chosen.answer is not None:
-            if "=" not in chosen.answer:
-                raise ValidationError(f"answer {chosen.answer!r}: expected 'attribute=option'")
-            answered = context.branch_indexes.answers(conn, branch).units.get(
-                chosen.answer, np.empty(0, dtype=np.int64)
-            )
-            keep = np.intersect1d(keep, answered, assume_unique=True)
-    if keep is not None:
-        ids = np.fromiter((u.id for u in units), dtype=np.int64, count=len(units))
-        units = [units[i] for i in np.flatnonzero(np.isin(ids, keep))]
-    return units
+        raise ValidationError(
+            f"data_type {chosen.data_type!r} is not one of {', '.join(DATA_TYPES)}"
+        )
+    if chosen.branch is None and chosen.feature_hash is None and chosen.answer is None:
+        return None
+    if chosen.answer is not None and "=" not in chosen.answer:
+        raise ValidationError(f"answer {chosen.answer!r}: expected 'attribute=option'")
+    branch = catalog.get_branch(conn, project.id, chosen.branch or catalog.MAIN_BRANCH)
+    keep = context.branch_indexes.objects(conn, branch).units_with(feature_hash=chosen.feature_hash)
+    if chosen.answer is not None:
+        answered = context.branch_indexes.answers(conn, branch).units.get(
+            chosen.answer, np.empty(0, dtype=np.int64)
+        )
+        keep = np.intersect1d(keep, answered, assume_unique=True)
+    return keep
+
+
+def _passing_ids(
+    context: ServerContext, conn: sa.Connection, project: ProjectRecord, chosen: GalleryFilter
+) -> NDArray[np.int64]:
+    """Sorted ids of every data unit of ``project`` that passes ``chosen``."""
+    keep = _kept_ids(context, conn, project, chosen)
+    ids = explorer_queries.data_unit_ids(conn, project.id, data_type=chosen.data_type)
+    return ids if keep is None else ids[np.isin(ids, keep)]
 
 
 def _media_urls(project: ProjectRecord, unit: DataUnitRecord, frame: int) -> dict[str, str]:
@@ -97,12 +111,17 @@ def gallery(
         raise ValidationError(f"page must be >= 1 and per_page in 1..{MAX_PER_PAGE}")
     with context.store.read() as conn:
         project = catalog.get_project(conn, project_key)
-        units = _filtered_units(context, conn, project, chosen)
+        listed = explorer_queries.data_unit_page(
+            conn, project.id, data_type=chosen.data_type,
+            ids=_kept_ids(context, conn, project, chosen),
+            offset=(page - 1) * per_page, limit=per_page,
+        )  # fmt: skip
         branches = catalog.list_branches(conn, project.id)
-        shown = units[(page - 1) * per_page : page * per_page]
+        shown = listed.units
         ids = np.array([u.id for u in shown], dtype=np.int64)
         counts = {
-            b.name: context.branch_indexes.objects(conn, b).counts_of(ids).tolist() for b in branches
+            b.name: context.branch_indexes.objects(conn, b).counts_of(ids).tolist()
+            for b in branches
         }
         ontology = catalog.get_ontology(conn, project.id)
     items = []
@@ -125,8 +144,8 @@ def gallery(
         "filter": chosen.query(),
         "page": page,
         "per_page": per_page,
-        "total": len(units),
-        "pages": max(1, math.ceil(len(units) / per_page)),
+        "total": listed.total,
+        "pages": max(1, math.ceil(listed.total / per_page)),
         "items": items,
         "branches": [b.name for b in branches],
         "classes": describe_classes(ontology),
@@ -135,12 +154,21 @@ def gallery(
     }
 
 
-def _neighbours(units: Sequence[DataUnitRecord], data_hash: str) -> tuple[str | None, str | None]:
-    hashes = [u.data_hash for u in units]
-    if data_hash not in hashes:
+def _neighbours(
+    conn: sa.Connection, project: ProjectRecord, passing: NDArray[np.int64], unit: DataUnitRecord
+) -> tuple[str | None, str | None]:
+    """Hashes of the units before and after ``unit`` among ``passing`` (None at the ends or
+    when ``unit`` itself does not pass)."""
+    at = int(np.searchsorted(passing, unit.id))
+    if at >= len(passing) or passing[at] != unit.id:
         return None, None
-    i = hashes.index(data_hash)
-    return (hashes[i - 1] if i > 0 else None), (hashes[i + 1] if i + 1 < len(hashes) else None)
+    around = [int(passing[i]) for i in (at - 1, at + 1) if 0 <= i < len(passing)]
+    hashes = {
+        u.id: u.data_hash for u in catalog.get_data_units(conn, project.id, data_unit_ids=around)
+    }
+    before = hashes.get(int(passing[at - 1])) if at > 0 else None
+    after = hashes.get(int(passing[at + 1])) if at + 1 < len(passing) else None
+    return before, after
 
 
 def _layers(
@@ -167,7 +195,10 @@ def _layers(
                 "branch": branch.name,
                 "kind": branch.kind.value,
                 "objects": overlay_objects(
-                    label_row, frame, frame_size=(float(width or 0), float(height or 0)), edges=edges
+                    label_row,
+                    frame,
+                    frame_size=(float(width or 0), float(height or 0)),
+                    edges=edges,
                 ),
             }
         )
@@ -214,9 +245,12 @@ def data_unit_detail(
                 raise BranchNotFound(f"no branch {missing[0]!r} in project {project.title!r}")
             wanted = [by_name[n] for n in branches]
         layers = _layers(conn, project, unit, wanted, frame)
-        previous, following = _neighbours(_filtered_units(context, conn, project, chosen), data_hash)
+        passing = _passing_ids(context, conn, project, chosen)
+        previous, following = _neighbours(conn, project, passing, unit)
     if analysis_name:
-        _mark_outcomes(context, project, unit.data_hash, frame, layers, analysis_name, iou, confidence)
+        _mark_outcomes(
+            context, project, unit.data_hash, frame, layers, analysis_name, iou, confidence
+        )
     media = resolve_media(unit, frame, context.media_roots)
     width, height = unit.frame_size(frame)
     urls = _media_urls(project, unit, frame)
@@ -269,7 +303,13 @@ def _mark_outcomes(
 
 
 def find_object(
-    context: ServerContext, project_key: str, data_hash: str, *, frame: int, branch: str, object_hash: str
+    context: ServerContext,
+    project_key: str,
+    data_hash: str,
+    *,
+    frame: int,
+    branch: str,
+    object_hash: str,
 ) -> tuple[DataUnitRecord, dict[str, Any]]:
     """The data unit and the drawable object ``object_hash`` of ``branch`` at ``frame``."""
     with context.store.read() as conn:

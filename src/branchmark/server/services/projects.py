@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
 
 from branchmark.server.context import ServerContext
-from branchmark.store import catalog
+from branchmark.store import catalog, explorer_queries
 from branchmark.store.records import BranchRecord, ProjectRecord
 
 
@@ -65,7 +64,7 @@ def list_projects(context: ServerContext) -> dict[str, Any]:
             rows.append(
                 {
                     **describe_project(project),
-                    "data_units": len(catalog.get_data_units(conn, project.id)),
+                    "data_units": sum(explorer_queries.count_data_units(conn, project.id).values()),
                     "branches": len(catalog.list_branches(conn, project.id)),
                 }
             )
@@ -94,15 +93,20 @@ def project_overview(context: ServerContext, project_key: str) -> dict[str, Any]
 
     with context.store.read() as conn:
         project = catalog.get_project(conn, project_key)
-        units = catalog.get_data_units(conn, project.id)
+        by_type = explorer_queries.count_data_units(conn, project.id)
         ontology = catalog.get_ontology(conn, project.id)
-        branches = [describe_branch(context, conn, b) for b in catalog.list_branches(conn, project.id)]
-    by_type = Counter(u.data_type for u in units)
+        branches = [
+            describe_branch(context, conn, b) for b in catalog.list_branches(conn, project.id)
+        ]
     return {
         "project": describe_project(project),
-        "data_units": {"total": len(units), "by_type": dict(sorted(by_type.items()))},
+        "data_units": {"total": sum(by_type.values()), "by_type": by_type},
         "classes": describe_classes(ontology),
         "attributes": describe_attributes(ontology),
         "branches": branches,
-        **{k: v for k, v in analyses_payload(context, project.project_hash).items() if k != "project"},
+        **{
+            k: v
+            for k, v in analyses_payload(context, project.project_hash).items()
+            if k != "project"
+        },
     }
