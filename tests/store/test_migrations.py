@@ -76,3 +76,30 @@ def test_sqlite_urls_get_the_workspace_settings(tmp_path: Path, kind: str) -> No
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             expected = "wal" if kind == "file-url" else "memory"
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == expected
+
+
+def test_annotations_index_migration_replaces_the_feature_index(store: Store) -> None:
+    """A database from before migration 3 (index on branch and feature hash) gets the
+    ``(branch_id, id)`` index; reads then walk it in order, without sorting."""
+    with store.write() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_annotations_branch")
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_annotations_branch_feature ON annotations (branch_id, feature_hash)"
+        )
+        conn.execute(
+            migrations.schema_migrations.delete().where(migrations.schema_migrations.c.version == 3)
+        )
+    with store.write() as conn:
+        assert migrations.upgrade(conn) == [3]
+    with store.read() as conn:
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("annotations")}
+        assert "ix_annotations_branch" in names
+        assert "ix_annotations_branch_feature" not in names
+        if store.dialect == "sqlite":
+            plan = " ".join(
+                str(r[-1])
+                for r in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT x FROM annotations WHERE branch_id = 1 ORDER BY id"
+                )
+            )
+            assert "ix_annotations_branch" in plan and "TEMP B-TREE" not in plan

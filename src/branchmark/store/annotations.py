@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from branchmark.errors import ValidationError
 from branchmark.store import catalog, codec
 from branchmark.store import schema as t
+from branchmark.store.row_writer import Same, insert_columns
 
 INT_COLUMNS = ("id", "project_id", "branch_id", "data_unit_id", "label_row_id", "frame")
 FLOAT_COLUMNS = ("x", "y", "w", "h", "theta", "area", "confidence", "object_number")
@@ -43,26 +44,6 @@ DEFAULT_COLUMNS = (
     "iscrowd",
     "area",
 )
-
-
-def insert_rows(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """``executemany`` of plain tuples straight on the driver, in ``conn``'s transaction.
-
-    SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself, so the
-    tuples go to the DBAPI cursor (values must already be plain Python / bytes).
-    """
-    if not rows:
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    values = ", ".join([mark] * len(columns))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values})"
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
 
 
 def _column(name: str, values: Any, n: int, dtype: Any) -> NDArray[Any]:
@@ -117,18 +98,18 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
     rows_id = _column("label_row_id", batch.label_row_id, n, np.int64)
     frame = _column("frame", batch.frame, n, np.int64)
     xs = [_column(k, getattr(batch, k), n, np.float64) for k in ("x", "y", "w", "h")]
-    nan = np.full(n, np.nan)
+    nan: Any = Same(np.nan)
     theta = nan if batch.theta is None else _column("theta", batch.theta, n, np.float64)
     area = nan if batch.area is None else _column("area", batch.area, n, np.float64)
-    crowd = (
-        np.zeros(n, bool) if batch.iscrowd is None else _column("iscrowd", batch.iscrowd, n, bool)
+    crowd: Any = (
+        Same(False) if batch.iscrowd is None else _column("iscrowd", batch.iscrowd, n, bool)
     )
-    conf = (
-        np.ones(n)
+    conf: Any = (
+        Same(1.0)
         if batch.confidence is None
         else _column("confidence", batch.confidence, n, np.float64)
     )
-    manual = np.ones(n, bool) if batch.manual is None else _column("manual", batch.manual, n, bool)
+    manual: Any = Same(True) if batch.manual is None else _column("manual", batch.manual, n, bool)
     strings = {}
     for name in ("object_hash", "feature_hash", "shape", "object_number", "geometry", "meta"):
         values = getattr(batch, name)
@@ -144,19 +125,23 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
         raise ValidationError(f"annotation {int(np.argmax(frame < 0))}: negative frame")
 
     lr, du = t.label_rows, t.data_units
-    owners: dict[int, tuple[int, int, int, int]] = {}
-    for chunk_start in range(0, len(unique := np.unique(rows_id).tolist()), 500):
-        chunk = unique[chunk_start : chunk_start + 500]
+    unique, inverse = np.unique(rows_id, return_inverse=True)
+    owners = np.full((len(unique), 4), -1, dtype=np.int64)
+    ids = unique.tolist()
+    for chunk_start in range(0, len(ids), 500):
         for r in conn.execute(
             sa.select(lr.c.id, lr.c.project_id, lr.c.branch_id, lr.c.data_unit_id, du.c.frames)
             .join(du, du.c.id == lr.c.data_unit_id)
-            .where(lr.c.id.in_(chunk))
+            .where(lr.c.id.in_(ids[chunk_start : chunk_start + 500]))
         ):
-            owners[r.id] = (r.project_id, r.branch_id, r.data_unit_id, r.frames)
-    missing = sorted(set(unique) - set(owners))
-    if missing:
-        raise ValidationError(f"label_row_id {missing[0]} does not exist ({len(missing)} unknown)")
-    owner = np.array([owners[i] for i in rows_id.tolist()], dtype=np.int64).reshape(n, 4)
+            at = np.searchsorted(unique, r.id)
+            owners[at] = (r.project_id, r.branch_id, r.data_unit_id, r.frames)
+    missing = unique[owners[:, 0] < 0]
+    if len(missing):
+        raise ValidationError(
+            f"label_row_id {int(missing[0])} does not exist ({len(missing)} unknown)"
+        )
+    owner = owners[inverse.reshape(-1)]
     beyond = frame >= owner[:, 3]
     if beyond.any():
         i = int(np.argmax(beyond))
@@ -165,59 +150,49 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
             f"{int(owner[i, 3])} frames"
         )
 
-    empty = codec.encode_pixels({})
-    geometry = strings["geometry"] or [None] * n
-    meta = strings["meta"] or [None] * n
-    numbers = strings["object_number"] or [None] * n
-    floats = [v.tolist() for v in (*xs, theta, area, conf)]
-    floats = [[None if f != f else f for f in col] for col in floats]  # NaN -> NULL
-    rows = zip(
-        owner[:, 0].tolist(),
-        owner[:, 1].tolist(),
-        owner[:, 2].tolist(),
-        rows_id.tolist(),
-        frame.tolist(),
-        list(map(str, strings["object_hash"])),
-        list(map(str, strings["feature_hash"])),
-        list(map(str, strings["shape"])),
-        *floats[:6],
-        crowd.tolist(),
-        floats[6],
-        manual.tolist(),
-        numbers,
-        [empty if g is None else g for g in geometry],
-        meta,
-        strict=True,
-    )
-    insert_rows(
+    geometry = strings["geometry"]
+    if geometry is not None and any(g is None for g in geometry):
+        empty = codec.encode_pixels({})
+        geometry = [empty if g is None else g for g in geometry]
+    # NaN floats are stored as NULL (see row_writer); boxes live in the numeric columns, and a
+    # column with one value on every row (branch, shape, flags, the empty geometry blob) is
+    # sent once, not per row.
+    insert_columns(
         conn,
         t.annotations,
-        (
-            "project_id",
-            "branch_id",
-            "data_unit_id",
-            "label_row_id",
-            "frame",
-            "object_hash",
-            "feature_hash",
-            "shape",
-            "x",
-            "y",
-            "w",
-            "h",
-            "theta",
-            "area",
-            "iscrowd",
-            "confidence",
-            "manual",
-            "object_number",
-            "geometry",
-            "meta",
-        ),
-        list(rows),
-    )
+        {
+            "project_id": owner[:, 0],
+            "branch_id": owner[:, 1],
+            "data_unit_id": owner[:, 2],
+            "label_row_id": rows_id,
+            "frame": frame,
+            "object_hash": _strs(strings["object_hash"]),
+            "feature_hash": _strs(strings["feature_hash"]),
+            "shape": _strs(strings["shape"]),
+            "x": xs[0],
+            "y": xs[1],
+            "w": xs[2],
+            "h": xs[3],
+            "theta": theta,
+            "area": area,
+            "iscrowd": crowd,
+            "confidence": conf,
+            "manual": manual,
+            "object_number": Same(None) if strings["object_number"] is None
+            else [None if v is None else int(v) for v in strings["object_number"]],
+            "geometry": Same(codec.encode_pixels({})) if geometry is None else geometry,
+            "meta": Same(None) if strings["meta"] is None else list(strings["meta"]),
+        },
+        n=n,
+    )  # fmt: skip
     catalog.bump_branch_revision(conn, np.unique(owner[:, 1]).tolist())
     return n
+
+
+def _strs(values: Sequence[Any]) -> list[str]:
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    return list(map(str, values))
 
 
 def clear_label_rows(conn: sa.Connection, label_row_ids: Sequence[int]) -> None:
@@ -237,15 +212,8 @@ def clear_label_rows(conn: sa.Connection, label_row_ids: Sequence[int]) -> None:
     catalog.bump_branch_revision(conn, branch_ids)
 
 
-CODED_COLUMNS = ("feature_hash", "shape")
-"""Few distinct values: read as integer codes (a SQL ``CASE``) and decoded in numpy."""
-
-
-def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> Any:
-    compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-    cursor = conn.connection.cursor()
-    cursor.execute(str(compiled))
-    return cursor
+SHARED_COLUMNS = ("feature_hash", "shape")
+"""Few distinct values: every row's value is the same ``str`` object per distinct value."""
 
 
 def read_annotations(
@@ -263,9 +231,10 @@ def read_annotations(
     ``bytes`` for ``object_hash, feature_hash, shape, geometry, meta``.  Every array has shape
     ``(N,)``; an empty branch gives empty arrays of those dtypes.
 
-    Numeric columns stream straight into a structured array (``np.fromiter``) and the
-    feature hash and shape come back as integer codes, so no Python object is made per value
-    for them.
+    One ``SELECT`` on the raw cursor walks the ``(branch_id, id)`` index in order (no sort) and
+    its rows stream straight into a structured array (``np.fromiter``), so the only Python
+    objects made are the driver's values; ``feature_hash`` and ``shape`` share one ``str``
+    per distinct value.
     """
     unknown = [c for c in columns if c not in READABLE_COLUMNS]
     if unknown or not columns:
@@ -276,64 +245,60 @@ def read_annotations(
         where.append(a.c.feature_hash.in_([str(h) for h in feature_hashes]))
     if label_row_ids is not None:
         where.append(a.c.label_row_id.in_([int(i) for i in label_row_ids]))
-    codes: dict[str, list[str]] = {}
-    for name in CODED_COLUMNS:
-        if name in columns:
-            distinct = conn.execute(sa.select(a.c[name]).where(*where).distinct()).scalars()
-            codes[name] = sorted(str(v) for v in distinct)
-    numeric = [c for c in columns if c not in OBJECT_COLUMNS or c in CODED_COLUMNS]
-    loose = [c for c in columns if c in OBJECT_COLUMNS and c not in CODED_COLUMNS]
+    # NULL floats come back as an out-of-range stand-in (fromiter takes no None in a float
+    # field) and become NaN below; PostgreSQL has a NaN literal of its own.
+    sqlite = conn.dialect.name == "sqlite"
+    nan: Any = sa.literal_column("9e999" if sqlite else "'NaN'::float8")
+    names = list(dict.fromkeys(columns))
+    selected: list[Any] = []
+    fields: list[tuple[str, Any]] = []
+    for name in names:
+        column = a.c[name]
+        if name in FLOAT_COLUMNS:
+            selected.append(sa.func.coalesce(column, nan))
+            fields.append((name, np.float64))
+        elif name in OBJECT_COLUMNS:
+            selected.append(column)
+            fields.append((name, object))
+        else:  # ints, and booleans (0/1 on SQLite, bool on PostgreSQL)
+            selected.append(column)
+            fields.append((name, np.int64))
+    query = sa.select(*selected).where(*where).order_by(a.c.id)
+    compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+    cursor: Any = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled))
+        table = np.fromiter(cursor, dtype=np.dtype(fields))
+    finally:
+        cursor.close()
     out: dict[str, NDArray[Any]] = {}
-    if numeric:
-        nan: Any = sa.literal_column("9e999" if conn.dialect.name == "sqlite" else "'NaN'::float8")
-        selected: list[Any] = []
-        fields: list[tuple[str, Any]] = []
-        for name in numeric:
-            column = a.c[name]
-            if name in CODED_COLUMNS:
-                whens = [(column == v, i) for i, v in enumerate(codes[name])]
-                selected.append(sa.case(*whens, else_=-1) if whens else sa.literal(-1))
-                fields.append((name, np.int64))
-            elif name in FLOAT_COLUMNS:
-                selected.append(sa.func.coalesce(column, nan))
-                fields.append((name, np.float64))
-            elif name in BOOL_COLUMNS:
-                selected.append(sa.cast(column, sa.Integer))
-                fields.append((name, np.int64))
-            else:
-                selected.append(column)
-                fields.append((name, np.int64))
-        cursor = _fetch(conn, sa.select(*selected).where(*where).order_by(a.c.id))
-        try:
-            table = np.fromiter(cursor, dtype=np.dtype(fields))
-        finally:
-            cursor.close()
-        for name in numeric:
-            values = table[name]
-            if name in CODED_COLUMNS:
-                lookup = np.empty(len(codes[name]), dtype=object)
-                lookup[:] = codes[name]
-                out[name] = lookup[values] if len(values) else np.empty(0, dtype=object)
-            elif name in FLOAT_COLUMNS:
-                values = values.copy()
-                if conn.dialect.name == "sqlite":
-                    values[np.isposinf(values)] = np.nan  # the NULL stand-in above
-                out[name] = values
-            elif name in BOOL_COLUMNS:
-                out[name] = values.astype(bool)
-            else:
-                out[name] = values.copy()
-    if loose:
-        cursor = _fetch(conn, sa.select(*(a.c[c] for c in loose)).where(*where).order_by(a.c.id))
-        try:
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        for i, name in enumerate(loose):
-            array = np.empty(len(rows), dtype=object)
-            array[:] = [bytes(r[i]) if isinstance(r[i], memoryview) else r[i] for r in rows]
-            out[name] = array
+    for name in names:
+        values = table[name]
+        if name in FLOAT_COLUMNS:
+            values = values.copy()
+            if sqlite:
+                values[np.isposinf(values)] = np.nan  # the NULL stand-in above
+        elif name in BOOL_COLUMNS:
+            values = values.astype(bool)
+        elif name in SHARED_COLUMNS:
+            values = _shared_strings(values)
+        elif name in OBJECT_COLUMNS:
+            values = values.copy()
+            if not sqlite and len(values) and isinstance(values[0], memoryview):
+                values[:] = [None if v is None else bytes(v) for v in values]
+        else:
+            values = values.copy()
+        out[name] = values
     return {name: out[name] for name in columns}
+
+
+def _shared_strings(values: NDArray[np.object_]) -> NDArray[np.object_]:
+    """``values`` with each distinct string replaced by one shared ``str`` object."""
+    distinct = sorted(set(values.tolist()))
+    code = {v: i for i, v in enumerate(distinct)}
+    lookup = np.empty(len(distinct), dtype=object)
+    lookup[:] = distinct
+    return lookup[np.fromiter(map(code.__getitem__, values), np.int64, len(values))]
 
 
 def read_object_answers(conn: sa.Connection, *, branch_id: int) -> Mapping[str, list[Any]]:

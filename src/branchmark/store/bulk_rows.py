@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from branchmark.errors import ValidationError
 from branchmark.store import catalog
 from branchmark.store import schema as t
-from branchmark.store.annotations import insert_rows
 from branchmark.store.records import BranchRecord
+from branchmark.store.row_writer import insert_rows
 
 CHUNK = 500
 

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from branchmark.errors import LabelRowError, RevisionConflict, ValidationError
 from branchmark.store import catalog
 from branchmark.store import schema as t
-from branchmark.store.annotations import insert_rows
 from branchmark.store.label_dict import (
     ANNOTATION_FIELDS,
     RowIdentity,
@@ -27,6 +26,7 @@ from branchmark.store.label_dict import (
     split_label_row,
 )
 from branchmark.store.records import BranchRecord, DataUnitRecord, LabelRowRecord, as_utc
+from branchmark.store.row_writer import insert_rows
 
 CHUNK = 500
 

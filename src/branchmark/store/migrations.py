@@ -50,8 +50,8 @@ def migration(version: int, name: str) -> Callable[[Callable[[sa.Connection], No
 
 @migration(1, "initial schema")
 def _initial(conn: sa.Connection) -> None:
-    # The schema module *is* version 1.  A later change to it ships as migration 2+ that alters
-    # the tables; this one keeps creating what was current when version 1 was written.
+    # Creates the tables as the schema module defines them now; a later change to it ships as
+    # a migration that brings older databases there and does nothing on one created here.
     from branchmark.store.schema import metadata
 
     metadata.create_all(conn)
@@ -62,6 +62,16 @@ def _analysis_tables(conn: sa.Connection) -> None:
     from branchmark.store.analysis_schema import create_analysis_tables
 
     create_analysis_tables(conn)
+
+
+@migration(3, "annotations indexed by (branch_id, id)")
+def _annotations_branch_index(conn: sa.Connection) -> None:
+    # Idempotent: a database created by migration 1 from the current schema module already has
+    # the new index and never had the old one.
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_annotations_branch_feature")
+    conn.exec_driver_sql(
+        "CREATE INDEX IF NOT EXISTS ix_annotations_branch ON annotations (branch_id, id)"
+    )
 
 
 def latest_version() -> int:
