@@ -25,9 +25,10 @@ from branchmark.analysis.fp_reasons import label_all_false_positives
 from branchmark.analysis.inputs import (
     BranchObjects,
     ObjectClasses,
-    read_branch_objects,
+    branch_objects,
+    image_positions,
+    read_branch_rows,
     read_unit_layout,
-    renumber_images,
     size_of,
 )
 from branchmark.analysis.pairs import ImagePairs, image_pairs
@@ -83,40 +84,53 @@ def load_inputs(
     ontology = catalog.get_ontology(conn, project_id, version)
     classes = ObjectClasses.from_ontology(ontology)
     sizes, order_of_unit = read_unit_layout(conn, project_id)
-    images: dict[tuple[int, int], int] = {}
-    gt = read_branch_objects(
-        conn,
-        branch_id=gt_branch.id,
-        branch_name=ground_truth,
-        classes=classes,
-        images=images,
-        sizes=sizes,
+    gt_rows = read_branch_rows(
+        conn, branch_id=gt_branch.id, branch_name=ground_truth, classes=classes, ground_truth=True
     )
-    dt = read_branch_objects(
-        conn,
-        branch_id=dt_branch.id,
-        branch_name=branch,
-        classes=classes,
-        images=images,
-        sizes=sizes,
+    dt_rows = read_branch_rows(
+        conn, branch_id=dt_branch.id, branch_name=branch, classes=classes, ground_truth=False
     )
-    remap, keys = renumber_images(images, order_of_unit)
-    gt = dataclasses.replace(gt, image=remap[gt.image] if len(gt) else gt.image)
-    dt = dataclasses.replace(dt, image=remap[dt.image] if len(dt) else dt.image)
+    (gt_image, dt_image), keys = image_positions([gt_rows, dt_rows], order_of_unit)
     with_attributes = any(classes.attributes)
     empty: answer_io.AnswerCodes = (np.zeros(0, np.int64), [])
     gt_answers = dt_answers = empty
-    if with_attributes:
+    if with_attributes:  # codes in read (id) order
         gt_answers = answer_io.answer_codes(
-            conn, branch_id=gt_branch.id, classes=classes, category=gt.category, frame=gt.frame
+            conn,
+            branch_id=gt_branch.id,
+            classes=classes,
+            category=gt_rows.category,
+            frame=gt_rows.columns["frame"],
         )
         dt_answers = answer_io.answer_codes(
-            conn, branch_id=dt_branch.id, classes=classes, category=dt.category, frame=dt.frame
+            conn,
+            branch_id=dt_branch.id,
+            classes=classes,
+            category=dt_rows.category,
+            frame=dt_rows.columns["frame"],
         )
-    # Predictions by image, then score (descending), ties in input order: the order in which
-    # COCOeval.accumulate meets them, which MatchOutcomes keeps for its score ties.
-    order = np.lexsort((np.arange(len(dt)), -dt.score, dt.image))
-    dt = dt.take(order)
+    # Predictions by image, then score (descending), ties in input (id) order: the order in
+    # which COCOeval.accumulate meets them, which MatchOutcomes keeps for its score ties.
+    score = np.nan_to_num(dt_rows.columns["confidence"], nan=1.0)
+    order = np.lexsort((dt_rows.columns["id"], -score, dt_image))
+    gt = branch_objects(
+        conn,
+        gt_rows,
+        branch_id=gt_branch.id,
+        image=gt_image,
+        index=None,
+        classes=classes,
+        sizes=sizes,
+    )
+    dt = branch_objects(
+        conn,
+        dt_rows,
+        branch_id=dt_branch.id,
+        image=dt_image,
+        index=order,
+        classes=classes,
+        sizes=sizes,
+    )
     if len(dt_answers[0]):
         dt_answers = (dt_answers[0][order], dt_answers[1])
     classifications = answer_io.evaluate_classifications(
@@ -172,7 +186,7 @@ class AnalysisOutputs:
 
 
 def _coco_params(gt: BranchObjects, dt: BranchObjects) -> CocoParams:
-    shapes = set(gt.shape.tolist()) | set(dt.shape.tolist())
+    shapes = gt.shapes_present() | dt.shapes_present()
     if shapes == {"skeleton"}:
         return CocoParams.for_iou_type("keypoints")
     return CocoParams.for_iou_type(

@@ -1,9 +1,10 @@
 """What an analysis reads: both branches' objects as arrays, in bulk, plus their pixel geometry.
 
-One ``SELECT`` per branch for the numeric columns (``store.annotations.read_annotations``); the
-geometry blobs are read only for classes whose shape needs more than the ``x, y, w, h, theta``
-columns (polygons, bitmasks, polylines, skeletons).  Normalised (SDK-saved) geometry is turned
-into frame pixels here, once: the boundary where rows become arrays (STYLE "Geometry").
+One ``SELECT`` per branch for the numeric columns and class positions
+(``store.analysis_reads.read_branch_columns``, in ``id`` order); the geometry blobs are read
+only for classes whose shape needs more than the ``x, y, w, h, theta`` columns (polygons,
+bitmasks, polylines, skeletons).  Normalised (SDK-saved) geometry is turned into frame pixels
+here, once: the boundary where rows become arrays (STYLE "Geometry").
 
 Evaluation images are ``(data unit, frame)`` pairs ordered by COCO image id when every data
 unit came from a COCO dataset import (so score ties break as ``COCOeval.accumulate`` breaks
@@ -26,27 +27,12 @@ from branchmark.errors import OntologyMismatch
 from branchmark.geometry.keypoints import VISIBILITY_CODES
 from branchmark.store import codec
 from branchmark.store import schema as t
+from branchmark.store.analysis_reads import read_branch_columns, unknown_feature_hashes
 from branchmark.store.annotations import read_annotations
 
 #: Shapes whose similarity needs the geometry blob (the others live in the numeric columns).
 BLOB_SHAPES = frozenset({"polygon", "bitmask", "polyline", "skeleton"})
 MASK_SHAPES = frozenset({"polygon", "bitmask"})
-# No ``shape``: an object's shape is its class's (the ontology's), and skipping the coded column
-# saves a fifth of the read.
-_COLUMNS = (
-    "id",
-    "data_unit_id",
-    "frame",
-    "feature_hash",
-    "x",
-    "y",
-    "w",
-    "h",
-    "theta",
-    "area",
-    "iscrowd",
-    "confidence",
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,27 +54,17 @@ class ObjectClasses:
             tuple(tuple(o.get("attributes", [])) for o in objects),
         )
 
-    def position(self, hashes: NDArray[Any], *, where: str) -> NDArray[np.int64]:
-        """Class position of each feature hash; ``OntologyMismatch`` names an unknown one."""
-        lookup = {h: i for i, h in enumerate(self.feature_hashes)}
-        unique, inverse = np.unique(hashes.astype(str), return_inverse=True)
-        unknown = [str(h) for h in unique if h not in lookup]
-        if unknown:
-            raise OntologyMismatch(
-                f"{where}: objects of feature hash {unknown[0]!r} are not in the ontology"
-            )
-        table = np.array([lookup[str(h)] for h in unique], dtype=np.int64)
-        return table[inverse.reshape(-1)] if len(hashes) else np.zeros(0, np.int64)
-
 
 @dataclasses.dataclass(frozen=True)
 class BranchObjects:
     """One branch's objects (``N``) as columns; geometry in frame pixels.
 
-    ``image`` is the evaluation-image position; ``box`` ``(N, 4)`` ``xyxy``; ``box_area`` ``w*h``
-    (COCO's box-IoU union term); ``geometry`` holds per-object pixel payloads for
-    :data:`BLOB_SHAPES` objects (``None`` elsewhere): ``{"mask": coco_rle}``,
-    ``{"keypoints": (K, 3) array, "names": [...]}``, ``{"points": (P, 2) array}``.
+    ``image`` is the evaluation-image position; ``category`` the class position (its shape is
+    ``class_shapes[category]``); ``box`` ``(N, 4)`` ``xyxy``; ``box_area`` ``w*h`` (COCO's
+    box-IoU union term); ``geometry`` holds per-object pixel payloads for :data:`BLOB_SHAPES`
+    objects (``None`` elsewhere): ``{"mask": coco_rle}``, ``{"keypoints": (K, 3) array,
+    "names": [...]}``, ``{"points": (P, 2) array}``.  ``crowd`` is read for ground truth only
+    and ``score`` for predictions only (the other side holds False / 1.0).
     """
 
     annotation_id: NDArray[np.int64]
@@ -96,7 +72,6 @@ class BranchObjects:
     frame: NDArray[np.int64]
     image: NDArray[np.int64]
     category: NDArray[np.int64]
-    shape: NDArray[Any]
     box: NDArray[np.float64]
     box_area: NDArray[np.float64]
     theta: NDArray[np.float64]
@@ -104,18 +79,14 @@ class BranchObjects:
     crowd: NDArray[np.bool_]
     score: NDArray[np.float64]
     geometry: list[dict[str, Any] | None]
+    class_shapes: tuple[str, ...]
 
     def __len__(self) -> int:
         return len(self.annotation_id)
 
-    def take(self, index: NDArray[np.int64]) -> BranchObjects:
-        """The objects at ``index``, in that order."""
-        fields = {
-            f.name: getattr(self, f.name)[index]
-            for f in dataclasses.fields(self)
-            if f.name != "geometry"
-        }
-        return BranchObjects(**fields, geometry=[self.geometry[i] for i in index.tolist()])
+    def shapes_present(self) -> set[str]:
+        """The shapes of the classes that have objects here."""
+        return {self.class_shapes[int(k)] for k in np.unique(self.category)}
 
 
 def read_unit_layout(
@@ -259,72 +230,127 @@ def pixel_geometry(shape: str, blob: bytes | None, size: tuple[int, int]) -> dic
     return _polyline(payload, marker, size)
 
 
-def read_branch_objects(
+@dataclasses.dataclass(frozen=True)
+class BranchRows:
+    """One branch's rows as read (``id`` order): the numeric columns and class positions."""
+
+    columns: dict[str, NDArray[Any]]
+    category: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.category)
+
+
+def read_branch_rows(
     conn: sa.Connection,
     *,
     branch_id: int,
     branch_name: str,
     classes: ObjectClasses,
-    images: dict[tuple[int, int], int],
+    ground_truth: bool,
+) -> BranchRows:
+    """Every object of the branch, in ``id`` order, one ``SELECT`` (``store.analysis_reads``).
+
+    Ground truth reads ``iscrowd``, predictions ``confidence``; ``theta`` only when a class is
+    a rotatable box.  An object whose feature hash is not an ontology object raises
+    ``OntologyMismatch`` naming the branch and the hash.
+    """
+    names = ["id", "data_unit_id", "frame", "x", "y", "w", "h", "area"]
+    names.append("iscrowd" if ground_truth else "confidence")
+    if "rotatable_bounding_box" in classes.shapes:
+        names.append("theta")
+    cols, category = read_branch_columns(
+        conn, branch_id=branch_id, feature_hashes=classes.feature_hashes, columns=names
+    )
+    if (category < 0).any():
+        unknown = unknown_feature_hashes(
+            conn, branch_id=branch_id, feature_hashes=classes.feature_hashes
+        )
+        raise OntologyMismatch(
+            f"branch {branch_name!r}: objects of feature hash {unknown[0]!r} are not in the "
+            "ontology"
+        )
+    return BranchRows(cols, category)
+
+
+def image_positions(
+    rows: Sequence[BranchRows], order: Mapping[int, tuple[int, Any]]
+) -> tuple[list[NDArray[np.int64]], list[tuple[int, int]]]:
+    """``(image per object of each branch, image keys)``: evaluation images are the distinct
+    ``(data unit, frame)`` of all branches, ordered by the unit's sort key in ``order`` (units
+    missing from it last, by id), then by unit id, then frame."""
+    unit = np.concatenate([r.columns["data_unit_id"] for r in rows])
+    frame = np.concatenate([r.columns["frame"] for r in rows])
+    units = np.unique(unit)
+    ranked = sorted(units.tolist(), key=lambda u: (order.get(u, (2, u)), u))
+    rank = np.empty(len(units), np.int64)
+    rank[np.searchsorted(units, np.asarray(ranked, np.int64))] = np.arange(len(units))
+    span = int(frame.max(initial=0)) + 1
+    key = rank[np.searchsorted(units, unit)] * span + frame
+    distinct, image = np.unique(key, return_inverse=True)
+    image = image.reshape(-1).astype(np.int64)
+    by_rank = np.asarray(ranked, np.int64)
+    keys = list(zip(by_rank[distinct // span].tolist(), (distinct % span).tolist(), strict=True))
+    cuts = np.cumsum([len(r) for r in rows])[:-1]
+    return list(np.split(image, cuts)), keys
+
+
+def branch_objects(
+    conn: sa.Connection,
+    rows: BranchRows,
+    *,
+    branch_id: int,
+    image: NDArray[np.int64],
+    index: NDArray[np.int64] | None,
+    classes: ObjectClasses,
     sizes: Mapping[tuple[int, int], tuple[int, int]],
 ) -> BranchObjects:
-    """Every object of the branch as :class:`BranchObjects`; ``images`` gets new frames added.
+    """:class:`BranchObjects` of the rows at ``index`` (all, in read order, when ``None``),
+    with the pixel geometry of :data:`BLOB_SHAPES` objects read from their blobs."""
+    cols = rows.columns
 
-    ``images`` maps ``(data unit id, frame)`` to a provisional position; the caller renumbers
-    positions once both branches are read (:func:`renumber_images`).
-    """
-    cols = read_annotations(conn, branch_id=branch_id, columns=_COLUMNS)
-    n = len(cols["id"])
-    category = classes.position(cols["feature_hash"], where=f"branch {branch_name!r}")
-    keys = list(zip(cols["data_unit_id"].tolist(), cols["frame"].tolist(), strict=True))
-    image = np.fromiter((images.setdefault(k, len(images)) for k in keys), np.int64, count=n)
-    x, y, w, h = cols["x"], cols["y"], cols["w"], cols["h"]
-    shape = np.array(classes.shapes + ("",), dtype=object)[category if n else np.zeros(0, np.int64)]
+    def pick(values: NDArray[Any]) -> NDArray[Any]:
+        return values if index is None else values[index]
+
+    n = len(rows)
+    category, image = pick(rows.category), pick(image)
+    x, y, w, h = (pick(cols[k]) for k in ("x", "y", "w", "h"))
+    ids, unit, frame = pick(cols["id"]), pick(cols["data_unit_id"]), pick(cols["frame"])
     geometry: list[dict[str, Any] | None] = [None] * n
-    blob_hashes = [
-        c for c, s in zip(classes.feature_hashes, classes.shapes, strict=True) if s in BLOB_SHAPES
-    ]
-    need = np.isin(shape.astype(str), list(BLOB_SHAPES)) if n else np.zeros(0, bool)
-    if need.any():
+    blob_classes = [k for k, s in enumerate(classes.shapes) if s in BLOB_SHAPES]
+    need = np.flatnonzero(np.isin(category, blob_classes)) if blob_classes else np.zeros(0, int)
+    if len(need):
         extra = read_annotations(
             conn,
             branch_id=branch_id,
             columns=("id", "geometry"),
-            feature_hashes=blob_hashes or None,
+            feature_hashes=[classes.feature_hashes[k] for k in blob_classes],
         )
         blobs = dict(zip(extra["id"].tolist(), extra["geometry"].tolist(), strict=True))
-        for i in np.flatnonzero(need).tolist():
-            unit, frame = keys[i]
+        for i in need.tolist():
+            u, f = int(unit[i]), int(frame[i])
             geometry[i] = pixel_geometry(
-                str(shape[i]), blobs.get(int(cols["id"][i])), size_of(sizes, unit, frame)
+                classes.shapes[int(category[i])], blobs.get(int(ids[i])), size_of(sizes, u, f)
             )
+    area = pick(cols["area"])
     return BranchObjects(
-        annotation_id=cols["id"],
-        data_unit_id=cols["data_unit_id"],
-        frame=cols["frame"],
+        annotation_id=ids,
+        data_unit_id=unit,
+        frame=frame,
         image=image,
         category=category,
-        shape=shape.astype(str),
         box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4),
         box_area=w * h,
-        theta=np.nan_to_num(cols["theta"], nan=0.0),
+        theta=np.nan_to_num(pick(cols["theta"]), nan=0.0) if "theta" in cols else np.zeros(n),
         # SDK-saved shapes may have no area: the extent's, as COCO.loadRes gives results.
-        area=np.where(np.isnan(cols["area"]), w * h, cols["area"]),
-        crowd=cols["iscrowd"],
-        score=np.nan_to_num(cols["confidence"], nan=1.0),
+        area=np.where(np.isnan(area), w * h, area),
+        crowd=pick(cols["iscrowd"]) if "iscrowd" in cols else np.zeros(n, bool),
+        score=(
+            np.nan_to_num(pick(cols["confidence"]), nan=1.0) if "confidence" in cols else np.ones(n)
+        ),
         geometry=geometry,
+        class_shapes=classes.shapes,
     )
-
-
-def renumber_images(
-    images: dict[tuple[int, int], int], order: Mapping[int, tuple[int, Any]]
-) -> tuple[NDArray[np.int64], list[tuple[int, int]]]:
-    """``(remap, keys)``: provisional position -> final position, and the final image keys."""
-    keys = sorted(images, key=lambda k: (order.get(k[0], (2, k[0])), k[1]))
-    remap = np.empty(len(images), dtype=np.int64)
-    for final, key in enumerate(keys):
-        remap[images[key]] = final
-    return remap, keys
 
 
 def read_answer_rows(

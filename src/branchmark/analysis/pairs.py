@@ -101,10 +101,10 @@ def _grouped(image: IntArray, n_images: int) -> tuple[IntArray, IntArray, IntArr
     return order.astype(np.int64), start, local
 
 
-def _families(shapes: NDArray[np.str_]) -> IntArray:
-    names, inverse = np.unique(shapes.astype(str), return_inverse=True)
-    table = np.array([FAMILIES.get(str(s), BOX) for s in names], dtype=np.int64)
-    return table[inverse.reshape(-1)] if len(shapes) else np.zeros(0, np.int64)
+def _families(objects: BranchObjects) -> IntArray:
+    """Shape family of each object, from its class's shape."""
+    table = np.array([FAMILIES.get(s, BOX) for s in objects.class_shapes] + [BOX], np.int64)
+    return table[objects.category]
 
 
 def _geometry(objects: BranchObjects, i: int) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def image_pairs(
         gt_area=gt.box_area[pair_gt],
         pred_area=dt.box_area[pair_dt],
     )
-    gf, df = _families(gt.shape), _families(dt.shape)
+    gf, df = _families(gt), _families(dt)
     same = gf[pair_gt] == df[pair_dt]
     family = np.where(same, gf[pair_gt], -1)
 
