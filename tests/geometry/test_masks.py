@@ -103,3 +103,68 @@ def test_mask_iou_symmetric_bounded_reflexive(seed: int, h: int, w: int) -> None
     assert 0.0 <= ab <= 1.0
     if mask_area(a)[0] > 0:
         assert mask_iou(a, a)[0, 0] == 1.0
+
+
+def test_mixed_segmentations_over_two_frames_equal_ann_to_rle() -> None:
+    # COCO.annToRLE per object is the oracle; rle_from_coco batches polygons per frame size.
+    rng = np.random.default_rng(3)
+    frames = [(24, 25), (40, 33)]
+    segs, heights, widths, expected = [], [], [], []
+    for i in range(30):
+        h, w = frames[i % 2]
+        kind = i % 5
+        if kind in (0, 1):  # one or two polygons
+            seg = [rng.uniform(0, min(h, w), 2 * int(rng.integers(3, 7))).round(2).tolist()
+                   for _ in range(kind + 1)]  # fmt: skip
+        elif kind == 2:  # three parts, one a degenerate (collinear) triangle
+            seg = [[1.0, 2.0, 8.0, 6.0, 2.0, 9.0], [3.0, 3.0, 10.0, 3.0, 10.0, 9.0], [0, 0, 1, 1, 2, 2]]
+        elif kind == 3:  # uncompressed RLE
+            seg = {"size": [h, w], "counts": [i, 7, h * w - i - 7]}
+        else:  # compressed RLE
+            seg = mask_utils.frPyObjects({"size": [h, w], "counts": [i, 3, h * w - i - 3]}, h, w)
+        segs.append(seg)
+        heights.append(h)
+        widths.append(w)
+        if isinstance(seg, list):
+            expected.append(mask_utils.merge(mask_utils.frPyObjects(seg, h, w)))
+        elif isinstance(seg["counts"], list):
+            expected.append(mask_utils.frPyObjects(seg, h, w))
+        else:
+            expected.append(seg)
+    ours = rle_from_coco(segs, heights, widths)
+    strings = [e["counts"] for e in expected]
+    sizes = np.array([e["size"] for e in expected])
+    reference = decode_rle_strings(strings, sizes[:, 0], sizes[:, 1])
+    assert_array_equal(ours.counts, reference.counts)
+    assert_array_equal(ours.offsets, reference.offsets)
+    assert_array_equal(ours.heights, heights)
+    assert_array_equal(mask_area(ours), mask_utils.area(expected))
+
+
+def test_rle_strings_bytes_and_str_agree_and_non_ascii_is_refused() -> None:
+    rle = mask_utils.encode(np.asfortranarray(np.eye(5, dtype=np.uint8)))
+    as_bytes = decode_rle_strings([rle["counts"]] * 2, [5, 5], [5, 5])
+    as_str = decode_rle_strings([rle["counts"].decode()] * 2, [5, 5], [5, 5])
+    assert_array_equal(as_bytes.counts, as_str.counts)
+    assert_array_equal(decode_masks(as_str)[1], np.eye(5, dtype=bool))
+    with pytest.raises(ValueError):
+        decode_rle_strings(["12é"], [2], [2])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 14), st.integers(1, 14))
+def test_mask_iou_equals_pycocotools_on_random_blobs(seed: int, h: int, w: int) -> None:
+    # Rectangles, sparse noise, empty and full masks: runs that cross columns, masks that end
+    # early or late, pairs whose columns or rows do not overlap.
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((8, h, w), bool)
+    for i in range(6):
+        y0, x0 = rng.integers(0, h), rng.integers(0, w)
+        masks[i, y0 : y0 + rng.integers(1, h + 1), x0 : x0 + rng.integers(1, w + 1)] = True
+    masks[6] = rng.random((h, w)) < rng.random()
+    masks[7] = rng.random() < 0.5  # all or nothing
+    rles = coco_rles(masks)
+    ours = encode_masks(masks)
+    crowd = rng.random(8) < 0.3
+    expected = mask_utils.iou(rles, rles, crowd.astype(np.uint8).tolist()).T  # (gt, dt)
+    assert_array_equal(mask_iou(ours, ours, crowd=crowd), expected)

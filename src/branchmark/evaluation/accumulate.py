@@ -100,7 +100,7 @@ def _accumulate(
         n_most = 1  # the most true positives at any area and threshold
         for a in range(n_areas):
             for t in range(n_thr):
-                n_most = max(n_most, np.count_nonzero(local[:, a, t] == TRUE_POSITIVE))
+                n_most = max(n_most, int(np.count_nonzero(local[:, a, t] == TRUE_POSITIVE)))
         event_pr = np.empty((n_thr, n_most))  # pr at the j-th true positive
         event_at = np.empty((n_thr, n_most), np.int64)  # its position among the chosen
         for m in range(n_max):

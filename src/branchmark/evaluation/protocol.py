@@ -40,8 +40,9 @@ def _similarity(kind: IouType, gt: CocoGroundTruthArrays, res: CocoResultArrays,
             f"got {gt.keypoints.shape[1]} in GT and {res.keypoints.shape[1]} in results"
         )
     return keypoint_similarity(
-        gt.keypoints, res.keypoints, gt_areas=gt.area, gt_boxes=gt.boxes, sigmas=params.keypoint_sigmas
-    )
+        gt.keypoints, res.keypoints, gt_areas=gt.area, gt_boxes_xywh=gt.boxes_xywh,
+        sigmas=params.keypoint_sigmas,
+    )  # fmt: skip
 
 
 def evaluate_arrays(

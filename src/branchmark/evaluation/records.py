@@ -8,9 +8,9 @@ Ground truth follows ``COCO.createIndex`` and ``COCOeval._prepare``; results fol
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,8 @@ from branchmark.errors import ImportFormatError
 from branchmark.evaluation.params import IouType
 from branchmark.geometry.boxes import xywh_to_xyxy
 from branchmark.geometry.masks import RleMasks, decode_rle_strings, mask_area, rle_from_coco
+
+_MISSING = object()  # a field absent from a record (None is a JSON null)
 
 
 def _fail(source: str, where: str, field: str, problem: str) -> ImportFormatError:
@@ -102,7 +104,8 @@ class CocoGroundTruthArrays:
 
     ``image_ids`` / ``category_ids`` are the sorted unique ids (pycocotools ``sorted(getImgIds())``);
     ``image``/``category`` hold positions into them (-1: not listed).  ``boxes`` are ``xyxy``
-    pixels, ``box_area`` the ``w * h`` of the source ``xywh``.
+    pixels, ``box_area`` the ``w * h`` of the source ``xywh`` boxes, kept as ``boxes_xywh``
+    (OKS builds an unlabelled GT's region from them, and ``(x + w) - x`` is not always ``w``).
     """
 
     source: str
@@ -120,6 +123,7 @@ class CocoGroundTruthArrays:
     box_area: NDArray[np.float64]
     segmentations: list[Any] | None
     keypoints: NDArray[np.float64] | None
+    boxes_xywh: NDArray[np.float64]
 
     def masks(self) -> RleMasks:
         """GT masks (``COCO.annToRLE``); annotations on unlisted images get a 1x1 frame."""
@@ -132,10 +136,12 @@ class CocoGroundTruthArrays:
 
 
 def _masks(segs: list[Any], h: NDArray[np.int64], w: NDArray[np.int64], source: str, where: str) -> RleMasks:
-    try:
-        counts = [s["counts"] for s in segs]
-        sizes = np.array([s["size"] for s in segs], dtype=np.int64).reshape(len(segs), 2)
-        if all(isinstance(c, str | bytes) for c in counts):
+    try:  # all compressed RLE (detector output): decode without a per-mask Python call
+        counts = list(map(itemgetter("counts"), segs))
+        size_list = list(map(itemgetter("size"), segs))
+        if set(map(type, counts)) <= {str, bytes} and set(map(len, size_list)) <= {2}:
+            flat = itertools.chain.from_iterable(size_list)
+            sizes = np.fromiter(flat, dtype=np.int64, count=2 * len(segs)).reshape(len(segs), 2)
             return decode_rle_strings(counts, sizes[:, 0], sizes[:, 1])
     except (TypeError, KeyError, ValueError):
         pass
@@ -189,7 +195,7 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
         box_area=boxes_xywh[:, 2] * boxes_xywh[:, 3],
         segmentations=(_column(anns, "segmentation", source, "annotations")
                        if kind is IouType.SEGM else None),
-        keypoints=keypoints,
+        keypoints=keypoints, boxes_xywh=boxes_xywh,
     )  # fmt: skip
 
 
@@ -251,14 +257,15 @@ def read_results(
         xywh = _numbers(_column(records, "bbox", source, "results"), (n, 4), source, "results", "bbox")
         boxes, box_area = xywh_to_xyxy(xywh), xywh[:, 2] * xywh[:, 3]
     if kind is IouType.SEGM or (not by_box and "segmentation" in first):
-        segs: Callable[[], list[Any]] = lambda: _column(records, "segmentation", source, "results")  # noqa: E731
-        if by_box and any("segmentation" not in r for r in records):
+        # Records are dicts here (the columns above were read); one C-level pass.
+        seg_list = list(map(methodcaller("get", "segmentation", _MISSING), records))
+        if seg_list.count(_MISSING):
+            if not by_box:
+                _column(records, "segmentation", source, "results")  # names the first
             # loadRes gives a box-only result the box as its polygon.
             x1, y1, x2, y2 = (boxes[:, i] for i in range(4))  # type: ignore[index]
             polygons = np.stack([x1, y1, x1, y2, x2, y2, x2, y1], axis=1).tolist()
-            seg_list = [r.get("segmentation", [p]) for r, p in zip(records, polygons, strict=True)]
-        else:
-            seg_list = segs()
+            seg_list = [[p] if s is _MISSING else s for s, p in zip(seg_list, polygons, strict=True)]
         masks = _masks(seg_list, gt.heights[image], gt.widths[image], source, "results")
     if kind is IouType.KEYPOINTS or (not by_box and masks is None and "keypoints" in first):
         flat = _column(records, "keypoints", source, "results")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numba
 import numpy as np
@@ -85,14 +85,21 @@ def _gather_runs(
 
 @numba.njit(cache=True, nogil=True)
 def _decode_strings(
-    buffer: NDArray[np.uint8], starts: NDArray[np.int64], out_offsets: NDArray[np.int64]
-) -> NDArray[np.uint32]:
-    """``maskApi.c`` ``rleFrString`` for many strings at once."""
-    out = np.empty(out_offsets[-1], dtype=np.uint32)
-    for s in range(len(starts) - 1):
+    buffer: NDArray[np.uint8], starts: NDArray[np.int64]
+) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    """``maskApi.c`` ``rleFrString`` for many strings at once: ``(counts, offsets)``."""
+    n = len(starts) - 1
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for s in range(n):  # a count ends at every byte without the continuation bit 0x20
+        ends = 0
+        for p in range(starts[s], starts[s + 1]):
+            ends += ((buffer[p] - 48) & 0x20) == 0
+        offsets[s + 1] = offsets[s] + ends
+    out = np.empty(offsets[-1], dtype=np.uint32)
+    for s in range(n):
         p = starts[s]
         end = starts[s + 1]
-        base = out_offsets[s]
+        base = offsets[s]
         m = 0
         while p < end:
             x = np.int64(0)
@@ -110,7 +117,7 @@ def _decode_strings(
                 x += np.int64(out[base + m - 2])
             out[base + m] = np.uint32(x & 0xFFFFFFFF)
             m += 1
-    return out
+    return out, offsets
 
 
 def decode_rle_strings(
@@ -121,7 +128,7 @@ def decode_rle_strings(
     Parameters
     ----------
     strings
-        ``N`` compressed count strings as pycocotools writes them.
+        ``N`` compressed count strings as pycocotools writes them (``str`` or ``bytes``).
     heights, widths
         ``(N,)`` mask sizes.
 
@@ -130,17 +137,16 @@ def decode_rle_strings(
     >>> decode_rle_strings(["12"], [2], [2]).counts.tolist()
     [1, 2]
     """
-    encoded = [s.encode("ascii") if isinstance(s, str) else bytes(s) for s in strings]
-    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in encoded], out=starts[1:])
-    buffer = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    # A count ends at every byte without the continuation bit (0x20 after subtracting 48).
-    ends = ((buffer.astype(np.int64) - 48) & 0x20) == 0
-    per_string = np.add.reduceat(ends, starts[:-1]) if len(buffer) else np.zeros(0, np.int64)
-    per_string = np.where(starts[1:] > starts[:-1], per_string, 0)
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(per_string, out=offsets[1:])
-    counts = _decode_strings(buffer, starts, offsets)
+    starts = np.zeros(len(strings) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)), out=starts[1:])
+    if set(map(type, strings)) <= {str}:
+        # One join and one encode; ASCII keeps len(str) == len(bytes).
+        joined = "".join(cast("Sequence[str]", strings)).encode("ascii")
+    else:
+        joined = b"".join(x.encode("ascii") if isinstance(x, str) else bytes(x) for x in strings)
+    if len(joined) != starts[-1]:
+        raise ValueError("strings: expected ASCII RLE counts, got other characters")
+    counts, offsets = _decode_strings(np.frombuffer(joined, dtype=np.uint8), starts)
     h = np.asarray(heights, dtype=np.int64).reshape(-1)
     w = np.asarray(widths, dtype=np.int64).reshape(-1)
     return RleMasks(counts, offsets, h, w)
@@ -169,17 +175,43 @@ def rle_from_coco(segmentations: Sequence[Any], heights: ArrayLike, widths: Arra
         raise ValueError(
             f"heights/widths: expected shape ({len(segmentations)},), got {h.shape}/{w.shape}"
         )
-    strings: list[bytes] = []
+    strings: list[bytes | str] = [b""] * len(segmentations)
     sizes = np.empty((len(segmentations), 2), dtype=np.int64)
+    by_frame: dict[tuple[int, int], list[int]] = {}
+    single: list[int] = []
     for i, seg in enumerate(segmentations):
+        # frPyObjects sends a list whose first polygon has more than 4 values to frPoly, which
+        # rasterises each polygon on its own: such objects of one frame size share one call.
+        if isinstance(seg, list) and seg and isinstance(seg[0], list) and len(seg[0]) > 4:
+            by_frame.setdefault((int(h[i]), int(w[i])), []).append(i)
+        else:
+            single.append(i)
+    for (frame_h, frame_w), members in by_frame.items():
+        try:
+            rles = mask_utils.frPyObjects(
+                [p for i in members for p in segmentations[i]], frame_h, frame_w
+            )
+        except (TypeError, ValueError, IndexError):
+            single.extend(members)  # rasterise one by one: the error names the object
+            continue
+        pos = 0
+        for i in members:
+            n_parts = len(segmentations[i])
+            parts = rles[pos : pos + n_parts]
+            pos += n_parts
+            # COCO.annToRLE merges the parts; merging one RLE returns it unchanged.
+            rle = parts[0] if n_parts == 1 else mask_utils.merge(parts)
+            strings[i] = rle["counts"]
+            sizes[i] = (frame_h, frame_w)
+    for i in sorted(single):
+        seg = segmentations[i]
         if isinstance(seg, list):
             rle = mask_utils.merge(mask_utils.frPyObjects(seg, int(h[i]), int(w[i])))
         elif isinstance(seg.get("counts"), list):
             rle = mask_utils.frPyObjects(seg, seg["size"][0], seg["size"][1])
         else:
             rle = seg
-        counts = rle["counts"]
-        strings.append(counts.encode("ascii") if isinstance(counts, str) else counts)
+        strings[i] = rle["counts"]
         sizes[i] = rle["size"]
     return decode_rle_strings(strings, sizes[:, 0], sizes[:, 1])
 
@@ -302,39 +334,66 @@ def mask_boxes(masks: RleMasks) -> NDArray[np.float64]:
 
 
 @numba.njit(cache=True, nogil=True)
+def _extents(
+    counts: NDArray[np.uint32], offsets: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Per mask: area, first foreground pixel and one past the last (column-major index)."""
+    n = len(offsets) - 1
+    area = np.zeros(n, dtype=np.int64)
+    first = np.zeros(n, dtype=np.int64)
+    end = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        position = np.int64(0)
+        total = np.int64(0)
+        start = np.int64(-1)
+        stop = np.int64(0)
+        for j in range(offsets[i + 1] - offsets[i]):
+            run = np.int64(counts[offsets[i] + j])
+            if j % 2 == 1 and run > 0:
+                if start < 0:
+                    start = position
+                stop = position + run
+                total += run
+            position += run
+        area[i], first[i], end[i] = total, start if start > 0 else 0, stop
+    return area, first, end
+
+
+@numba.njit(cache=True, nogil=True)
 def _pair_iou(
     gt_counts: NDArray[np.uint32],
     gt_offsets: NDArray[np.int64],
-    gt_boxes: NDArray[np.float64],
-    gt_areas: NDArray[np.int64],
+    gt_heights: NDArray[np.int64],
     pred_counts: NDArray[np.uint32],
     pred_offsets: NDArray[np.int64],
-    pred_boxes: NDArray[np.float64],
-    pred_areas: NDArray[np.int64],
     gt_index: NDArray[np.int64],
     pred_index: NDArray[np.int64],
     crowd: NDArray[np.bool_],
 ) -> NDArray[np.float64]:
-    """``maskApi.c`` ``rleIou`` for listed pairs; the xywh box test skips disjoint pairs."""
+    """``maskApi.c`` ``rleIou`` for listed pairs.
+
+    rleIou merges the two run lists to count the intersection ``i`` and the union ``u`` and
+    returns ``i / u`` (``i / area(dt)`` for a crowd GT; 0 when ``i == 0``).  The same integers
+    come out cheaper: pairs whose foreground column ranges are disjoint have ``i = 0``; the
+    merge stops where either mask's foreground ends (nothing after can intersect); and ``u`` is
+    ``area(gt) + area(dt) - i`` (valid RLEs cover the same ``h * w`` pixels).
+    """
+    gt_area, gt_first, gt_end = _extents(gt_counts, gt_offsets)
+    pred_area, pred_first, pred_end = _extents(pred_counts, pred_offsets)
     n = len(gt_index)
     out = np.zeros(n, dtype=np.float64)
     for k in range(n):
         g = gt_index[k]
         d = pred_index[k]
-        w = min(gt_boxes[g, 0] + gt_boxes[g, 2], pred_boxes[d, 0] + pred_boxes[d, 2]) - max(
-            gt_boxes[g, 0], pred_boxes[d, 0]
-        )
-        if w <= 0:
+        h = max(gt_heights[g], 1)
+        if gt_area[g] == 0 or pred_area[d] == 0:
             continue
-        h = min(gt_boxes[g, 1] + gt_boxes[g, 3], pred_boxes[d, 1] + pred_boxes[d, 3]) - max(
-            gt_boxes[g, 1], pred_boxes[d, 1]
-        )
-        if h <= 0:
+        # Column ranges (rleToBbox's x extent): disjoint ones cannot intersect.
+        if (gt_end[g] - 1) // h < pred_first[d] // h or (pred_end[d] - 1) // h < gt_first[g] // h:
             continue
-        a = pred_offsets[d]
-        ka = pred_offsets[d + 1]
-        b = gt_offsets[g]
-        kb = gt_offsets[g + 1]
+        stop = min(gt_end[g], pred_end[d])
+        a, ka = pred_offsets[d], pred_offsets[d + 1]
+        b, kb = gt_offsets[g], gt_offsets[g + 1]
         ca = np.int64(pred_counts[a])
         cb = np.int64(gt_counts[b])
         a += 1
@@ -342,31 +401,29 @@ def _pair_iou(
         va = False
         vb = False
         inter = np.int64(0)
-        union = np.int64(0)
-        ct = 1
-        while ct > 0:
+        position = np.int64(0)
+        while position < stop:
             c = min(ca, cb)
-            if va or vb:
-                union += c
-                if va and vb:
-                    inter += c
-            ct = 0
+            if va and vb:
+                inter += c
+            position += c
             ca -= c
-            if ca == 0 and a < ka:
+            if ca == 0:
+                if a == ka:
+                    break
                 ca = np.int64(pred_counts[a])
                 a += 1
                 va = not va
-            ct += ca
             cb -= c
-            if cb == 0 and b < kb:
+            if cb == 0:
+                if b == kb:
+                    break
                 cb = np.int64(gt_counts[b])
                 b += 1
                 vb = not vb
-            ct += cb
         if inter == 0:
             continue
-        if crowd[k]:
-            union = pred_areas[d]
+        union = pred_area[d] if crowd[k] else gt_area[g] + pred_area[d] - inter
         out[k] = inter / union
     return out
 
@@ -421,12 +478,7 @@ def mask_iou_pairs(
     if is_crowd.shape != gi.shape:
         raise ValueError(f"crowd: expected shape {gi.shape}, got {is_crowd.shape}")
     _check_sizes(gt, pred, gi, pi)
-    return _pair_iou(
-        gt.counts, gt.offsets, _boxes(gt.counts, gt.offsets, gt.heights, gt.widths),
-        mask_area(gt), pred.counts, pred.offsets,
-        _boxes(pred.counts, pred.offsets, pred.heights, pred.widths), mask_area(pred),
-        gi, pi, is_crowd,
-    )  # fmt: skip
+    return _pair_iou(gt.counts, gt.offsets, gt.heights, pred.counts, pred.offsets, gi, pi, is_crowd)
 
 
 def mask_iou(gt: RleMasks, pred: RleMasks, *, crowd: ArrayLike | None = None) -> NDArray[np.float64]:
