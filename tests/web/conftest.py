@@ -97,7 +97,19 @@ def page(browser: Any) -> Iterator[Any]:
     assert errors == [], f"JavaScript errors: {errors}"
 
 
-def screenshot(page: Any, name: str) -> None:
-    """Save ``docs/screenshots/<name>.png`` (full page)."""
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save ``docs/screenshots/<name>.png`` once every image on the page has loaded.
+
+    Lazy images below the fold never load in a full-page capture (they would show as empty
+    tiles), so they are switched to eager first.  ``full_page=False`` captures the viewport
+    (a modal dialog's backdrop covers the viewport, not the whole scrollable page).
+    """
+    page.evaluate(
+        """() => Promise.all(Array.from(document.images, (img) => {
+            img.loading = "eager";
+            if (img.complete) return null;
+            return new Promise((done) => { img.onload = img.onerror = done; });
+        }))"""
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

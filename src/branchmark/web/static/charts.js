@@ -10,6 +10,34 @@ function svg(tag, attrs = {}, text = null) {
   return node;
 }
 
+// Curves of different classes often coincide (a box class and a polygon class of the same
+// objects): each curve gets a dash pattern as well as a colour, and the one drawn later is
+// dashed over the earlier, so both stay visible where they overlap.
+const DASHES = ["", "7 4", "2 3", "10 3 2 3"];
+
+export function curveStyle(k) {
+  return { stroke: PREDICTION_PALETTE[k % PREDICTION_PALETTE.length], dash: DASHES[k % DASHES.length] };
+}
+
+// A short line in curve k's colour and dash, for the legend.
+export function legendSample(k) {
+  const { stroke, dash } = curveStyle(k);
+  const root = svg("svg", { viewBox: "0 0 28 8", width: 28, height: 8, class: "legend-sample", "aria-hidden": "true" });
+  root.append(svg("line", { x1: 1, x2: 27, y1: 4, y2: 4, stroke, "stroke-width": 2.5, "stroke-dasharray": dash }));
+  return root;
+}
+
+// For each curve, the name of an earlier curve with exactly the same points (or null).
+export function sameCurves(curves) {
+  const seen = new Map();
+  return curves.map((curve) => {
+    const key = JSON.stringify([curve.recall, curve.precision]);
+    if (seen.has(key)) return seen.get(key);
+    seen.set(key, curve.name);
+    return null;
+  });
+}
+
 // curves: [{name, recall: [...], precision: [... or null]}]; returns an <svg>.
 export function prCurves(curves, { width = 460, height = 300 } = {}) {
   const m = { left: 42, right: 12, top: 10, bottom: 34 };
@@ -33,7 +61,8 @@ export function prCurves(curves, { width = 460, height = 300 } = {}) {
       if (p !== null && p !== undefined) points.push(`${(r * w).toFixed(1)},${(h - p * h).toFixed(1)}`);
     });
     if (!points.length) return;
-    const line = svg("polyline", { points: points.join(" "), fill: "none", stroke: PREDICTION_PALETTE[k % PREDICTION_PALETTE.length], "stroke-width": 2 });
+    const { stroke, dash } = curveStyle(k);
+    const line = svg("polyline", { points: points.join(" "), fill: "none", stroke, "stroke-width": 2, "stroke-dasharray": dash });
     line.append(svg("title", {}, curve.name));
     g.append(line);
   });

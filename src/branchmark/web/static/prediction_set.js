@@ -1,7 +1,7 @@
 // Prediction set page: sliders that update every number and list, PR curves, confusion matrix,
 // outcome browser, jobs, delete and rename.
 import { api, el, formatNumber, pageData } from "./api.js";
-import { prCurves } from "./charts.js";
+import { legendSample, prCurves, sameCurves } from "./charts.js";
 import { setupJobs } from "./jobs.js";
 
 const data = pageData();
@@ -31,7 +31,9 @@ function renderCurves(curves) {
   const box = document.getElementById("pr-chart");
   box.replaceChildren(prCurves(curves));
   const legend = document.getElementById("pr-legend");
-  legend.replaceChildren(...curves.map((c, i) => el("span", {}, el("span", { className: `swatch pr-${i % 6}` }), c.name)));
+  const same = sameCurves(curves);
+  legend.replaceChildren(...curves.map((c, i) => el("span", { className: "legend-entry" }, legendSample(i), c.name,
+    same[i] ? el("span", { className: "muted" }, ` (same curve as ${same[i]})`) : null)));
   document.getElementById("pr-iou").textContent = curves.length ? `at IoU ${curves[0].iou_threshold}` : "no class with ground truth";
 }
 
@@ -81,7 +83,10 @@ async function loadOutcomes() {
   }
   const list = document.getElementById("outcome-list");
   list.dataset.total = String(page.total);
-  list.replaceChildren(...page.rows.map((r) => {
+  if (!page.rows.length) {
+    const what = state.cell ? "objects in this cell" : `${state.outcome.toUpperCase()} objects at these thresholds`;
+    list.replaceChildren(el("p", { className: "empty" }, `No ${what}.`));
+  } else list.replaceChildren(...page.rows.map((r) => {
     const label = r.outcome.toUpperCase();
     const crop = el("a", { className: `crop ${label}`, href: r.detail_url },
       r.crop_url ? el("img", { src: r.crop_url, alt: `${r.class_name} ${label}`, loading: "lazy" }) : null,
