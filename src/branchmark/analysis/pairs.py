@@ -20,6 +20,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -44,6 +45,7 @@ FAMILIES = {
     "polyline": 5,
 }
 BOX, ROTATED, MASK, KEYPOINTS, POINT, POLYLINE = range(6)
+PAIR_CHUNK = 1 << 18
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +92,27 @@ class ImagePairs:
             self.similarity[self.pair_start[i] : self.pair_start[i + 1]].reshape(n_gt[i], n_dt[i])
             for i in range(self.n_images)
         ]
+
+
+@numba.njit(cache=True, nogil=True)
+def _enumerate_pairs(
+    gt_sorted: IntArray,
+    gt_start: IntArray,
+    dt_sorted: IntArray,
+    dt_start: IntArray,
+    pair_start: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """``(pair_gt, pair_dt)``: per image, every GT (rows) with every prediction (columns)."""
+    pair_gt = np.empty(pair_start[-1], np.int64)
+    pair_dt = np.empty(pair_start[-1], np.int64)
+    for image in range(len(gt_start) - 1):
+        p = pair_start[image]
+        for g in range(gt_start[image], gt_start[image + 1]):
+            for d in range(dt_start[image], dt_start[image + 1]):
+                pair_gt[p] = gt_sorted[g]
+                pair_dt[p] = dt_sorted[d]
+                p += 1
+    return pair_gt, pair_dt
 
 
 def _grouped(image: IntArray, n_images: int) -> tuple[IntArray, IntArray, IntArray]:
@@ -158,14 +181,9 @@ def image_pairs(
     gt_sorted, gt_start, gt_local = _grouped(gt.image, n_images)
     dt_sorted, dt_start, dt_local = _grouped(dt.image, n_images)
     n_gt, n_dt = np.diff(gt_start), np.diff(dt_start)
-    counts = n_gt * n_dt
     pair_start = np.zeros(n_images + 1, np.int64)
-    np.cumsum(counts, out=pair_start[1:])
-    pair_image = np.repeat(np.arange(n_images), counts)
-    local = np.arange(pair_start[-1]) - pair_start[pair_image]
-    per_row = np.maximum(n_dt[pair_image], 1)
-    pair_gt = gt_sorted[gt_start[pair_image] + local // per_row]
-    pair_dt = dt_sorted[dt_start[pair_image] + local % per_row]
+    np.cumsum(n_gt * n_dt, out=pair_start[1:])
+    pair_gt, pair_dt = _enumerate_pairs(gt_sorted, gt_start, dt_sorted, dt_start, pair_start)
     pairs = ImagePairs(
         n_images,
         gt_sorted,
@@ -180,13 +198,14 @@ def image_pairs(
         pair_dt,
         np.zeros(len(pair_gt)),
     )
-    sim = box_iou_pairs(
-        gt.box[pair_gt],
-        dt.box[pair_dt],
-        crowd=gt.crowd[pair_gt],
-        gt_area=gt.box_area[pair_gt],
-        pred_area=dt.box_area[pair_dt],
-    )
+    sim = np.empty(len(pair_gt))
+    # In chunks: the gathered boxes of 5M pairs are 320 MB at once, a few MB per chunk.
+    for lo in range(0, len(pair_gt), PAIR_CHUNK):
+        g, d = pair_gt[lo : lo + PAIR_CHUNK], pair_dt[lo : lo + PAIR_CHUNK]
+        sim[lo : lo + PAIR_CHUNK] = box_iou_pairs(
+            gt.box[g], dt.box[d], crowd=gt.crowd[g], gt_area=gt.box_area[g],
+            pred_area=dt.box_area[d],
+        )  # fmt: skip
     gf, df = _families(gt), _families(dt)
     same = gf[pair_gt] == df[pair_dt]
     family = np.where(same, gf[pair_gt], -1)
