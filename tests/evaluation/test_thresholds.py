@@ -451,3 +451,29 @@ def test_from_match_result_equals_pycocotools(seed, confidence):
             for k in (0, 1)
         ]
         assert_allclose(ours, reference[iou], rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("n_gt", "n_dt"),
+    [pytest.param(0, 3, id="predictions-only"), pytest.param(0, 0, id="empty"),
+     pytest.param(2, 0, id="gt-only")],
+)  # fmt: skip
+def test_from_match_result_without_ground_truth_or_predictions(n_gt, n_dt):
+    """No GT at all used to crash (indexing the empty unmatchable array); every prediction is
+    then an FP and every GT an FN, as the brute-force outcomes say."""
+    from branchmark.evaluation.matching import match_objects
+    from branchmark.evaluation.objects import Detections, GroundTruth
+    from branchmark.evaluation.similarity import BoxSimilarity
+
+    boxes = np.array([[0, 0, 10, 10.0], [5, 5, 20, 20], [0, 0, 10, 10]])
+    gt = GroundTruth(image=[0] * n_gt, category=[0] * n_gt, area=[100.0] * n_gt,
+                     crowd=[False] * n_gt)  # fmt: skip
+    dt = Detections(image=[0] * n_dt, category=[0, 1, 0][:n_dt], score=[0.9, 0.8, 0.7][:n_dt],
+                    area=[100.0] * n_dt)  # fmt: skip
+    similarity = BoxSimilarity(boxes[:n_gt], boxes[:n_dt], np.zeros(n_gt, bool))
+    result = match_objects(gt, dt, similarity, thresholds=GRID)
+    outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
+    assert outcomes.pred_match.shape == (n_dt, len(GRID))
+    assert (outcomes.pred_match == -1).all() and (outcomes.gt_match == -1).all()
+    summary = summarize_thresholds(outcomes, iou_threshold=0.5, confidence=0.0)
+    assert (summary.overall_tp, summary.overall_fp, summary.overall_fn) == (0, n_dt, n_gt)

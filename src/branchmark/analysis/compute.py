@@ -254,19 +254,7 @@ def compute_outputs(
         dt_ignored=dt_ignored,
         thresholds=ANALYSIS_IOU_THRESHOLDS,
     )
-    if len(gt):
-        outcomes = MatchOutcomes.from_match_result(match, gt=g, dt=d)
-    else:  # from_match_result indexes the (empty) GT arrays; nothing can match anyway
-        outcomes = MatchOutcomes(
-            pred_class=d.category,
-            pred_score=d.score,
-            pred_match=match.dt_match.T,
-            pred_ignored=dt_ignored.T,
-            gt_class=g.category,
-            gt_ignored=g.ignore,
-            gt_match=match.gt_match.T,
-            iou_thresholds=match.thresholds,
-        )
+    outcomes = MatchOutcomes.from_match_result(match, gt=g, dt=d)
     say("confusion", 0.75)
     matrices = pairs.image_matrices()
     starts_g, starts_d = pairs.gt_start, pairs.dt_start

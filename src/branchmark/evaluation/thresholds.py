@@ -229,7 +229,8 @@ class MatchOutcomes:
         """
         d_match = result.dt_match.copy()  # (T, D)
         g_match = result.gt_match.copy()  # (T, G)
-        bad = (d_match >= 0) & gt.unmatchable[np.maximum(d_match, 0)]
+        bad = d_match >= 0  # then narrowed to matches of an unmatchable GT
+        bad[bad] = gt.unmatchable[d_match[bad]]  # (no GT at all: no match, nothing to index)
         rows, cols = np.nonzero(bad)
         g_match[rows, d_match[rows, cols]] = -1
         d_match[bad] = -1
