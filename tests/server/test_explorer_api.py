@@ -205,3 +205,36 @@ def test_media_errors(client: Any, small_workspace: SmallWorkspace, suffix: str,
     response = client.get(url)
     assert response.status_code == status
     assert response.json()["code"] == code
+
+
+def test_answer_filter_keeps_units_apart_when_object_hashes_repeat(
+    fresh_workspace: SmallWorkspace,
+) -> None:
+    """Object hashes are unique only within a label row (imports may number them per file):
+    the same hash on two data units with different answers must not be merged."""
+    from fastapi.testclient import TestClient
+
+    from branchmark.client import UserClient
+    from branchmark.objects import Object, ObjectInstance
+    from branchmark.objects.coordinates import BoundingBoxCoordinates
+    from branchmark.server import create_app
+
+    with UserClient.open(fresh_workspace.path) as user:
+        project = user.get_project(fresh_workspace.project_hash)
+        cherry = project.ontology_structure.get_child_by_title(title="Cherry", type_=Object)
+        rows = {r.data_title: r for r in project.list_label_rows_v2(branch_name="twins")}
+        for title, option in (("a.png", 0), ("b.png", 1)):  # Ripe on a.png, Unripe on b.png
+            row = rows[title]
+            row.initialise_labels()
+            instance = ObjectInstance(cherry, object_hash="twin0001")  # same hash on both rows
+            instance.set_for_frames(
+                BoundingBoxCoordinates(height=0.5, width=0.5, top_left_x=0.25, top_left_y=0.25),
+                frames=0, confidence=0.5, manual_annotation=False,
+            )  # fmt: skip
+            instance.set_answer(cherry.attributes[0].options[option])
+            row.add_object_instance(instance)
+            row.save()
+    with TestClient(create_app(fresh_workspace.path)) as client:
+        for answer, expected in (("Ripeness=Ripe", ["a.png"]), ("Ripeness=Unripe", ["b.png"])):
+            body = _gallery(client, fresh_workspace, branch="twins", answer=answer)
+            assert _titles(body) == expected

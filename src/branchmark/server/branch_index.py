@@ -18,9 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from branchmark.store import read_annotations
-from branchmark.store.annotations import read_object_answers
-from branchmark.store.explorer_queries import count_object_pairs
+from branchmark.store.explorer_queries import count_object_pairs, read_answers_by_unit
 from branchmark.store.records import BranchRecord
 
 MAX_BRANCHES = 16
@@ -122,16 +120,8 @@ def build_branch_index(conn: sa.Connection, branch: BranchRecord) -> BranchIndex
 
 def build_answer_index(conn: sa.Connection, branch: BranchRecord) -> AnswerIndex:
     """Map each answered ``attribute=option`` of ``branch``'s objects to their data units."""
-    answers = read_object_answers(conn, branch_id=branch.id)
-    arrays = read_annotations(conn, branch_id=branch.id, columns=("object_hash", "data_unit_id"))
-    unit_of = dict(
-        zip(arrays["object_hash"].tolist(), arrays["data_unit_id"].tolist(), strict=True)
-    )
     found: dict[str, set[int]] = {}
-    for object_hash, entries in answers.items():
-        unit = unit_of.get(object_hash)
-        if unit is None:
-            continue
+    for unit, entries in read_answers_by_unit(conn, branch_id=branch.id):
         for pair in _answer_pairs(entries):
             found.setdefault(pair, set()).add(unit)
     return AnswerIndex(

@@ -1,4 +1,4 @@
-"""What the data explorer asks the store: data-unit ids and pages, objects per class and unit.
+"""What the data explorer asks the store: unit ids and pages, objects and answers per unit.
 
 A gallery page shows a few dozen data units out of many thousands.  Building a full
 :class:`~branchmark.store.records.DataUnitRecord` for every unit of the project on every
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import orjson
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
@@ -126,3 +128,25 @@ def count_object_pairs(conn: sa.Connection, *, branch_id: int) -> ObjectPairCoun
         pair_unit=units[order],
         pair_count=counts[order],
     )
+
+
+def read_answers_by_unit(
+    conn: sa.Connection, *, branch_id: int
+) -> list[tuple[int, list[dict[str, Any]]]]:
+    """``(data unit id, static answer entries)`` of each answered object on ``branch_id``.
+
+    The data unit comes from the object's label row (an object hash is unique only within its
+    label row, so it cannot be looked up branch-wide).  Objects without answers have no row.
+    """
+    oa, lr = t.object_answers, t.label_rows
+    rows = conn.execute(
+        sa.select(lr.c.data_unit_id, oa.c.answers)
+        .join(lr, lr.c.id == oa.c.label_row_id)
+        .where(oa.c.branch_id == branch_id)
+        .order_by(oa.c.id)
+    )
+    return [
+        (int(unit), list(orjson.loads(blob).get("classifications", [])))
+        for unit, blob in rows
+        if blob is not None
+    ]
