@@ -5,7 +5,8 @@ truth and --predictions predicted boxes (bulk store inserts), analyses the predi
 (Strict, COCO protocol), starts the server on 127.0.0.1 (ephemeral port, in a thread) and times:
 
 - the gallery page (HTML) and its JSON twin, filtered by the prediction branch and a class;
-- the slider update (``/summary`` at a random IoU of the grid and a random confidence).
+- the slider update (``/summary`` at a random IoU of the grid and a random confidence);
+- the data unit detail (JSON: ground truth and predictions of one image, gallery neighbours).
 
 The first request of each kind builds caches (branch index, stored outcomes) and is reported
 on its own.  Usage: ``python benchmarks/ui_latency.py [--predictions 1000000] [--images 10000]``.
@@ -14,6 +15,7 @@ on its own.  Usage: ``python benchmarks/ui_latency.py [--predictions 1000000] [-
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import threading
@@ -130,8 +132,11 @@ def main() -> None:
             analysis.analyse(store, project, "detector", wait=True)
             print(f"analysed in {time.perf_counter() - started:.1f} s")
         [record] = analysis.list_analyses(store, project)
+        with store.read() as conn:
+            hashes = [u.data_hash for u in catalog.get_data_units(conn, project.id)]
     import uvicorn
 
+    print("load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(args.workspace), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -147,13 +152,17 @@ def main() -> None:
             gallery = [f"/projects/{p}/data?branch=detector&class=feat0001&page={int(k)}" for k in pages]
             gallery_json = [f"/api/projects/{p}/data-units?branch=detector&page={int(k)}" for k in pages]
             grid = [round(0.05 * (i + 1), 2) for i in range(19)]
+            details = [f"/api/projects/{p}/data-units/{hashes[int(k)]}?branch=detector"
+                       for k in rng.integers(0, len(hashes), args.requests)]  # fmt: skip
             sliders = [f"/api/projects/{p}/analyses/{record.name}/summary?iou={rng.choice(grid)}&confidence={rng.uniform():.2f}"
                        for _ in range(args.requests)]  # fmt: skip
             for label, urls in (("gallery page (HTML)", gallery), ("gallery JSON", gallery_json),
-                                ("slider update (summary JSON)", sliders)):  # fmt: skip
+                                ("slider update (summary JSON)", sliders),
+                                ("data unit detail (JSON)", details)):  # fmt: skip
                 first = _time(client, urls[:1])[0]
                 print(f"{label:<34} first request {first:7.1f} ms (builds caches)")
                 _report(label, _time(client, urls[1:]))
+        print("load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
     finally:
         server.should_exit = True
         thread.join(timeout=10)
