@@ -59,7 +59,10 @@ def _batch(rows: dict[int, int], units: np.ndarray, per_unit: int, rng: np.rando
         object_hash=[f"{i:08x}" for i in range(n)],
         feature_hash=[f"feat{int(c):04d}" for c in cls],
         shape=["bounding_box"] * n,
-        x=x, y=y, w=w, h=h,
+        x=x,
+        y=y,
+        w=w,
+        h=h,
         confidence=rng.uniform(0, 1, n) if scores else None,
         manual=np.zeros(n, bool) if scores else None,
     ), np.stack([x, y, w, h, cls])  # type: ignore[return-value]
@@ -109,8 +112,13 @@ def _time(client: httpx.Client, urls: list[str]) -> list[float]:
 
 
 def _report(label: str, values: list[float]) -> None:
-    p95 = float(np.percentile(values, 95))
-    print(f"{label:<34} n={len(values):4d}  p50={statistics.median(values):7.1f} ms  p95={p95:7.1f} ms")
+    p50, p95 = statistics.median(values), float(np.percentile(values, 95))
+    print(f"{label:<34} n={len(values):4d}  p50={p50:7.1f} ms  p95={p95:7.1f} ms")
+
+
+def _print_load() -> None:
+    one, five, fifteen = os.getloadavg()
+    print(f"load average (1, 5, 15 min): {one:.2f} {five:.2f} {fifteen:.2f}")
 
 
 def main() -> None:
@@ -136,9 +144,11 @@ def main() -> None:
             hashes = [u.data_hash for u in catalog.get_data_units(conn, project.id)]
     import uvicorn
 
-    print("load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
+    _print_load()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(args.workspace), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(args.workspace), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -149,12 +159,17 @@ def main() -> None:
     try:
         with httpx.Client(base_url=base, timeout=120) as client:
             pages = rng.integers(1, max(2, args.images // 48), args.requests)
-            gallery = [f"/projects/{p}/data?branch=detector&class=feat0001&page={int(k)}" for k in pages]
-            gallery_json = [f"/api/projects/{p}/data-units?branch=detector&page={int(k)}" for k in pages]
+            gallery = [
+                f"/projects/{p}/data?branch=detector&class=feat0001&page={int(k)}" for k in pages
+            ]
+            gallery_json = [
+                f"/api/projects/{p}/data-units?branch=detector&page={int(k)}" for k in pages
+            ]
             grid = [round(0.05 * (i + 1), 2) for i in range(19)]
             details = [f"/api/projects/{p}/data-units/{hashes[int(k)]}?branch=detector"
                        for k in rng.integers(0, len(hashes), args.requests)]  # fmt: skip
-            sliders = [f"/api/projects/{p}/analyses/{record.name}/summary?iou={rng.choice(grid)}&confidence={rng.uniform():.2f}"
+            summary = f"/api/projects/{p}/analyses/{record.name}/summary"
+            sliders = [f"{summary}?iou={rng.choice(grid)}&confidence={rng.uniform():.2f}"
                        for _ in range(args.requests)]  # fmt: skip
             for label, urls in (("gallery page (HTML)", gallery), ("gallery JSON", gallery_json),
                                 ("slider update (summary JSON)", sliders),
@@ -162,7 +177,7 @@ def main() -> None:
                 first = _time(client, urls[:1])[0]
                 print(f"{label:<34} first request {first:7.1f} ms (builds caches)")
                 _report(label, _time(client, urls[1:]))
-        print("load average (1, 5, 15 min): %.2f %.2f %.2f" % os.getloadavg())
+        _print_load()
     finally:
         server.should_exit = True
         thread.join(timeout=10)
