@@ -8,7 +8,9 @@ Service functions (the SDK's ``Project`` methods and the web UI call these):
   :func:`get_analysis`, :func:`list_analyses`, :func:`delete_analysis`.
 - Queries on a stored result: :func:`summary_at` (any IoU of the grid x confidence),
   :func:`class_table`, :func:`pr_arrays` / :func:`pr_curves`, :func:`confusion`,
-  :func:`classifications`, :func:`outcome_page` (filtered, paged per-object outcomes).
+  :func:`classifications`, :func:`outcome_page` (filtered, paged per-object outcomes),
+  :func:`confusion_objects` (the exact objects of one confusion-matrix cell).  Classes are
+  named by name, feature hash or position everywhere (``pages.class_positions``).
 - :func:`compare_analyses` -> :class:`Comparison`.
 - Prediction sets: :func:`list_branch_info`, :func:`rename_branch`, :func:`delete_branch`,
   :func:`update_branch_metadata`.
@@ -17,12 +19,13 @@ Service functions (the SDK's ``Project`` methods and the web UI call these):
 Modules: ``inputs`` (bulk reads), ``pairs`` (similarity of every same-image pair), ``answers``
 (Strict/Partial, classifications), ``fp_reasons``, ``compute`` (the run), ``persist`` (one
 transaction), ``jobs`` (status rows), ``service``, ``queries``, ``pages``, ``compare``, ``sets``,
-``report``.
+``report``, ``confusion_pairs`` / ``confusion_cells`` (the confusion matrix's kept pairs).
 """
 
 from __future__ import annotations
 
 from branchmark.analysis.compare import Comparison, compare_analyses
+from branchmark.analysis.confusion_cells import confusion_objects
 from branchmark.analysis.pages import outcome_page
 from branchmark.analysis.queries import (
     class_table,
@@ -72,6 +75,7 @@ __all__ = [
     "classifications",
     "compare_analyses",
     "confusion",
+    "confusion_objects",
     "delete_analysis",
     "delete_branch",
     "get_analysis",

@@ -5,7 +5,8 @@ the revisions it saw); :func:`compute_outputs` runs ``evaluation/`` on the array
 
 - ``evaluate_coco`` (the COCO protocol: 12 stats, precision/recall/scores arrays, per-class AP),
 - ``match_objects`` on the analysis grid 0.05:0.05:0.95 (per-object outcomes, no maxDets cap),
-- FP reasons at every grid threshold, the class-agnostic ``confusion_matrix`` at IoU 0.5,
+- FP reasons at every grid threshold, the class-agnostic confusion matrix at IoU 0.5 with its
+  matched pairs (``confusion_cells.match_confusion``, on the same pair similarities),
 - the Encord-style summary at (0.5, 0.0) via ``summarize_thresholds``,
 - frame-level classification metrics.
 """
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from numpy.typing import NDArray
 
 from branchmark.analysis import answers as answer_io
+from branchmark.analysis.confusion_pairs import ConfusionPairs, match_confusion
 from branchmark.analysis.fp_reasons import label_all_false_positives
 from branchmark.analysis.inputs import (
     BranchObjects,
@@ -42,7 +44,6 @@ from branchmark.evaluation import (
     MatchMode,
     MatchOutcomes,
     ThresholdSummary,
-    confusion_matrix,
     evaluate_coco,
     match_objects,
     summarize_thresholds,
@@ -175,6 +176,7 @@ class AnalysisOutputs:
     outcomes: MatchOutcomes
     summary: ThresholdSummary
     confusion: ConfusionMatrixResult
+    confusion_pairs: ConfusionPairs
     dt_match: NDArray[np.int64]
     dt_ignored: NDArray[np.bool_]
     gt_match: NDArray[np.int64]
@@ -256,22 +258,15 @@ def compute_outputs(
     )
     outcomes = MatchOutcomes.from_match_result(match, gt=g, dt=d)
     say("confusion", 0.75)
-    matrices = pairs.image_matrices()
-    starts_g, starts_d = pairs.gt_start, pairs.dt_start
-
-    def by_image(
-        values: NDArray[Any], order: NDArray[np.int64], starts: NDArray[np.int64]
-    ) -> list[NDArray[Any]]:
-        return [values[order[starts[i] : starts[i + 1]]] for i in range(n_images)]
-
-    confusion = confusion_matrix(
-        matrices,
-        gt_classes=by_image(gt.category, pairs.gt_sorted, starts_g),
-        pred_classes=by_image(dt.category, pairs.dt_sorted, starts_d),
-        pred_scores=by_image(dt.score, pairs.dt_sorted, starts_d),
-        gt_crowd=by_image(gt.crowd, pairs.gt_sorted, starts_g),
+    # The predictions are in matching order (image, score descending, id) and GT in id order,
+    # the per-image order evaluation.confusion_matrix takes; the pairs' similarities are reused.
+    confusion_pairs = match_confusion(
+        gt_image=gt.image,
+        gt_crowd=gt.crowd,
+        dt_image=dt.image,
+        dt_score=dt.score,
+        similarity=pairs.lookup,
         iou_threshold=CONFUSION_IOU,
-        classes=np.arange(n_classes),
     )
     same = gt.category[pairs.pair_gt] == dt.category[pairs.pair_dt]
     best = np.zeros(len(dt))
@@ -301,7 +296,10 @@ def compute_outputs(
         coco=coco,
         outcomes=outcomes,
         summary=summarize_thresholds(outcomes, iou_threshold=0.5, confidence=0.0),
-        confusion=confusion,
+        confusion=confusion_pairs.matrix(
+            gt_class=gt.category, dt_class=dt.category, n_classes=n_classes
+        ),
+        confusion_pairs=confusion_pairs,
         dt_match=match.dt_match,
         dt_ignored=dt_ignored,
         gt_match=match.gt_match,

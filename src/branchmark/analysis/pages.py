@@ -35,14 +35,45 @@ OUTCOMES = {PREDICTION: ("tp", "fp", "ignored"), GROUND_TRUTH: ("tp", "fn", "ign
 MAX_PAGE_SIZE = 1000
 
 
-def _class_positions(classes: Sequence[str | int], known: list[dict[str, Any]]) -> list[int]:
-    out = []
+def class_positions(classes: Sequence[str | int], known: list[dict[str, Any]]) -> list[int]:
+    """Class positions named by ``classes`` (the one rule of every analysis query).
+
+    An ``int`` is a class position (``0 <= k < K``).  A ``str`` is a class name or feature
+    hash (a name shared by several classes selects them all); a ``str`` of decimal digits
+    that is no class's name or hash is a position, so ``"3"`` from a URL means position 3
+    unless a class is named ``"3"``.  Anything else raises ``ValidationError`` naming it.
+
+    >>> known = [{"index": 0, "feature_hash": "f0", "name": "cat"},
+    ...          {"index": 1, "feature_hash": "f1", "name": "7"}]
+    >>> class_positions(["cat", 1, "0", "7", "f1"], known)
+    [0, 1, 0, 1, 1]
+    """
+    out: list[int] = []
     for c in classes:
-        hit = [k["index"] for k in known if c in (k["index"], k["feature_hash"], k["name"])]
-        if not hit:
-            raise ValidationError(f"class {c!r} is not a class of this analysis")
-        out.extend(hit)
+        if isinstance(c, bool) or not isinstance(c, str | int | np.integer):
+            raise ValidationError(f"class {c!r}: expected a class name, feature hash or position")
+        if isinstance(c, str):
+            hit = [k["index"] for k in known if c in (k["feature_hash"], k["name"])]
+            if hit:
+                out.extend(hit)
+                continue
+            if not (c.isascii() and c.isdigit()):
+                raise ValidationError(f"class {c!r} is not a class of this analysis")
+        position = int(c)
+        if not 0 <= position < len(known):
+            raise ValidationError(
+                f"class position {position} is outside this analysis's {len(known)} classes"
+            )
+        out.append(position)
     return out
+
+
+def validate_page(page: int, page_size: int) -> None:
+    """``ValidationError`` unless ``page >= 0`` and ``1 <= page_size <= MAX_PAGE_SIZE``."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE or page < 0:
+        raise ValidationError(
+            f"page >= 0 and 1 <= page_size <= {MAX_PAGE_SIZE}, got {page}, {page_size}"
+        )
 
 
 #: Outcome codes of the filters (small ints, not strings: a million labels per page call).
@@ -50,7 +81,7 @@ TP, FP_OR_FN, IGNORED = 0, 1, 2
 _NAMES = {PREDICTION: ("tp", "fp", "ignored"), GROUND_TRUTH: ("tp", "fn", "ignored")}
 
 
-def _prediction_labels(
+def prediction_labels(
     cols: dict[str, NDArray[Any]], t: int
 ) -> tuple[NDArray[np.int8], NDArray[np.int64]]:
     bit = 1 << t
@@ -60,7 +91,7 @@ def _prediction_labels(
     return labels, (cols["reasons"] >> (3 * t)) & 7
 
 
-def _gt_labels(cols: dict[str, NDArray[Any]], t: int, confidence: float) -> NDArray[np.int8]:
+def gt_labels(cols: dict[str, NDArray[Any]], t: int, confidence: float) -> NDArray[np.int8]:
     found = cols["match_score"][:, t] >= confidence
     return np.where(cols["ignored"], IGNORED, np.where(found, TP, FP_OR_FN)).astype(np.int8)
 
@@ -84,8 +115,9 @@ def outcome_page(
     """Objects of ``kind`` (``"prediction"`` or ``"ground_truth"``) matching every filter.
 
     ``outcome``: ``tp``/``fp``/``ignored`` for predictions, ``tp`` (matched)/``fn``/``ignored``
-    for GT; ``reasons`` (FP reasons, predictions only) implies ``fp``; ``classes`` by name,
-    feature hash or position; ``min_score``/``max_score`` bound prediction scores (inclusive),
+    for GT; ``reasons`` (FP reasons, predictions only) implies ``fp``; ``classes``: names,
+    feature hashes or positions (``int``, or a digit string naming no class; see
+    :func:`class_positions`); ``min_score``/``max_score`` bound prediction scores (inclusive),
     on top of the confidence cut; ``page`` counts from 0.  Predictions come by descending score
     (ties in stored order), GT by data unit and frame.
     """
@@ -97,10 +129,7 @@ def outcome_page(
         )
     if reasons and kind != PREDICTION:
         raise ValidationError("FP reasons filter predictions only (kind='prediction')")
-    if not 1 <= page_size <= MAX_PAGE_SIZE or page < 0:
-        raise ValidationError(
-            f"page >= 0 and 1 <= page_size <= {MAX_PAGE_SIZE}, got {page}, {page_size}"
-        )
+    validate_page(page, page_size)
     t = grid_index(iou_threshold)
     known = class_list(store, record)
     loaded = stored_outcomes(store, record)
@@ -108,7 +137,7 @@ def outcome_page(
     order = loaded.prediction_order if kind == PREDICTION else loaded.ground_truth_order
     keep = np.ones(len(cols["annotation_id"]), bool)
     if kind == PREDICTION:
-        labels, codes = _prediction_labels(cols, t)
+        labels, codes = prediction_labels(cols, t)
         keep &= cols["score"] >= confidence
         if min_score is not None:
             keep &= cols["score"] >= min_score
@@ -117,11 +146,11 @@ def outcome_page(
         if reasons:
             keep &= (labels == FP_OR_FN) & np.isin(codes, [reason_code(r) for r in reasons])
     else:
-        labels, codes = _gt_labels(cols, t, confidence), None
+        labels, codes = gt_labels(cols, t, confidence), None
     if outcome is not None:
         keep &= labels == _NAMES[kind].index(outcome)
     if classes is not None:
-        keep &= np.isin(cols["class_index"], _class_positions(classes, known))
+        keep &= np.isin(cols["class_index"], class_positions(classes, known))
     if data_hash is not None:
         with store.read() as conn:
             unit = conn.execute(
@@ -138,20 +167,16 @@ def outcome_page(
         keep &= cols["data_unit_id"] == unit
     selected = order[keep[order]]
     chosen = selected[page * page_size : (page + 1) * page_size]
-    rows = _rows(store, loaded, kind, chosen, t, labels, codes, known)
+    partners = match_partners(loaded, kind, chosen, t)
+    rows = page_rows(store, loaded, kind, chosen, labels, codes, known, partners)
     return OutcomePage(int(len(selected)), page, page_size, rows)
 
 
-def _rows(
-    store: Store,
-    loaded: StoredOutcomes,
-    kind: str,
-    chosen: NDArray[np.int64],
-    t: int,
-    labels: NDArray[np.int8],
-    codes: NDArray[np.int64] | None,
-    known: list[dict[str, Any]],
-) -> tuple[OutcomeRow, ...]:
+def match_partners(
+    loaded: StoredOutcomes, kind: str, chosen: NDArray[np.int64], t: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """``(partner annotation id (-1 none), similarity (NaN none))`` at grid threshold ``t`` of
+    the objects at ``chosen`` (positions into ``kind``'s stored columns)."""
     cols = loaded.prediction if kind == PREDICTION else loaded.ground_truth
     targets = loaded.ground_truth if kind == PREDICTION else loaded.prediction
     if kind == PREDICTION:
@@ -174,7 +199,25 @@ def _rows(
     similarity[hit] = cols["varies_similarity"][varies[hit], t]
     partner_ids = np.where(
         partner_pos >= 0, targets["annotation_id"][np.maximum(partner_pos, 0)], -1
-    )
+    ).astype(np.int64)
+    return partner_ids, similarity
+
+
+def page_rows(
+    store: Store,
+    loaded: StoredOutcomes,
+    kind: str,
+    chosen: NDArray[np.int64],
+    labels: NDArray[np.int8],
+    codes: NDArray[np.int64] | None,
+    known: list[dict[str, Any]],
+    partners: tuple[NDArray[np.int64], NDArray[np.float64]],
+) -> tuple[OutcomeRow, ...]:
+    """The :class:`OutcomeRow` of each object at ``chosen``, with its outcome label / FP reason
+    code and the ``(partner id, similarity)`` to show; one SQL query each for the object hashes
+    and the data units of the page."""
+    cols = loaded.prediction if kind == PREDICTION else loaded.ground_truth
+    partner_ids, similarity = partners
     ids = sorted(
         {int(i) for i in cols["annotation_id"][chosen]} | {int(i) for i in partner_ids if i >= 0}
     )

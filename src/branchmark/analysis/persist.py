@@ -11,7 +11,9 @@ between thresholds: greedy matching is not monotone in the threshold) with ``var
 ``ignored_mask`` (bit ``t`` = outcome at grid threshold ``t``, 0.05:0.05:0.95) and ``reasons``
 (FP reason code of threshold ``t`` in bits ``3t..3t+2``); GT add ``ignored`` and
 ``match_score`` ``(G, T)``: the score of the prediction matching it at each threshold (NaN
-none), so "FN at (t, c)" is ``not (match_score[:, t] >= c)``.
+none), so "FN at (t, c)" is ``not (match_score[:, t] >= c)``.  The confusion matrix's pairs:
+predictions ``confusion_partner``, ``confusion_row``, ``confusion_similarity``, GT
+``confusion_missed`` (see :mod:`~branchmark.analysis.confusion_cells`).
 """
 
 from __future__ import annotations
@@ -185,6 +187,16 @@ def write_result(
         ignored_mask=_masks(outputs.dt_ignored),
         reasons=(outputs.reasons.astype(np.int64) << shifts).sum(axis=0),
     )
+    confusion = outputs.confusion_pairs
+    pred.update(
+        confusion_partner=np.where(
+            confusion.dt_partner >= 0,
+            gt.annotation_id[np.maximum(confusion.dt_partner, 0)] if len(gt) else -1,
+            -1,
+        ).astype(np.int64),
+        confusion_row=confusion.rows(gt.category, len(inputs.classes.feature_hashes)),
+        confusion_similarity=confusion.dt_similarity,
+    )
     truth = _partners(outputs.gt_match, outputs.gt_partner_similarity, dt.annotation_id)
     hit = outputs.gt_match >= 0
     score = np.where(hit, dt.score[np.maximum(outputs.gt_match, 0)] if len(dt) else 0.0, np.nan)
@@ -195,6 +207,7 @@ def write_result(
         class_index=gt.category,
         ignored=outputs.gt_ignored,
         match_score=score.T.reshape(len(gt), T),
+        confusion_missed=confusion.missed(),
     )
     conn.execute(
         s.analysis_arrays.insert(),
