@@ -85,8 +85,22 @@ def test_outcome_lists_with_crops(analysed: Any) -> None:
     fn = client.get(url, params={"kind": "ground_truth", "outcome": "fn", "class": "Cherry"}).json()
     assert fn["total"] == 6
     assert sorted({r["data_title"] for r in fn["rows"]}) == ["b.png", "clip.avi", "coco-only.jpg"]
+    # the class filter reads a digit string as the class position when no class has that name
+    position = next(c["index"] for c in _classes(ws) if c["name"] == "Cherry")
+    by_position = client.get(url, params={"kind": "ground_truth", "outcome": "fn", "class": str(position)})
+    assert by_position.json()["total"] == 6
+    unknown = client.get(url, params={"class": "no-such-class"})
+    assert unknown.status_code == 422 and "no-such-class" in unknown.json()["error"]
     bad = client.get(url, params={"kind": "ground_truth", "outcome": "fp"})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid"
+
+
+def _classes(ws: SmallWorkspace) -> list[dict[str, Any]]:
+    with Store.open(ws.path) as store:
+        with store.read() as conn:
+            project = catalog.get_project(conn, ws.project_hash)
+        record = analysis.get_analysis(store, project, "model-a-vs-main-strict")
+        return analysis.queries.class_list(store, record)
 
 
 def test_confusion_cells(analysed: Any) -> None:
@@ -96,12 +110,25 @@ def test_confusion_cells(analysed: Any) -> None:
     k = matrix["row_names"].index("Cherry")
     missed = len(matrix["columns"]) - 1
     diagonal = client.get(f"{base}/{k}/{k}").json()
-    # class-agnostic matching ignores answers: both Cherry boxes on Cherry GT pair up; the
-    # per-class (Strict) outcomes list one TP: the API says the list is not exact
-    assert diagonal["cell"]["count"] == 2 and diagonal["total"] == 1 and not diagonal["exact"]
-    assert {r["outcome"] for r in diagonal["rows"]} == {"tp"}
+    # class-agnostic matching ignores answers: both Cherry boxes on Cherry GT pair up, and the
+    # cell lists exactly those two predictions (one a Strict TP, one an attribute mismatch)
+    assert diagonal["cell"]["count"] == 2 and diagonal["total"] == 2 and diagonal["exact"]
+    assert diagonal["kind"] == "prediction" and diagonal["iou_threshold"] == 0.5
+    assert sorted(r["outcome"] for r in diagonal["rows"]) == ["fp", "tp"]
+    assert all(r["class_name"] == "Cherry" and r["partner_object_hash"] for r in diagonal["rows"])
+    assert all(r["crop_url"] and r["detail_url"] for r in diagonal["rows"])
     missed_cell = client.get(f"{base}/{k}/{missed}").json()
-    assert missed_cell["cell"]["count"] == 5 and missed_cell["total"] == 6
+    assert missed_cell["cell"]["count"] == 5 and missed_cell["total"] == 5 and missed_cell["exact"]
+    assert {r["kind"] for r in missed_cell["rows"]} == {"ground_truth"}
+    background = client.get(f"{base}/{len(matrix['rows']) - 1}/{k}").json()
+    assert background["cell"]["count"] == background["total"] == 1 and background["exact"]
+    assert background["rows"][0]["score"] == pytest.approx(0.3)
+    for r in range(len(matrix["rows"])):  # every cell lists what it counts
+        for c in range(len(matrix["columns"])):
+            if (r, c) != (len(matrix["rows"]) - 1, missed):
+                cell = client.get(f"{base}/{r}/{c}", params={"page_size": 1}).json()
+                assert cell["total"] == matrix["matrix"][r][c] and cell["exact"], (r, c)
+    assert client.get(f"{base}/{len(matrix['rows']) - 1}/{missed}").status_code == 422
     outside = client.get(f"{base}/{len(matrix['rows'])}/0")
     assert outside.status_code == 422
 

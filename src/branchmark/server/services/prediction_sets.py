@@ -206,11 +206,11 @@ def outcomes_payload(
     and a link to its data unit."""
     _check_point(iou, confidence)
     project, record = _record(context, project_key, name)
-    # A class is a name, a feature hash or (all digits) the analysis's class index.
-    wanted = None if classes is None else [int(c) if str(c).isdigit() else c for c in classes]
+    # Classes as the URL gives them: names, feature hashes or positions, read by
+    # analysis.outcome_page's one rule (a digit string naming no class is a position).
     found = analysis.outcome_page(
         context.store, record, kind=kind, outcome=outcome, iou_threshold=iou,
-        confidence=confidence, classes=wanted, reasons=reasons, data_hash=data_hash,
+        confidence=confidence, classes=classes, reasons=reasons, data_hash=data_hash,
         page=page, page_size=page_size,
     ).to_dict()  # fmt: skip
     branch_of = {"prediction": record.branch, "ground_truth": record.ground_truth}
@@ -224,41 +224,32 @@ def confusion_cell_payload(
     context: ServerContext, project_key: str, name: str, *, row: int, column: int,
     page: int = 0, page_size: int = 48,
 ) -> dict[str, Any]:  # fmt: skip
-    """The objects behind a confusion-matrix cell, as the analysis layer can list them.
+    """The objects a confusion-matrix cell counts, exactly (``analysis.confusion_objects``).
 
-    The stored matrix counts class-agnostic pairs; the analysis keeps per-class outcomes, so a
-    cell lists: diagonal ``(k, k)`` the TP predictions of ``k``; ``(k, missed)`` the FN ground
-    truth of ``k``; ``(background, k)`` the FP predictions of ``k`` whose reason is
-    background; ``(i, j)`` off the diagonal the FP predictions of ``j`` whose reason is
-    wrong_class.  ``exact`` says whether ``total`` must equal the cell's count (see
-    ``docs/api.md``).
+    ``row`` / ``column`` index the matrix: GT classes then ``background`` / predicted classes
+    then ``missed``.  Rows are predictions (with their confusion partner) except in the
+    ``missed`` column (GT); ``exact`` is always true, ``total`` equals the cell's count.
     """
-    _, record = _record(context, project_key, name)
+    project, record = _record(context, project_key, name)
     matrix = analysis.confusion(context.store, record)
     rows, columns = matrix["rows"], matrix["columns"]
     if not (0 <= row < len(rows) and 0 <= column < len(columns)):
         raise ValidationError(f"cell ({row}, {column}) is outside the {len(rows)}x{len(columns)} matrix")
-    gt_class, pred_class = rows[row], columns[column]
-    if isinstance(gt_class, int) and pred_class == columns[-1]:
-        query: dict[str, Any] = {"kind": "ground_truth", "outcome": "fn", "classes": [gt_class]}
-    elif gt_class == rows[-1] and isinstance(pred_class, int):
-        query = {"kind": "prediction", "outcome": "fp", "classes": [pred_class], "reasons": ["background"]}
-    elif isinstance(gt_class, int) and gt_class == pred_class:
-        query = {"kind": "prediction", "outcome": "tp", "classes": [pred_class]}
-    elif isinstance(gt_class, int) and isinstance(pred_class, int):
-        query = {"kind": "prediction", "outcome": "fp", "classes": [pred_class], "reasons": ["wrong_class"]}
-    else:
-        raise ValidationError("the (background, missed) cell is always empty")
-    listed = outcomes_payload(
-        context, project_key, name, iou=CONFUSION_IOU, confidence=0.0, page=page,
-        page_size=page_size, **query,
-    )  # fmt: skip
+    found = analysis.confusion_objects(
+        context.store, record, row=rows[row], column=columns[column], page=page, page_size=page_size,
+    ).to_dict()  # fmt: skip
+    iou = float(matrix["iou_threshold"])
+    kind = "ground_truth" if column == len(columns) - 1 else "prediction"
+    branch_of = {"prediction": record.branch, "ground_truth": record.ground_truth}
+    point = {"analysis": record.name, "iou": iou, "confidence": 0.0}
+    found["rows"] = _with_links(project, found["rows"], branch_of, point)
     count = int(matrix["matrix"][row][column])
     return {
-        **listed,
+        "analysis": record.name, "kind": kind, "outcome": None, "iou_threshold": iou,
+        "confidence": 0.0, **found,
         "cell": {"row": row, "column": column, "row_name": matrix["row_names"][row],
                  "column_name": matrix["column_names"][column], "count": count},
-        "exact": listed["total"] == count,
+        "exact": found["total"] == count,
     }  # fmt: skip
 
 
