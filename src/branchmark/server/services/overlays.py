@@ -40,12 +40,13 @@ def _scaled_ring(ring: list[float], width: float, height: float) -> list[float]:
 
 def _bitmask(bitmask: Mapping[str, Any]) -> dict[str, Any] | None:
     from PIL import Image
-    from pycocotools import mask as mask_utils
+
+    from branchmark.geometry.masks import decode_masks, decode_rle_strings
 
     height, width = int(bitmask["height"]), int(bitmask["width"])
-    # Encord's rleString is pycocotools' compressed counts of the transposed (W x H) mask.
-    rle = {"size": [width, height], "counts": str(bitmask["rleString"]).encode()}
-    mask = np.ascontiguousarray(mask_utils.decode(rle).T)
+    # Encord's rleString is COCO's compressed counts of the transposed (W x H) mask.
+    transposed = decode_masks(decode_rle_strings([str(bitmask["rleString"])], [width], [height]))
+    mask = np.ascontiguousarray(transposed[0].T)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if not len(rows):
         return None

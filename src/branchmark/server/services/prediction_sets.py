@@ -75,7 +75,8 @@ def _pick(records: Sequence[AnalysisRecord], name: str | None, branch: str) -> A
                 return record
         raise AnalysisNotFound(f"no analysis {name!r} of prediction set {branch!r}")
     with_result = [r for r in records if r.result is not None]
-    return (with_result or list(records) or [None])[0]
+    candidates = with_result or list(records)
+    return candidates[0] if candidates else None
 
 
 def point_summary(
