@@ -170,3 +170,25 @@ def test_partners_agree_from_both_sides(analysed, t: float) -> None:
     for p in preds.rows:
         assert p.similarity >= t - 1e-12
         assert back[p.partner_id] == (p.annotation_id, pytest.approx(p.similarity))
+
+
+def test_outcomes_cached_by_the_run_equal_the_stored_ones(analysed) -> None:
+    """analyse() caches the run's own outcomes; summaries and pages from them equal those
+    rebuilt from the stored columns in a fresh process (cache cleared)."""
+    from branchmark.analysis import queries
+
+    store, _, record, _, _ = analysed
+    points = [(0.5, 0.0), (0.3, 0.42), (0.85, 0.9), (0.05, 0.7)]
+    assert (store.location, record.result.id) in queries._cache
+    warm = [an.summary_at(store, record, iou_threshold=t, confidence=c) for t, c in points]
+    pages = [
+        an.outcome_page(store, record, kind=k, outcome=o, iou_threshold=0.65, page_size=40)
+        for k, o in (("prediction", "tp"), ("prediction", "fp"), ("ground_truth", "fn"))
+    ]
+    queries._cache.clear()
+    cold = [an.summary_at(store, record, iou_threshold=t, confidence=c) for t, c in points]
+    assert warm == cold
+    assert pages == [
+        an.outcome_page(store, record, kind=k, outcome=o, iou_threshold=0.65, page_size=40)
+        for k, o in (("prediction", "tp"), ("prediction", "fp"), ("ground_truth", "fn"))
+    ]

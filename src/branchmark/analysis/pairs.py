@@ -82,8 +82,16 @@ class ImagePairs:
         return self.pair_start[image] + self.gt_local[gt_index] * n_dt + self.dt_local[pred_index]
 
     def lookup(self, gt_index: IntArray, pred_index: IntArray, /) -> FloatArray:
-        """Pair callable for :func:`branchmark.evaluation.match_objects` / ``evaluate_coco``."""
-        return self.similarity[self.position(np.asarray(gt_index), np.asarray(pred_index))]
+        """Pair callable for :func:`branchmark.evaluation.match_objects` / ``evaluate_coco``
+        (the values of :meth:`position`, gathered in one pass)."""
+        g = np.ascontiguousarray(gt_index, dtype=np.int64)
+        d = np.ascontiguousarray(pred_index, dtype=np.int64)
+        if g.shape != d.shape or g.ndim != 1:
+            raise ValueError(f"pred_index: expected shape {g.shape}, got {d.shape}")
+        return _lookup(
+            g, d, self.gt_image, self.gt_local, self.dt_local, self.dt_start, self.pair_start,
+            self.similarity,
+        )  # fmt: skip
 
     def image_matrices(self) -> list[FloatArray]:
         """One ``(G_i, D_i)`` similarity matrix per image (views, no copy)."""
@@ -92,6 +100,27 @@ class ImagePairs:
             self.similarity[self.pair_start[i] : self.pair_start[i + 1]].reshape(n_gt[i], n_dt[i])
             for i in range(self.n_images)
         ]
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(
+    gt_index: IntArray,
+    pred_index: IntArray,
+    gt_image: IntArray,
+    gt_local: IntArray,
+    dt_local: IntArray,
+    dt_start: IntArray,
+    pair_start: IntArray,
+    similarity: FloatArray,
+) -> FloatArray:
+    out = np.empty(len(gt_index), np.float64)
+    for k in range(len(gt_index)):
+        image = gt_image[gt_index[k]]
+        n_dt = dt_start[image + 1] - dt_start[image]
+        out[k] = similarity[
+            pair_start[image] + gt_local[gt_index[k]] * n_dt + dt_local[pred_index[k]]
+        ]
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -63,11 +63,10 @@ def dumps(value: Any) -> bytes:
 
 def _masks(flags: NDArray[np.bool_]) -> NDArray[np.int64]:
     """``(T, N)`` bool -> ``(N,)`` int64 with bit ``t`` set where ``flags[t]``."""
-    return (
-        (flags.astype(np.int64) * _BITS[:, None]).sum(axis=0)
-        if flags.size
-        else np.zeros(flags.shape[1], np.int64)
-    )
+    out = np.zeros(flags.shape[1], np.int64)
+    for t, row in enumerate(flags):  # one pass per threshold, no (T, N) int64 temporary
+        out[row] |= _BITS[t]
+    return out
 
 
 def _partners(
@@ -97,6 +96,14 @@ def _partners(
         .T.reshape(len(varies), match.shape[0])
         .astype(np.float64),
     }
+
+
+def _reason_bits(reasons: NDArray[np.uint8]) -> NDArray[np.int64]:
+    """``(T, N)`` reason codes (3 bits each) -> ``(N,)`` int64, code ``t`` at bits ``3t..3t+2``."""
+    out = np.zeros(reasons.shape[1], np.int64)
+    for t, row in enumerate(reasons):
+        out |= row.astype(np.int64) << (3 * t)
+    return out
 
 
 def _npy(array: NDArray[Any]) -> bytes:
@@ -134,8 +141,12 @@ def write_result(
     job_id: int,
     inputs: AnalysisInputs,
     outputs: AnalysisOutputs,
-) -> int:
-    """Replace the analysis's result with this run's, in ``conn``'s transaction; return its id."""
+) -> StoredOutcomes:
+    """Replace the analysis's result with this run's, in ``conn``'s transaction.
+
+    Returns the result's :class:`StoredOutcomes` built from the columns just written (the
+    run's own :class:`MatchOutcomes`), so the caller can cache it without reading it back.
+    """
     conn.execute(s.analysis_results.delete().where(s.analysis_results.c.analysis_id == analysis_id))
     coco = outputs.coco
     summary = {
@@ -176,7 +187,6 @@ def write_result(
     pred["similarity"] = np.where(
         np.isnan(pred["similarity"]), outputs.best_similarity, pred["similarity"]
     )
-    shifts = (3 * np.arange(T, dtype=np.int64))[:, None]
     pred.update(
         annotation_id=dt.annotation_id,
         data_unit_id=dt.data_unit_id,
@@ -185,7 +195,7 @@ def write_result(
         score=dt.score,
         matched_mask=_masks(outputs.dt_match >= 0),
         ignored_mask=_masks(outputs.dt_ignored),
-        reasons=(outputs.reasons.astype(np.int64) << shifts).sum(axis=0),
+        reasons=_reason_bits(outputs.reasons),
     )
     confusion = outputs.confusion_pairs
     pred.update(
@@ -217,7 +227,7 @@ def write_result(
             for name, array in columns.items()
         ],
     )
-    return int(result_id)
+    return StoredOutcomes.from_columns(int(result_id), pred, truth, outcomes=outputs.outcomes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +243,31 @@ class StoredOutcomes:
     ground_truth_order: NDArray[np.int64]
     prediction_id_sorter: NDArray[np.int64]
     ground_truth_id_sorter: NDArray[np.int64]
+
+    @classmethod
+    def from_columns(
+        cls,
+        result_id: int,
+        pred: dict[str, NDArray[Any]],
+        truth: dict[str, NDArray[Any]],
+        *,
+        outcomes: MatchOutcomes | None = None,
+    ) -> StoredOutcomes:
+        """From the stored columns; ``outcomes`` when the caller has them (the run itself:
+        its summaries equal those of the outcomes rebuilt from the columns)."""
+        pred_sorter = np.argsort(pred["annotation_id"], kind="stable").astype(np.int64)
+        gt_sorter = np.argsort(truth["annotation_id"], kind="stable").astype(np.int64)
+        n, m = len(pred["score"]), len(truth["annotation_id"])
+        return cls(
+            result_id,
+            _outcomes_of(pred, truth, gt_sorter) if outcomes is None else outcomes,
+            pred,
+            truth,
+            np.lexsort((np.arange(n), -pred["score"])).astype(np.int64),
+            np.lexsort((np.arange(m), truth["frame"], truth["data_unit_id"])).astype(np.int64),
+            pred_sorter,
+            gt_sorter,
+        )
 
     @property
     def pred_annotation_id(self) -> NDArray[np.int64]:
@@ -282,14 +317,17 @@ def read_outcomes(conn: sa.Connection, result_id: int) -> StoredOutcomes:
         sa.select(a.c.side, a.c.name, a.c.data).where(a.c.result_id == result_id)
     ):
         sides[side][name] = np.load(io.BytesIO(bytes(data)), allow_pickle=False)
-    pred, truth = sides["prediction"], sides["ground_truth"]
-    pred_sorter = np.argsort(pred["annotation_id"], kind="stable").astype(np.int64)
-    gt_sorter = np.argsort(truth["annotation_id"], kind="stable").astype(np.int64)
+    return StoredOutcomes.from_columns(result_id, sides["prediction"], sides["ground_truth"])
+
+
+def _outcomes_of(
+    pred: dict[str, NDArray[Any]], truth: dict[str, NDArray[Any]], gt_sorter: NDArray[np.int64]
+) -> MatchOutcomes:
     pred_match = partner_positions(pred, pred["matched_mask"], truth["annotation_id"], gt_sorter)
     gt_match = np.full((len(truth["annotation_id"]), T), -1, np.int64)
     rows, cols = np.nonzero(pred_match >= 0)
     gt_match[pred_match[rows, cols], cols] = rows  # a crowd GT keeps one of its predictions
-    outcomes = MatchOutcomes(
+    return MatchOutcomes(
         pred_class=pred["class_index"],
         pred_score=pred["score"],
         pred_match=pred_match,
@@ -298,15 +336,4 @@ def read_outcomes(conn: sa.Connection, result_id: int) -> StoredOutcomes:
         gt_ignored=truth["ignored"].astype(bool),
         gt_match=gt_match,
         iou_thresholds=ANALYSIS_IOU_THRESHOLDS,
-    )
-    n, m = len(pred["score"]), len(truth["annotation_id"])
-    return StoredOutcomes(
-        result_id,
-        outcomes,
-        pred,
-        truth,
-        np.lexsort((np.arange(n), -pred["score"])).astype(np.int64),
-        np.lexsort((np.arange(m), truth["frame"], truth["data_unit_id"])).astype(np.int64),
-        pred_sorter,
-        gt_sorter,
     )

@@ -55,6 +55,15 @@ def stored_outcomes(store: Store, record: AnalysisRecord) -> StoredOutcomes:
     return loaded
 
 
+def remember_outcomes(store: Store, loaded: StoredOutcomes) -> None:
+    """Put a result's outcomes in the per-process cache (the run that wrote them has them)."""
+    with _lock:
+        _cache[(store.location, loaded.result_id)] = loaded
+        _cache.move_to_end((store.location, loaded.result_id))
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
 def _result_blob(store: Store, record: AnalysisRecord, column: str) -> bytes:
     r = s.analysis_results
     with store.read() as conn:

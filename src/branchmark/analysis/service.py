@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from branchmark.analysis import jobs
 from branchmark.analysis.compute import Progress, compute_outputs, load_inputs
 from branchmark.analysis.persist import write_result
+from branchmark.analysis.queries import remember_outcomes
 from branchmark.analysis.records import AnalysisRecord, JobStatus, ResultInfo, Staleness
 from branchmark.errors import AnalysisNotFound, BranchmarkError, ConflictError, ValidationError
 from branchmark.evaluation import MatchMode
@@ -232,10 +233,12 @@ def run_job(
             conn.execute(
                 sa.select(s.analyses.c.id).where(s.analyses.c.id == analysis_id).with_for_update()
             )
-            write_result(
+            stored = write_result(
                 conn, analysis_id=analysis_id, job_id=job_id, inputs=inputs, outputs=outputs
             )
             jobs.finish_job(conn, job_id)
+        # Committed: this process's first slider move or page needs no read-back.
+        remember_outcomes(store, stored)
         if progress is not None:
             progress("done", 1.0)
     except BaseException as exc:
