@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -42,7 +43,12 @@ def _populate(project: bm.Project, rows: int) -> None:
             )
 
 
-def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, float]:
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, tuple[float, float]]:
+    """Wall and process-CPU seconds of each phase (and of the whole)."""
     client = bm.UserClient.open(workspace)
     project = client.create_project("bench", json.loads(ONTOLOGY.read_text()))
     _populate(project, rows)
@@ -51,13 +57,13 @@ def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, fl
     conf = rng.random((rows, boxes))
     cherry = project.ontology_structure.get_child_by_title("Cherry", type_=Object)
 
-    t0 = time.perf_counter()
+    t0 = _clock()
     label_rows = project.list_label_rows_v2(branch_name="bench-model.v1")
-    t1 = time.perf_counter()
+    t1 = _clock()
     with project.create_bundle(bundle_size=bundle_size) as bundle:
         for row in label_rows:
             row.initialise_labels(bundle=bundle)
-    t2 = time.perf_counter()
+    t2 = _clock()
     for r, row in enumerate(label_rows):
         for b in range(boxes):
             x, y, w, h = xywh[r, b].tolist()
@@ -69,20 +75,16 @@ def run(workspace: str, rows: int, boxes: int, bundle_size: int) -> dict[str, fl
                 confidence=float(conf[r, b]),
             )
             row.add_object_instance(inst)
-    t3 = time.perf_counter()
+    t3 = _clock()
     for start in range(0, len(label_rows), bundle_size):
         with project.create_bundle(bundle_size=bundle_size) as bundle:
             for row in label_rows[start : start + bundle_size]:
                 row.save(bundle=bundle)
-    t4 = time.perf_counter()
+    t4 = _clock()
     client.close()
-    return {
-        "list": t1 - t0,
-        "initialise": t2 - t1,
-        "build": t3 - t2,
-        "save": t4 - t3,
-        "total": t4 - t0,
-    }
+    marks = {"list": (t0, t1), "initialise": (t1, t2), "build": (t2, t3), "save": (t3, t4)}
+    marks["total"] = (t0, t4)
+    return {k: (b[0] - a[0], b[1] - a[1]) for k, (a, b) in marks.items()}
 
 
 def main() -> None:
@@ -100,22 +102,25 @@ def main() -> None:
 
         profiler = Profiler()
         profiler.start()
+    load = os.getloadavg()[0]
     cpu0 = time.process_time()
     times = run(workspace, args.rows, args.boxes, args.bundle_size)
     cpu = time.process_time() - cpu0
+    load = max(load, os.getloadavg()[0])
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False, show_all=False))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n = args.rows
     print(f"{n} rows x {args.boxes} boxes ({n * args.boxes} annotations), workspace {workspace}")
-    for phase in ("list", "initialise", "build", "save"):
-        print(f"  {phase:<10} {times[phase]:7.2f} s  {n / times[phase]:9.0f} rows/s")
-    print(
-        f"  {'total':<10} {times['total']:7.2f} s  {n / times['total']:9.0f} rows/s "
-        f"(process CPU {cpu:.2f} s)"
-    )
-    print(f"  peak RSS   {peak_mib:7.0f} MiB")
+    for phase in ("list", "initialise", "build", "save", "total"):
+        wall, phase_cpu = times[phase]
+        print(
+            f"  {phase:<10} {wall:7.2f} s wall {phase_cpu:7.2f} s CPU  {n / wall:9.0f} rows/s "
+            f"({n / phase_cpu:.0f} rows per CPU second)"
+        )
+    print(f"  process CPU {cpu:.2f} s including setup; peak RSS {peak_mib:.0f} MiB")
+    print(f"  load average (1 min, max of start and end): {load:.1f}")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from branchmark.objects.metadata import LabelRowMetadata
+
+if TYPE_CHECKING:
+    from branchmark.store.label_dict import PreparedLabelRow
 
 log = logging.getLogger(__name__)
 
 LabelDict = dict[str, Any]
+SavePayload: TypeAlias = "LabelDict | PreparedLabelRow"
+"""What a save hands its backend: the label-row dict, or (to a backend whose
+``accepts_prepared_rows`` is True) the same as a :class:`PreparedLabelRow`."""
 LoadCallback = Callable[[LabelDict | None, LabelRowMetadata], None]
 SaveCallback = Callable[[LabelRowMetadata], None]
 
@@ -26,7 +32,11 @@ DEFAULT_BUNDLE_SIZE = 1000
 
 
 class LabelRowBackend(Protocol):
-    """What a label row needs from the place its labels live (the project's store)."""
+    """What a label row needs from the place its labels live (the project's store).
+
+    A backend may also set ``accepts_prepared_rows = True``: saves then send it
+    :class:`~branchmark.store.label_dict.PreparedLabelRow` payloads instead of dicts.
+    """
 
     def load_label_rows(
         self, rows: Sequence[LabelRowMetadata]
@@ -40,7 +50,7 @@ class LabelRowBackend(Protocol):
         ...
 
     def save_label_rows(
-        self, rows: Sequence[tuple[LabelRowMetadata, LabelDict]]
+        self, rows: Sequence[tuple[LabelRowMetadata, SavePayload]]
     ) -> list[LabelRowMetadata]:
         """Replace each row with its dict in one transaction, checking each row's revision.
 
@@ -59,13 +69,18 @@ class Bundle:
         self._backend = backend
         self._size = bundle_size or DEFAULT_BUNDLE_SIZE
         self._loads: list[tuple[LabelRowMetadata, LoadCallback]] = []
-        self._saves: list[tuple[LabelRowMetadata, LabelDict, SaveCallback]] = []
+        self._saves: list[tuple[LabelRowMetadata, SavePayload, SaveCallback]] = []
+
+    @property
+    def backend(self) -> LabelRowBackend:
+        """Where the queued operations go."""
+        return self._backend
 
     def add_load(self, metadata: LabelRowMetadata, callback: LoadCallback) -> None:
         self._loads.append((metadata, callback))
 
     def add_save(
-        self, metadata: LabelRowMetadata, label_dict: LabelDict, callback: SaveCallback
+        self, metadata: LabelRowMetadata, label_dict: SavePayload, callback: SaveCallback
     ) -> None:
         self._saves.append((metadata, label_dict, callback))
 

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from branchmark.bundle import Bundle, LabelDict
+from branchmark.bundle import Bundle, LabelDict, SavePayload
 from branchmark.errors import DataUnitNotFound, StoreError, ValidationError
 from branchmark.media import probe_image, probe_video
+from branchmark.objects.collector import paused_collector
 from branchmark.objects.label_row import LabelRowV2
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.ontology.structure import OntologyStructure
@@ -217,11 +218,14 @@ class Project:
             results.append((d, meta))
         return results
 
+    accepts_prepared_rows = True
+    """Saves may send :class:`~branchmark.store.label_dict.PreparedLabelRow` payloads."""
+
     def save_label_rows(
-        self, rows: Sequence[tuple[LabelRowMetadata, LabelDict]]
+        self, rows: Sequence[tuple[LabelRowMetadata, SavePayload]]
     ) -> list[LabelRowMetadata]:
         """``LabelRowBackend.save_label_rows``: replace every row in one transaction."""
-        with self._store.write() as conn:
+        with paused_collector(), self._store.write() as conn:
             pairs = self._locate(conn, [meta for meta, _ in rows])
             requests = [
                 store_rows.SaveRequest(unit, branch, meta.label_hash, meta.revision, label_dict)

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from branchmark.errors import LabelRowError, OntologyError
 from branchmark.objects.classification_instance import ClassificationInstance
+from branchmark.objects.collector import paused_collector
 from branchmark.objects.frame_view import FrameView
 from branchmark.objects.frames import Frames, frames_class_to_frames_list, frames_to_ranges
 from branchmark.objects.label_reader import read_label_row
-from branchmark.objects.label_writer import write_label_row
+from branchmark.objects.label_writer import prepare_label_row, write_label_row
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.objects.object_instance import ObjectInstance
 from branchmark.objects.validation import check_bitmask_size, frame_out_of_range
@@ -31,7 +32,7 @@ from branchmark.ontology.shape import Shape
 from branchmark.ontology.structure import OntologyStructure
 
 if TYPE_CHECKING:
-    from branchmark.bundle import Bundle, LabelRowBackend
+    from branchmark.bundle import Bundle, LabelRowBackend, SavePayload
 
 _NOT_INITIALISED = (
     "For this operation you will need to initialize labelling first. Call the "
@@ -310,7 +311,13 @@ class LabelRowV2:
         self._check_object_numbers()
         if self.strict or validate_before_saving:
             self._check_frames()
-        label_dict = write_label_row(self)
+        target = backend if bundle is None else bundle.backend
+        label_dict: SavePayload
+        with paused_collector():
+            if getattr(target, "accepts_prepared_rows", False):
+                label_dict = prepare_label_row(self)
+            else:
+                label_dict = write_label_row(self)
 
         def stored(meta: LabelRowMetadata) -> None:
             self._meta = meta

@@ -20,14 +20,34 @@ if TYPE_CHECKING:
     from branchmark.objects.classification_instance import ClassificationInstance
     from branchmark.objects.label_row import LabelRowV2
     from branchmark.objects.object_instance import ObjectInstance
+    from branchmark.store.label_dict import ObjectEntry, PreparedLabelRow
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 def write_label_row(row: LabelRowV2) -> dict[str, Any]:
     """The whole label-row dict of ``row``."""
-    meta = row.label_row_metadata
     objects = list(row._objects.values())
+    return _label_row_dict(row, objects, _objects_by_frame(objects))
+
+
+def prepare_label_row(row: LabelRowV2) -> PreparedLabelRow:
+    """What :func:`write_label_row` says, for the store: the dict without its object entries
+    (``objects`` lists empty) plus those entries as values per frame (see
+    :class:`~branchmark.store.label_dict.PreparedLabelRow`).  The save path: it makes no dict per
+    object entry, and boxes sharing class and times share one entry template."""
+    from branchmark.store.label_dict import PreparedLabelRow  # the store's neutral record
+
+    objects = list(row._objects.values())
+    entries = _object_entries_by_frame(objects)
+    skeleton = _label_row_dict(row, objects, {frame: [] for frame in entries})
+    return PreparedLabelRow(skeleton, entries)
+
+
+def _label_row_dict(
+    row: LabelRowV2, objects: list[ObjectInstance], by_frame: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    meta = row.label_row_metadata
     classifications = list(row._classifications.values())
     # A row that never had times (new, not yet stored) is stamped now, as the server would.
     now = datetime.now(timezone.utc)
@@ -47,7 +67,7 @@ def write_label_row(row: LabelRowV2) -> dict[str, Any]:
         "classification_answers": _classification_answers(classifications),
         "object_actions": _object_actions(objects),
         "label_status": meta.label_status,
-        "data_units": _data_units(row, objects),
+        "data_units": _data_units(row, by_frame),
         "spaces": {},
     }
 
@@ -162,9 +182,82 @@ def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str,
     return by_frame
 
 
-def _data_units(row: LabelRowV2, objects: list[ObjectInstance]) -> dict[str, Any]:
+def _object_entries_by_frame(objects: list[ObjectInstance]) -> dict[int, list[ObjectEntry]]:
+    """Per frame, the object entries of :func:`_objects_by_frame` as ``ObjectEntry`` values."""
+    by_frame: dict[int, list[ObjectEntry]] = {}
+    strings: dict[int, tuple[str, str, str, str, str]] = {}
+    templates: dict[tuple[Any, ...], dict[str, Any]] = {}
+    fmt = format_timestamp
+    for obj in objects:
+        ontology_object = obj._ontology_object
+        cached = strings.get(id(ontology_object))
+        if cached is None:
+            cached = (
+                ontology_object.name,
+                ontology_object.color,
+                ontology_object.shape.value,
+                ontology_object.value,
+                ontology_object.feature_node_hash,
+            )
+            strings[id(ontology_object)] = cached
+        name, color, shape, value, feature_hash = cached
+        object_hash = obj._object_hash
+        for frame, data in obj._frames.items():
+            coordinates = data.coordinates
+            geometry: dict[str, Any]
+            if type(coordinates) is BoundingBoxCoordinates:
+                geometry = {
+                    "boundingBox": {
+                        "h": coordinates.height,
+                        "w": coordinates.width,
+                        "x": coordinates.top_left_x,
+                        "y": coordinates.top_left_y,
+                    }
+                }
+            else:
+                geometry = {}
+                write_coordinates(coordinates, geometry)
+            created, edited = fmt(data.created_at), fmt(data.last_edited_at)
+            key = (
+                id(ontology_object), created, data.created_by, edited, data.last_edited_by,
+                data.is_deleted, *geometry,
+            )  # fmt: skip
+            template = templates.get(key)
+            if template is None:
+                # _objects_by_frame's entry, key for key, with the per-box values left out
+                template = {
+                    "name": name,
+                    "color": color,
+                    "shape": None,
+                    "value": value,
+                    "createdAt": created,
+                    "createdBy": data.created_by,
+                    "confidence": None,
+                    "objectHash": None,
+                    "featureHash": None,
+                    "manualAnnotation": None,
+                    "lastEditedAt": edited,
+                }
+                if data.last_edited_by is not None:
+                    template["lastEditedBy"] = data.last_edited_by
+                if data.is_deleted is not None:
+                    template["isDeleted"] = data.is_deleted
+                template.update(dict.fromkeys(geometry))
+                templates[key] = template
+            entry = (
+                object_hash, feature_hash, shape, geometry, data.confidence,
+                data.manual_annotation, template,
+            )  # fmt: skip
+            frame_list = by_frame.get(frame)
+            if frame_list is None:
+                by_frame[frame] = [entry]
+            else:
+                frame_list.append(entry)
+    return by_frame
+
+
+def _data_units(row: LabelRowV2, by_frame: dict[int, list[Any]]) -> dict[str, Any]:
     meta = row.label_row_metadata
-    by_frame = _objects_by_frame(objects)
     row._check_bitmask_sizes()
     units: dict[str, Any] = {}
     if meta.data_type is DataType.IMG_GROUP:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 _FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
 _CACHE: dict[int, str] = {}
@@ -16,6 +16,8 @@ _CACHE_LIMIT = 4096
 # set_for_frames stamps created_at and last_edited_at with one datetime object: remember it.
 _last_value: datetime | None = None
 _last_text = ""
+_last_window: tuple[tzinfo, datetime, datetime] | None = None
+_SECOND = timedelta(seconds=1)
 
 
 def format_timestamp(value: datetime) -> str:
@@ -24,10 +26,16 @@ def format_timestamp(value: datetime) -> str:
     >>> format_timestamp(datetime(2025, 1, 15, 12, tzinfo=timezone.utc))
     'Wed, 15 Jan 2025 12:00:00 UTC'
     """
-    global _last_value, _last_text
+    global _last_value, _last_text, _last_window
     if value is _last_value:
         return _last_text
-    second = int(value.timestamp()) if value.tzinfo is not None else int(time.mktime(value.timetuple()))
+    tz = value.tzinfo
+    window = _last_window
+    # Same zone object and within the last second formatted: datetime comparison only.
+    if window is not None and tz is window[0] and window[1] <= value < window[2]:
+        _last_value = value
+        return _last_text
+    second = int(value.timestamp()) if tz is not None else int(time.mktime(value.timetuple()))
     text = _CACHE.get(second)
     if text is None:
         if len(_CACHE) >= _CACHE_LIMIT:
@@ -35,6 +43,11 @@ def format_timestamp(value: datetime) -> str:
         text = time.strftime(_FORMAT, time.gmtime(second))
         _CACHE[second] = text
     _last_value, _last_text = value, text
+    if tz is not None and second >= 0:  # int() truncates: whole seconds only from 1970 on
+        start = value.replace(microsecond=0)
+        _last_window = (tz, start, start + _SECOND)
+    else:
+        _last_window = None
     return text
 
 

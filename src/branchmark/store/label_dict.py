@@ -11,6 +11,7 @@ order and presence survive; geometry goes to the ``geometry`` blob (see ``codec`
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +80,29 @@ class LabelRowParts:
     classifications: list[tuple[str, str, str, float | None, bool, bytes]]
 
 
+ObjectEntry = tuple[str, str, str, dict[str, Any], Any, Any, dict[str, Any]]
+"""One object entry of a frame given as values: ``(objectHash, featureHash, shape, geometry,
+confidence, manualAnnotation, template)``.  ``geometry`` holds the entry's geometry keys
+(``{"boundingBox": {...}}``); ``template`` is the whole entry, keys in order, with those five
+values and the geometry keys set to None, i.e. the ``meta`` the store keeps.  Entries that share
+one ``template`` object share one ``meta`` blob."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedLabelRow:
+    """A label-row dict whose object entries come as :data:`ObjectEntry` values per frame.
+
+    The SDK's save fills it (``objects.label_writer.prepare_label_row``) so that a save neither
+    builds a dict per object entry nor takes it apart again; the store still knows nothing of
+    the SDK objects.  ``skeleton`` is the label-row dict with every ``objects`` list empty and
+    ``objects[frame]`` that frame's entries in order: :func:`split_label_row` gives exactly the
+    parts it gives for the full dict.
+    """
+
+    skeleton: dict[str, Any]
+    objects: dict[int, list[ObjectEntry]]
+
+
 def format_time(moment: datetime) -> str:
     """Encord's label-row time text, ``Wed, 15 Jan 2025 12:00:00 UTC``."""
     if moment.tzinfo is not None:
@@ -88,6 +112,17 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: Any) -> datetime | None:
     """Naive-UTC datetime of an Encord time text (or ISO 8601); None when it cannot be read."""
+    if isinstance(text, str):
+        return _parse_time_text(text)  # rows saved together mostly share their time texts
+    return _parse_time(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_time_text(text: str) -> datetime | None:
+    return _parse_time(text)
+
+
+def _parse_time(text: Any) -> datetime | None:
     if isinstance(text, datetime):
         moment = text
     elif isinstance(text, str):
@@ -113,16 +148,18 @@ def _require(mapping: Any, key: str, where: str) -> Any:
     return mapping[key]
 
 
-_DEFAULT_ANSWER_KEYS = (
-    ["classifications", "objectHash"],
-    ["classifications", "objectHash", "objectNumber"],
-)
+_DEFAULT_ANSWER_KEYS = {
+    2: ("classifications", "objectHash"),
+    3: ("classifications", "objectHash", "objectNumber"),
+}
 
 
 def _is_default_answers(object_hash: str, entry: Mapping[str, Any]) -> bool:
     """True for ``{"classifications": [], "objectHash": h[, "objectNumber": n]}``."""
+    keys = _DEFAULT_ANSWER_KEYS.get(len(entry))
     return (
-        list(entry) in _DEFAULT_ANSWER_KEYS
+        keys is not None
+        and tuple(entry) == keys
         and entry["classifications"] == []
         and entry["objectHash"] == object_hash
         and (len(entry) == 2 or type(entry["objectNumber"]) is int)
@@ -134,7 +171,7 @@ def _is_frame_keyed(labels: Mapping[str, Any]) -> bool:
 
 
 def split_label_row(
-    label_dict: Mapping[str, Any],
+    label_dict: Mapping[str, Any] | PreparedLabelRow,
     *,
     frame_size: Callable[[int], tuple[int | None, int | None]],
 ) -> LabelRowParts:
@@ -142,16 +179,21 @@ def split_label_row(
 
     ``frame_size(frame)`` gives the data unit's ``(width, height)`` for frames whose
     ``data_units`` entry carries no size.  Raises ``ValidationError`` naming the entry and field
-    of a malformed dict; nothing is written by this function.
+    of a malformed dict; nothing is written by this function.  A :class:`PreparedLabelRow`
+    gives the parts of the dict it stands for.
     """
+    prepared: Mapping[int, list[ObjectEntry]] = {}
+    if isinstance(label_dict, PreparedLabelRow):
+        prepared = label_dict.objects
+        label_dict = label_dict.skeleton
     for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
         _require(label_dict, key, "label row")
     object_numbers: dict[str, int | None] = {}
     answers: dict[str, list[bytes | None]] = {}
     defaults: dict[str, Any] = {}
     for h, entry in label_dict["object_answers"].items():
-        where = f"object_answers[{h!r}]"
-        _require(entry, "classifications", where)
+        if type(entry) is not dict or "classifications" not in entry:
+            _require(entry, "classifications", f"object_answers[{h!r}]")
         number = entry.get("objectNumber")
         object_numbers[h] = number if type(number) is int else None
         if _is_default_answers(h, entry):
@@ -188,12 +230,21 @@ def split_label_row(
                     object_numbers,
                     rows,
                     f"{where}.labels[{frame_key!r}]",
+                    prepared.get(frame),
                 )
             placeholder: dict[str, Any] = frames
         else:
             frame = int(unit.get("data_sequence", 0) or 0)
             placeholder = _split_frame(
-                labels, frame, width, height, frame_size, object_numbers, rows, f"{where}.labels"
+                labels,
+                frame,
+                width,
+                height,
+                frame_size,
+                object_numbers,
+                rows,
+                f"{where}.labels",
+                prepared.get(frame),
             )
         header_units[unit_key] = {**unit, "labels": placeholder}
 
@@ -242,12 +293,15 @@ def _split_frame(
     object_numbers: Mapping[str, int | None],
     rows: list[AnnotationRow],
     where: str,
+    prepared: list[ObjectEntry] | None = None,
 ) -> dict[str, Any]:
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
         width, height = frame_size(frame)
     w_px, h_px = float(width or 0), float(height or 0)
     sized = w_px > 0 and h_px > 0
+    if prepared:
+        _split_prepared(prepared, frame, w_px, h_px, sized, object_numbers, rows, where)
     blank = _ENTRY_BLANK
     geometry_keys = _GEOMETRY_KEY_SET
     dumps = orjson.dumps
@@ -313,6 +367,71 @@ def _split_frame(
             )
         )
     return {**frame_labels, "objects": None}
+
+
+def _split_prepared(
+    entries: list[ObjectEntry],
+    frame: int,
+    w_px: float,
+    h_px: float,
+    sized: bool,
+    object_numbers: Mapping[str, int | None],
+    rows: list[AnnotationRow],
+    where: str,
+) -> None:
+    """The rows ``_split_frame`` makes for these entries' dicts, without making the dicts."""
+    metas: dict[tuple[int, bool], bytes] = {}
+    dumps = orjson.dumps
+    numbers_get = object_numbers.get
+    extent_of = codec.extent_of
+    normalised = codec.NORMALISED
+    geometry_keys = _GEOMETRY_KEY_SET
+    for i, (object_hash, feature_hash, shape, geometry, confidence, manual, template) in enumerate(
+        entries
+    ):
+        int_confidence = type(confidence) is int
+        key = (id(template), int_confidence)
+        meta = metas.get(key)
+        if meta is None:
+            if int_confidence:
+                meta = dumps({**template, "confidence": INT_MARK})
+            else:
+                meta = dumps(template)
+            metas[key] = meta
+        if not geometry or not geometry.keys() <= geometry_keys:
+            raise ValidationError(
+                f"{where}.objects[{i}] (object {object_hash}): geometry keys {list(geometry)} "
+                f"for shape {shape!r}"
+            )
+        if sized:
+            try:
+                x, y, w, h, theta, area = extent_of(geometry, w_px, h_px)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise ValidationError(
+                    f"{where}.objects[{i}] (object {object_hash}): bad geometry: {exc!r}"
+                ) from exc
+        else:
+            x, y, w, h, theta, area = codec.NO_EXTENT
+        rows.append(
+            (
+                frame,
+                str(object_hash),
+                str(feature_hash),
+                str(shape),
+                None if x != x else x,
+                None if y != y else y,
+                None if w != w else w,
+                None if h != h else h,
+                None if theta != theta else theta,
+                None if area != area else area,
+                False,
+                confidence,
+                bool(manual),
+                numbers_get(object_hash),
+                normalised + dumps(geometry),
+                meta,
+            )
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,7 @@ from branchmark.store import catalog
 from branchmark.store import schema as t
 from branchmark.store.label_dict import (
     ANNOTATION_FIELDS,
+    PreparedLabelRow,
     RowIdentity,
     compose_label_row,
     format_time,
@@ -344,7 +345,7 @@ class SaveRequest:
     branch: BranchRecord
     label_hash: str | None
     revision: int
-    label_dict: Mapping[str, Any]
+    label_dict: Mapping[str, Any] | PreparedLabelRow
 
 
 def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> list[LabelRowRecord]:
@@ -360,11 +361,16 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
             f"label row {req.label_hash or '(new)'} of data unit {req.data_unit.title!r} "
             f"on branch {req.branch.name!r}"
         )
+        given_dict = (
+            req.label_dict.skeleton
+            if isinstance(req.label_dict, PreparedLabelRow)
+            else req.label_dict
+        )
         for key, expected in (
             ("data_hash", req.data_unit.data_hash),
             ("label_hash", req.label_hash),
         ):
-            given = req.label_dict.get(key)
+            given = given_dict.get(key)
             if expected is not None and given is not None and str(given) != expected:
                 raise ValidationError(f"{where}: dict has {key}={given!r}, expected {expected!r}")
         try:
