@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pycocotools.coco import COCO as PyCOCO
 from pycocotools.cocoeval import COCOeval as PyCOCOeval
 
-from branchmark.coco import COCO, COCOeval, FrameIndex
+from branchmark.coco import COCO, COCOeval, FrameIndex, iter_json_array
 from branchmark.errors import ImportFormatError
+from tests.evaluation.coco_helpers import coco_data
 
 REAL = Path(__file__).parent / "fixtures" / "coco-real"
 VAL100 = REAL / "faster_coco_eval/tests/dataset/cocoapi/instances_val2014_100.json"
@@ -128,3 +134,102 @@ def test_package_getattr_names_unknown_attribute() -> None:
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         branchmark.no_such_name  # noqa: B018
     assert set(branchmark.__all__) <= set(dir(branchmark))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet='[]{},:"\\ab\n\t é', max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(JSON_VALUES, max_size=12), st.integers(1, 40), st.sampled_from(["", " ", "\n  "]),
+       st.booleans())  # fmt: skip
+def test_chunked_array_parse_equals_orjson(values, chunk: int, pad: str, indent: bool) -> None:
+    text = orjson.dumps(values, option=orjson.OPT_INDENT_2 if indent else 0)
+    raw = pad.encode() + text + pad.encode()
+    with patch("branchmark.coco._CHUNK_BYTES", chunk):
+        chunks = list(iter_json_array(raw, source="r.json"))
+    assert [v for part in chunks for v in part] == orjson.loads(raw)
+
+
+@pytest.mark.parametrize(
+    "text", ["[1,2,]", "[,1,2]", "[1,2] x", "[1,2", "[1 2,3]", '[1,"a,]', "{} []"]
+)
+def test_chunked_parse_of_invalid_json_names_the_file(text: str) -> None:
+    with patch("branchmark.coco._CHUNK_BYTES", 1), pytest.raises(ImportFormatError, match="r.json: not valid JSON"):
+        list(iter_json_array(text.encode(), source="r.json"))
+
+
+def test_non_array_documents_come_whole() -> None:
+    with patch("branchmark.coco._CHUNK_BYTES", 1):
+        assert list(iter_json_array(b' {"a": [1, 2]} ', source="r")) == [{"a": [1, 2]}]
+
+
+@pytest.mark.parametrize("kind", ["bbox", "segm", "keypoints"])
+def test_results_file_read_in_chunks_equals_pycocotools(tmp_path: Path, kind: str) -> None:
+    dataset, results = coco_data.generate(coco_data.Spec(kind=kind, seed=11, n_images=15))
+    if kind == "segm":  # polygons and RLE mixed across chunks take the per-object path
+        for r in results[::7]:
+            r["segmentation"] = [[10, 10, 30, 10, 30, 25, 10, 25]]
+    gt_path, res_path = tmp_path / "gt.json", tmp_path / "res.json"
+    gt_path.write_bytes(orjson.dumps(dataset))
+    res_path.write_bytes(orjson.dumps(results))
+    with patch("branchmark.coco._CHUNK_BYTES", 3000):
+        ours, _ = evaluate(COCO, COCOeval, gt_path, str(res_path), kind)
+    reference, _ = evaluate(PyCOCO, PyCOCOeval, gt_path, str(res_path), kind)
+    np.testing.assert_array_equal(ours.stats, reference.stats)
+    np.testing.assert_array_equal(ours.eval["precision"], reference.eval["precision"])
+
+
+def test_results_dataset_is_parsed_on_demand_and_then_read_by_evaluate(tmp_path: Path) -> None:
+    dataset, results = coco_data.generate(coco_data.Spec(kind="bbox", seed=12, n_images=10))
+    res_path = tmp_path / "res.json"
+    res_path.write_bytes(orjson.dumps(results))
+    evals = []
+    for coco_cls, eval_cls in ((PyCOCO, PyCOCOeval), (COCO, COCOeval)):
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = coco_cls()
+            gt.dataset = copy.deepcopy(dataset)
+            gt.createIndex()
+            res = gt.loadRes(str(res_path))
+            if coco_cls is COCO:
+                assert "annotations" not in res._dataset  # nothing per result built up front
+            # Records changed in place (pycocotools' index holds the same dicts) count.
+            for ann in res.dataset["annotations"][::2]:
+                ann["score"] = 0.25
+            ev = eval_cls(gt, res, "bbox")
+            ev.evaluate()
+            ev.accumulate()
+        evals.append((res, ev))
+    (ref_res, ref_ev), (our_res, our_ev) = evals
+    assert our_res.dataset["annotations"] == ref_res.dataset["annotations"]  # ids, areas, crowd
+    assert our_res.getAnnIds(imgIds=[results[0]["image_id"]]) == ref_res.getAnnIds(
+        imgIds=[results[0]["image_id"]]
+    )
+    np.testing.assert_array_equal(our_ev.eval["precision"], ref_ev.eval["precision"])
+
+
+def test_bad_record_in_a_later_chunk_is_named_by_its_file_position(tmp_path: Path) -> None:
+    records = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5}] * 300
+    records = [dict(r) for r in records]
+    records[257]["bbox"] = [0, 0, 5]
+    records[290].pop("score")
+    path = tmp_path / "res.json"
+    path.write_bytes(orjson.dumps(records))
+    gt = COCO()
+    gt.dataset = {"images": [{"id": 1, "width": 10, "height": 10}], "annotations": [],
+                  "categories": [{"id": 1, "name": "a"}]}  # fmt: skip
+    with patch("branchmark.coco._CHUNK_BYTES", 500):
+        res = gt.loadRes(path)
+        assert len(res._columns.parts["bbox"]) > 5  # type: ignore[union-attr]
+    with pytest.raises(ImportFormatError, match=r"res.json: results\[290\]: field 'score' is missing"):
+        COCOeval(gt, res, "bbox").evaluate()
+    records[290]["score"] = 0.5
+    path.write_bytes(orjson.dumps(records))
+    with patch("branchmark.coco._CHUNK_BYTES", 500):
+        res = gt.loadRes(path)
+    with pytest.raises(ImportFormatError, match=r"results\[257\]: field 'bbox' must be 4 numbers"):
+        COCOeval(gt, res, "bbox").evaluate()

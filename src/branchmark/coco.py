@@ -10,10 +10,12 @@ from __future__ import annotations
 import copy
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import orjson
 from numpy.typing import NDArray
@@ -25,7 +27,9 @@ from branchmark.evaluation.params import CocoParams, IouType
 from branchmark.evaluation.protocol import evaluate_arrays
 from branchmark.evaluation.records import (
     CocoGroundTruthArrays,
+    ResultColumns,
     read_ground_truth,
+    read_result_columns,
     read_results,
     result_images,
 )
@@ -41,10 +45,88 @@ class FrameIndex:
 
 def load_json(path: str | Path) -> Any:
     """Parse a JSON file with orjson; errors name the file."""
+    return _parse(Path(path).read_bytes(), str(path))
+
+
+def _parse(raw: bytes | memoryview, source: str) -> Any:
     try:
-        return orjson.loads(Path(path).read_bytes())
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ImportFormatError(f"{path}: not valid JSON: {exc}") from None
+        raise ImportFormatError(f"{source}: not valid JSON: {exc}") from None
+
+
+#: Bytes of JSON parsed at a time: orjson's intermediate document stays this small.
+_CHUNK_BYTES = 4 << 20
+
+
+@numba.njit(cache=True, nogil=True)
+def _array_bounds(buffer: NDArray[np.uint8], chunk: int) -> tuple[int, int, NDArray[np.int64]]:
+    """``(open, close, commas)`` of a top-level JSON array: its brackets and element-separating
+    commas about ``chunk`` bytes apart.  ``open == -1`` when the text is not one array."""
+    n = len(buffer)
+    commas = np.empty(n // max(chunk, 1) + 1, np.int64)
+    k = 0
+    depth = 0
+    opened = closed = -1
+    in_string = escaped = False
+    last = 0
+    for p in range(n):
+        c = buffer[p]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == 92:  # backslash
+                escaped = True
+            elif c == 34:
+                in_string = False
+        elif c == 34:
+            in_string = True
+        elif c == 91 or c == 123:  # [ {
+            if depth == 0:
+                if opened >= 0 or c != 91:
+                    return -1, -1, commas[:0]
+                opened = p
+            depth += 1
+        elif c == 93 or c == 125:  # ] }
+            depth -= 1
+            if depth == 0:
+                closed = p
+            elif depth < 0:
+                return -1, -1, commas[:0]
+        elif depth == 1 and c == 44 and p - last >= chunk and k < len(commas):
+            commas[k] = p
+            k += 1
+            last = p
+        elif depth == 0 and c not in (32, 9, 10, 13):  # text outside the array
+            return -1, -1, commas[:0]
+    if depth != 0 or closed < 0:
+        return -1, -1, commas[:0]
+    return opened, closed, commas[:k]
+
+
+def iter_json_array(raw: bytes, *, source: str) -> Iterator[Any]:
+    """Parse ``raw``; a top-level array comes as consecutive lists of its elements, each list
+    parsed from a few MB of text, so no document-sized intermediate is held.  Anything else is
+    yielded whole.  Invalid JSON raises :class:`ImportFormatError` naming ``source``.
+    """
+    opened, closed, commas = _array_bounds(np.frombuffer(raw, dtype=np.uint8), _CHUNK_BYTES)
+    if opened < 0 or len(commas) == 0:
+        yield _parse(raw, source)
+        return
+    view = memoryview(raw)
+    edges = [opened, *commas.tolist(), closed]
+    pieces = [view[a + 1 : b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    # Chosen commas are megabytes apart: only "[,..." or "...,]" can leave an empty piece,
+    # which would parse as "[]"; let orjson say where the error is.
+    if not bytes(pieces[0]).strip() or not bytes(pieces[-1]).strip():
+        yield _parse(raw, source)
+        return
+    for piece in pieces:
+        try:
+            yield orjson.loads(b"".join((b"[", piece, b"]")))
+        except orjson.JSONDecodeError:
+            _parse(raw, source)  # raises with the position in the file
+            raise
 
 
 def _ids(value: Any) -> list[Any]:
@@ -57,6 +139,10 @@ class COCO:
     def __init__(self, annotation_file: str | Path | None = None) -> None:
         self._dataset: dict[str, Any] = {}
         self._pending: list[dict[str, Any]] | None = None  # loadRes records not yet completed
+        # Results read from a file are kept as columns plus the file's bytes; the records are
+        # parsed from the bytes only if a script reads ``dataset`` (or the index).
+        self._columns: ResultColumns | None = None
+        self._raw: bytes | None = None
         self._index: dict[str, Any] | None = None
         self._arrays: dict[IouType, CocoGroundTruthArrays] = {}
         self._results_of: COCO | None = None
@@ -71,6 +157,9 @@ class COCO:
     # -- dataset and index, built on first use -------------------------------------------
     @property
     def dataset(self) -> dict[str, Any]:
+        if self._raw is not None:
+            raw, self._raw, self._columns = self._raw, None, None
+            self._pending = self._dataset["annotations"] = _parse(raw, self.source)
         if self._pending is not None:
             self._complete_results()
         return self._dataset
@@ -78,6 +167,7 @@ class COCO:
     @dataset.setter
     def dataset(self, value: dict[str, Any]) -> None:
         self._dataset, self._pending, self._index = value, None, None
+        self._columns = self._raw = None
         self._arrays.clear()
 
     def createIndex(self) -> None:  # noqa: N802 (pycocotools name)
@@ -171,20 +261,28 @@ class COCO:
         res._dataset["info"] = copy.deepcopy(self.dataset.get("info", {}))
         res._dataset["images"] = list(self.dataset["images"])
         res._dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+        res._results_of = self
         if isinstance(resFile, str | Path):
-            anns = load_json(resFile)
             res.source = str(resFile)
-        elif isinstance(resFile, np.ndarray):
-            anns = self.loadNumpyAnnotations(resFile)
-        else:
-            anns = resFile
+            raw = Path(resFile).read_bytes()
+            columns = read_result_columns(iter_json_array(raw, source=res.source), source=res.source)
+            result_images(columns, self._image_ids(), ground_truth=self.source)
+            res._columns, res._raw = columns, raw
+            return res
+        anns = self.loadNumpyAnnotations(resFile) if isinstance(resFile, np.ndarray) else resFile
         if not isinstance(anns, list):
             raise ImportFormatError(f"{res.source}: results in not an array of objects")
-        result_images(anns, self._image_ids(), source=res.source, ground_truth=self.source)
-        res._pending = anns
-        res._dataset["annotations"] = anns
-        res._results_of = self
+        columns = read_result_columns([anns], source=res.source)
+        result_images(columns, self._image_ids(), ground_truth=self.source)
+        # The caller's records stay the truth (they may change them before evaluate()).
+        res._pending = res._dataset["annotations"] = anns
         return res
+
+    def _results(self) -> ResultColumns | list[Any]:
+        """What :meth:`COCOeval.evaluate` reads: the columns, or the records once parsed."""
+        if self._columns is not None:
+            return self._columns
+        return self._dataset.get("annotations", [])  # type: ignore[no-any-return]
 
     def _complete_results(self) -> None:
         """What ``COCO.loadRes`` does to each record, done on first access to ``dataset``."""
@@ -292,7 +390,7 @@ class COCOeval:
         params = p.to_params()
         p.maxDets = list(params.max_dets)
         gt = self.cocoGt._ground_truth_arrays(params.iou_type)
-        records = self.cocoDt._dataset.get("annotations", [])
+        records = self.cocoDt._results()
         res = read_results(records, gt, source=self.cocoDt.source, iou_type=params.iou_type)
         self.result, self.category_ids = evaluate_arrays(
             gt, res, params=params, image_ids=p.imgIds, category_ids=p.catIds

@@ -228,15 +228,11 @@ def test_iou_of_exactly_half_matches_at_half_and_just_below_does_not() -> None:
     assert matched.tolist() == [0] * (at_half + 1) + [-1] * above
 
 
-@pytest.mark.xfail(
-    raises=IndexError, strict=True,
-    reason="MatchOutcomes.from_match_result (evaluation/thresholds.py) indexes the empty GT "
-    "arrays with np.maximum(dt_match, 0); analysis/compute.py works around it",
-)  # fmt: skip
 def test_outcomes_of_prediction_only_matching() -> None:
     from branchmark.evaluation import MatchOutcomes
 
     gt, dt, sim = scene([], [], [BOX], [0], [0.9])
     result = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS)
     outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
-    assert (outcomes.pred_match == -1).all()
+    assert outcomes.pred_match.shape == (1, len(ANALYSIS_IOU_THRESHOLDS))
+    assert (outcomes.pred_match == -1).all() and outcomes.gt_match.shape == (0, len(ANALYSIS_IOU_THRESHOLDS))

@@ -31,15 +31,18 @@ def coco(
     Prints pycocotools' summary lines, or with --json one object
     {"iou_type", "stats", "per_class_ap", "seconds"} (-1 where pycocotools gives -1).
     """
-    from branchmark.coco import load_json
+    from branchmark.coco import iter_json_array, load_json
     from branchmark.evaluation.params import CocoParams
     from branchmark.evaluation.protocol import evaluate_arrays
-    from branchmark.evaluation.records import read_ground_truth, read_results
+    from branchmark.evaluation.records import read_ground_truth, read_result_columns, read_results
 
     start = time.perf_counter()
     kind = str(iou_type)
     gt = read_ground_truth(load_json(ground_truth), source=str(ground_truth), iou_type=kind)
-    res = read_results(load_json(results), gt, source=str(results), iou_type=kind)
+    # Results are read a few MB at a time into columns: no per-detection dicts are kept.
+    chunks = iter_json_array(results.read_bytes(), source=str(results))
+    columns = read_result_columns(chunks, source=str(results))
+    res = read_results(columns, gt, source=str(results), iou_type=kind)
     result, category_ids = evaluate_arrays(gt, res, params=CocoParams.for_iou_type(kind))
     seconds = time.perf_counter() - start
     if not as_json:

@@ -8,7 +8,7 @@ Ground truth follows ``COCO.createIndex`` and ``COCOeval._prepare``; results fol
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter, methodcaller
 from typing import Any
@@ -19,7 +19,13 @@ from numpy.typing import NDArray
 from branchmark.errors import ImportFormatError
 from branchmark.evaluation.params import IouType
 from branchmark.geometry.boxes import xywh_to_xyxy
-from branchmark.geometry.masks import RleMasks, decode_rle_strings, mask_area, rle_from_coco
+from branchmark.geometry.masks import (
+    RleMasks,
+    decode_rle_strings,
+    decode_rle_text,
+    mask_area,
+    rle_from_coco,
+)
 
 _MISSING = object()  # a field absent from a record (None is a JSON null)
 
@@ -43,7 +49,11 @@ def _column(records: Sequence[Any], field: str, source: str, where: str, default
         raise
 
 
-def _numbers(values: list[Any], shape: tuple[int, ...], source: str, where: str, field: str) -> NDArray[np.float64]:
+def _numbers(
+    values: list[Any], shape: tuple[int, ...], source: str, where: str, field: str, offset: int = 0
+) -> NDArray[np.float64]:
+    """``values`` as a float64 array of ``shape``; the error names the first bad record
+    (``offset`` is the position of ``values[0]`` in the file)."""
     n = len(values)
     try:
         # Fast path: one flat pass, no nested-list inspection (np.array is ~2x slower here).
@@ -68,7 +78,9 @@ def _numbers(values: list[Any], shape: tuple[int, ...], source: str, where: str,
             ok = False
         if not ok:
             expected = f"{shape[1]} numbers" if len(shape) > 1 else "a number"
-            raise _fail(source, f"{where}[{i}]", field, f"must be {expected}, got {v!r:.60}")
+            if v is _MISSING:
+                raise _fail(source, f"{where}[{offset + i}]", field, "is missing")
+            raise _fail(source, f"{where}[{offset + i}]", field, f"must be {expected}, got {v!r:.60}")
     raise _fail(source, where, field, "has inconsistent values")
 
 
@@ -199,8 +211,126 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RleText:
+    """Compressed RLE ``counts`` strings of several masks, joined (ASCII) with their sizes."""
+
+    text: bytes
+    lengths: NDArray[np.int64]
+    sizes: NDArray[np.int64]
+
+
+#: One chunk's column: an array (the usual case) or the raw values (kept to name a bad record).
+Part = tuple[int, Any]
+
+
+@dataclass(frozen=True)
+class ResultColumns:
+    """A COCO results list read column by column, chunk by chunk (no per-result dicts kept).
+
+    ``first`` is the first record (``COCO.loadRes`` decides by its keys); ``parts`` maps each
+    field to ``(offset, values)`` per chunk: ``int64`` / ``float64`` arrays, :class:`RleText`
+    for compressed RLE, or the raw list (``_MISSING`` where a record lacks the field).
+    """
+
+    source: str
+    count: int
+    first: dict[str, Any]
+    parts: dict[str, list[Part]]
+
+
+_FIELDS = ("image_id", "category_id", "score", "bbox", "segmentation", "keypoints")
+
+
+def _chunk_values(field: str, values: list[Any]) -> Any:
+    """Convert one chunk's values when they are regular; else keep them as they are."""
+    if values.count(_MISSING):
+        return values
+    try:
+        if field in ("image_id", "category_id"):
+            if set(map(type, values)) <= {int}:
+                return np.fromiter(values, dtype=np.int64, count=len(values))
+        elif field == "score":
+            return np.fromiter(values, dtype=np.float64, count=len(values))
+        elif field in ("bbox", "keypoints"):
+            widths = set(map(len, values))
+            if len(widths) == 1:
+                width = widths.pop()
+                flat = itertools.chain.from_iterable(values)
+                array = np.fromiter(flat, dtype=np.float64, count=len(values) * width)
+                return array.reshape(len(values), width)
+        elif field == "segmentation":
+            counts = list(map(itemgetter("counts"), values))
+            sizes = list(map(itemgetter("size"), values))
+            if set(map(type, counts)) <= {str} and set(map(len, sizes)) <= {2}:
+                flat = itertools.chain.from_iterable(sizes)
+                return RleText(
+                    "".join(counts).encode("ascii"),
+                    np.fromiter(map(len, counts), dtype=np.int64, count=len(counts)),
+                    np.fromiter(flat, dtype=np.int64, count=2 * len(sizes)).reshape(-1, 2),
+                )
+    except (TypeError, ValueError, KeyError, OverflowError):
+        pass
+    return values
+
+
+def read_result_columns(chunks: Iterable[Any], *, source: str) -> ResultColumns:
+    """Columns of a results list given in consecutive chunks (lists of result objects).
+
+    Each chunk's dicts can be freed once read: only arrays (and the raw values of a chunk
+    with irregular values, to name the bad record later) are kept.
+    """
+    parts: dict[str, list[Part]] = {field: [] for field in _FIELDS}
+    first: dict[str, Any] | None = None
+    offset = 0
+    for records in chunks:
+        if not isinstance(records, list):
+            kind = type(records).__name__
+            raise ImportFormatError(f"{source}: expected a list of result objects, got {kind}")
+        if not set(map(type, records)) <= {dict}:
+            i = next(i for i, r in enumerate(records) if not isinstance(r, dict))
+            raise ImportFormatError(f"{source}: results[{offset + i}] is not an object")
+        if first is None and records:
+            first = dict(records[0])
+        for field in _FIELDS:
+            values = list(map(methodcaller("get", field, _MISSING), records))
+            parts[field].append((offset, _chunk_values(field, values)))
+        offset += len(records)
+    return ResultColumns(source, offset, first or {}, parts)
+
+
+def _ids(columns: ResultColumns, field: str) -> NDArray[Any] | list[Any]:
+    values = [v for _, v in columns.parts[field]]
+    if all(isinstance(v, np.ndarray) for v in values):
+        return np.concatenate(values) if values else np.zeros(0, np.int64)
+    ids: list[Any] = []
+    for offset, v in columns.parts[field]:
+        if isinstance(v, list) and v.count(_MISSING):
+            i = offset + v.index(_MISSING)
+            raise _fail(columns.source, f"results[{i}]", field, "is missing")
+        ids.extend(v.tolist() if isinstance(v, np.ndarray) else v)
+    return ids
+
+
+def _matrix(columns: ResultColumns, field: str, width: int | None) -> NDArray[np.float64]:
+    """``(n, width)`` float64 (``width`` None: the first record's length; ``score``: ``(n,)``)."""
+    source = columns.source
+    shape: tuple[int, ...] = ()
+    if field != "score":
+        first = columns.first.get(field, [])
+        shape = (len(first) if width is None and isinstance(first, list) else width or 0,)
+    arrays = []
+    for offset, v in columns.parts[field]:
+        if isinstance(v, np.ndarray) and v.shape[1:] == shape:
+            arrays.append(v)
+        else:
+            raw = v.tolist() if isinstance(v, np.ndarray) else v
+            arrays.append(_numbers(raw, (len(raw), *shape), source, "results", field, offset))
+    return np.concatenate(arrays) if arrays else np.zeros((0, *shape))
+
+
 def result_images(
-    records: list[Any], image_ids: list[Any], *, source: str, ground_truth: str
+    columns: ResultColumns, image_ids: list[Any], *, ground_truth: str
 ) -> NDArray[np.int64]:
     """Position of each result's ``image_id`` in the sorted GT ``image_ids``.
 
@@ -209,15 +339,47 @@ def result_images(
 
     Examples
     --------
-    >>> result_images([{"image_id": 7}, {"image_id": 3}], [3, 7], source="r", ground_truth="g")
+    >>> cols = read_result_columns([[{"image_id": 7}, {"image_id": 3}]], source="r")
+    >>> result_images(cols, [3, 7], ground_truth="g")
     array([1, 0])
     """
-    ids = _column(records, "image_id", source, "results")
-    image = _positions(ids, image_ids)
+    ids = _ids(columns, "image_id")
+    image = _positions(ids, image_ids)  # type: ignore[arg-type]
     if np.any(image < 0):
         i = int(np.argmax(image < 0))
-        raise _fail(source, f"results[{i}]", "image_id", f"{ids[i]!r} is not an image of {ground_truth}")
+        value = ids[i].item() if isinstance(ids, np.ndarray) else ids[i]
+        raise _fail(columns.source, f"results[{i}]", "image_id", f"{value!r} is not an image of {ground_truth}")
     return image
+
+
+def _result_masks(
+    columns: ResultColumns, boxes: NDArray[np.float64] | None, h: NDArray[np.int64], w: NDArray[np.int64]
+) -> RleMasks:
+    """Masks of the results; a result without one gets its box as polygon (``loadRes``)."""
+    parts = columns.parts["segmentation"]
+    if parts and all(isinstance(v, RleText) for _, v in parts):
+        texts = [v for _, v in parts]
+        sizes = np.concatenate([t.sizes for t in texts])
+        return decode_rle_text(b"".join(t.text for t in texts), np.concatenate([t.lengths for t in texts]),
+                               sizes[:, 0], sizes[:, 1])  # fmt: skip
+    segs: list[Any] = []
+    for _, v in parts:
+        if isinstance(v, RleText):
+            ends = np.cumsum(v.lengths)
+            text = v.text.decode("ascii")
+            segs.extend({"size": size, "counts": text[e - n : e]}
+                        for size, n, e in zip(v.sizes.tolist(), v.lengths.tolist(), ends.tolist(), strict=True))  # fmt: skip
+        else:
+            segs.extend(v)
+    if segs.count(_MISSING):
+        if boxes is None:
+            i = segs.index(_MISSING)
+            raise _fail(columns.source, f"results[{i}]", "segmentation", "is missing")
+        # loadRes gives a box-only result the box as its polygon.
+        x1, y1, x2, y2 = (boxes[:, i] for i in range(4))
+        polygons = np.stack([x1, y1, x1, y2, x2, y2, x2, y1], axis=1).tolist()
+        segs = [[p] if s is _MISSING else s for s, p in zip(segs, polygons, strict=True)]
+    return _masks(segs, h, w, columns.source, "results")
 
 
 @dataclass(frozen=True)
@@ -242,35 +404,33 @@ def _keypoint_extent(points: NDArray[np.float64]) -> NDArray[np.float64]:
 def read_results(
     records: Any, gt: CocoGroundTruthArrays, *, source: str, iou_type: IouType | str
 ) -> CocoResultArrays:
-    """Arrays of a results list (``[{"image_id", "category_id", "score", ...}]``)."""
+    """Arrays of a results list (``[{"image_id", "category_id", "score", ...}]``).
+
+    ``records`` is the parsed list or its :class:`ResultColumns` (see
+    :func:`read_result_columns`).
+    """
     kind = IouType(iou_type)
-    if not isinstance(records, list):
-        raise ImportFormatError(f"{source}: expected a list of result objects, got {type(records).__name__}")
-    n = len(records)
-    image = result_images(records, gt.image_ids, source=source, ground_truth=gt.source)
-    category = _positions(_column(records, "category_id", source, "results"), gt.category_ids)
-    score = _numbers(_column(records, "score", source, "results"), (n,), source, "results", "score")
-    first = records[0] if n else {}
+    if isinstance(records, ResultColumns):
+        columns = records
+    else:
+        if not isinstance(records, list):
+            got = type(records).__name__
+            raise ImportFormatError(f"{source}: expected a list of result objects, got {got}")
+        columns = read_result_columns([records], source=source)
+    n = columns.count
+    image = result_images(columns, gt.image_ids, ground_truth=gt.source)
+    category = _positions(_ids(columns, "category_id"), gt.category_ids)  # type: ignore[arg-type]
+    score = _matrix(columns, "score", None)
+    first = columns.first
     boxes = box_area = masks = keypoints = None
     by_box = "bbox" in first and first["bbox"] != []
     if by_box or kind is IouType.BBOX:
-        xywh = _numbers(_column(records, "bbox", source, "results"), (n, 4), source, "results", "bbox")
+        xywh = _matrix(columns, "bbox", 4)
         boxes, box_area = xywh_to_xyxy(xywh), xywh[:, 2] * xywh[:, 3]
     if kind is IouType.SEGM or (not by_box and "segmentation" in first):
-        # Records are dicts here (the columns above were read); one C-level pass.
-        seg_list = list(map(methodcaller("get", "segmentation", _MISSING), records))
-        if seg_list.count(_MISSING):
-            if not by_box:
-                _column(records, "segmentation", source, "results")  # names the first
-            # loadRes gives a box-only result the box as its polygon.
-            x1, y1, x2, y2 = (boxes[:, i] for i in range(4))  # type: ignore[index]
-            polygons = np.stack([x1, y1, x1, y2, x2, y2, x2, y1], axis=1).tolist()
-            seg_list = [[p] if s is _MISSING else s for s, p in zip(seg_list, polygons, strict=True)]
-        masks = _masks(seg_list, gt.heights[image], gt.widths[image], source, "results")
+        masks = _result_masks(columns, boxes if by_box else None, gt.heights[image], gt.widths[image])
     if kind is IouType.KEYPOINTS or (not by_box and masks is None and "keypoints" in first):
-        flat = _column(records, "keypoints", source, "results")
-        width = len(flat[0]) if n else 0
-        keypoints = _numbers(flat, (n, width), source, "results", "keypoints").reshape(n, -1, 3)
+        keypoints = _matrix(columns, "keypoints", None).reshape(n, -1, 3)
     if by_box:
         area = box_area
     elif masks is not None and "segmentation" in first:

@@ -146,7 +146,23 @@ def decode_rle_strings(
         joined = b"".join(x.encode("ascii") if isinstance(x, str) else bytes(x) for x in strings)
     if len(joined) != starts[-1]:
         raise ValueError("strings: expected ASCII RLE counts, got other characters")
-    counts, offsets = _decode_strings(np.frombuffer(joined, dtype=np.uint8), starts)
+    return decode_rle_text(joined, np.diff(starts), heights, widths)
+
+
+def decode_rle_text(text: bytes, lengths: ArrayLike, heights: ArrayLike, widths: ArrayLike) -> RleMasks:
+    """Decode compressed RLE strings given joined: mask ``i`` is the next ``lengths[i]`` bytes.
+
+    Examples
+    --------
+    >>> decode_rle_text(b"1212", [2, 2], [2, 2], [2, 2]).counts.tolist()
+    [1, 2, 1, 2]
+    """
+    size = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    starts = np.zeros(len(size) + 1, dtype=np.int64)
+    np.cumsum(size, out=starts[1:])
+    if starts[-1] != len(text):
+        raise ValueError(f"lengths: expected a total of {len(text)} bytes, got {starts[-1]}")
+    counts, offsets = _decode_strings(np.frombuffer(text, dtype=np.uint8), starts)
     h = np.asarray(heights, dtype=np.int64).reshape(-1)
     w = np.asarray(widths, dtype=np.int64).reshape(-1)
     return RleMasks(counts, offsets, h, w)
