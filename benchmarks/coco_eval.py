@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="500 images instead of 5,000")
     parser.add_argument("--kinds", default="bbox,segm,keypoints")
     parser.add_argument("--libraries", default=",".join(LIBRARIES))
-    parser.add_argument("--repeat", type=int, default=1, help="runs per library; the fastest is kept")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per library, fastest kept")
     parser.add_argument("--out", type=Path, default=Path("/tmp/branchmark-coco-bench"))
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -233,3 +233,13 @@ def test_bad_record_in_a_later_chunk_is_named_by_its_file_position(tmp_path: Pat
         res = gt.loadRes(path)
     with pytest.raises(ImportFormatError, match=r"results\[257\]: field 'bbox' must be 4 numbers"):
         COCOeval(gt, res, "bbox").evaluate()
+
+
+def test_per_image_records_are_absent_with_a_clear_error() -> None:
+    ev = COCOeval(COCO(VAL100), iouType="bbox")
+    for name in ("evalImgs", "ious"):
+        with pytest.raises(AttributeError, match=f"COCOeval.{name}: branchmark's COCOeval keeps no"):
+            getattr(ev, name)
+    assert not hasattr(ev, "evalImgs")
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        ev.nonsense  # noqa: B018

@@ -265,7 +265,8 @@ class COCO:
         if isinstance(resFile, str | Path):
             res.source = str(resFile)
             raw = Path(resFile).read_bytes()
-            columns = read_result_columns(iter_json_array(raw, source=res.source), source=res.source)
+            chunks = iter_json_array(raw, source=res.source)
+            columns = read_result_columns(chunks, source=res.source)
             result_images(columns, self._image_ids(), ground_truth=self.source)
             res._columns, res._raw = columns, raw
             return res
@@ -366,9 +367,26 @@ class Params:
         )  # fmt: skip
 
 
+#: pycocotools ``COCOeval`` attributes holding per-image Python records, not kept here.
+_PER_IMAGE_RECORDS = ("evalImgs", "ious", "_gts", "_dts", "_paramsEval")
+
+
 class COCOeval:
     """pycocotools ``COCOeval``: ``evaluate()``, ``accumulate()``, ``summarize()``, ``stats``,
-    ``eval["precision" | "recall" | "scores"]`` (-1 where undefined, as pycocotools)."""
+    ``eval["precision" | "recall" | "scores"]`` (-1 where undefined, as pycocotools).
+
+    The per-image records pycocotools keeps (``evalImgs``, ``ious``, ``_gts``, ``_dts``) are not
+    built: the matching runs on arrays.  Reading them raises ``AttributeError`` saying so; the
+    arrays are in ``eval`` and in ``result`` (:class:`~branchmark.evaluation.CocoEvalResult`).
+    """
+
+    def __getattr__(self, name: str) -> Any:  # only reached for attributes not set
+        if name in _PER_IMAGE_RECORDS:
+            raise AttributeError(
+                f"COCOeval.{name}: branchmark's COCOeval keeps no per-image records; read "
+                "eval['precision' | 'recall' | 'scores'] or .result, or use pycocotools for them"
+            )
+        raise AttributeError(f"'COCOeval' object has no attribute {name!r}")
 
     def __init__(self, cocoGt: COCO | None = None, cocoDt: COCO | None = None, iouType: str = "segm") -> None:  # noqa: N803
         self.cocoGt = cocoGt

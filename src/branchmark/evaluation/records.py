@@ -80,7 +80,8 @@ def _numbers(
             expected = f"{shape[1]} numbers" if len(shape) > 1 else "a number"
             if v is _MISSING:
                 raise _fail(source, f"{where}[{offset + i}]", field, "is missing")
-            raise _fail(source, f"{where}[{offset + i}]", field, f"must be {expected}, got {v!r:.60}")
+            problem = f"must be {expected}, got {v!r:.60}"
+            raise _fail(source, f"{where}[{offset + i}]", field, problem)
     raise _fail(source, where, field, "has inconsistent values")
 
 
@@ -348,27 +349,32 @@ def result_images(
     if np.any(image < 0):
         i = int(np.argmax(image < 0))
         value = ids[i].item() if isinstance(ids, np.ndarray) else ids[i]
-        raise _fail(columns.source, f"results[{i}]", "image_id", f"{value!r} is not an image of {ground_truth}")
+        problem = f"{value!r} is not an image of {ground_truth}"
+        raise _fail(columns.source, f"results[{i}]", "image_id", problem)
     return image
 
 
 def _result_masks(
-    columns: ResultColumns, boxes: NDArray[np.float64] | None, h: NDArray[np.int64], w: NDArray[np.int64]
+    columns: ResultColumns,
+    boxes: NDArray[np.float64] | None,
+    h: NDArray[np.int64],
+    w: NDArray[np.int64],
 ) -> RleMasks:
     """Masks of the results; a result without one gets its box as polygon (``loadRes``)."""
     parts = columns.parts["segmentation"]
     if parts and all(isinstance(v, RleText) for _, v in parts):
         texts = [v for _, v in parts]
         sizes = np.concatenate([t.sizes for t in texts])
-        return decode_rle_text(b"".join(t.text for t in texts), np.concatenate([t.lengths for t in texts]),
-                               sizes[:, 0], sizes[:, 1])  # fmt: skip
+        text = b"".join(t.text for t in texts)
+        lengths = np.concatenate([t.lengths for t in texts])
+        return decode_rle_text(text, lengths, sizes[:, 0], sizes[:, 1])
     segs: list[Any] = []
     for _, v in parts:
         if isinstance(v, RleText):
-            ends = np.cumsum(v.lengths)
-            text = v.text.decode("ascii")
-            segs.extend({"size": size, "counts": text[e - n : e]}
-                        for size, n, e in zip(v.sizes.tolist(), v.lengths.tolist(), ends.tolist(), strict=True))  # fmt: skip
+            counts = v.text.decode("ascii")
+            ends = np.cumsum(v.lengths).tolist()
+            bounds = zip(v.sizes.tolist(), ends, v.lengths.tolist(), strict=True)
+            segs.extend({"size": size, "counts": counts[end - n : end]} for size, end, n in bounds)
         else:
             segs.extend(v)
     if segs.count(_MISSING):
@@ -428,7 +434,8 @@ def read_results(
         xywh = _matrix(columns, "bbox", 4)
         boxes, box_area = xywh_to_xyxy(xywh), xywh[:, 2] * xywh[:, 3]
     if kind is IouType.SEGM or (not by_box and "segmentation" in first):
-        masks = _result_masks(columns, boxes if by_box else None, gt.heights[image], gt.widths[image])
+        box_polygons = boxes if by_box else None
+        masks = _result_masks(columns, box_polygons, gt.heights[image], gt.widths[image])
     if kind is IouType.KEYPOINTS or (not by_box and masks is None and "keypoints" in first):
         keypoints = _matrix(columns, "keypoints", None).reshape(n, -1, 3)
     if by_box:

@@ -149,7 +149,9 @@ def decode_rle_strings(
     return decode_rle_text(joined, np.diff(starts), heights, widths)
 
 
-def decode_rle_text(text: bytes, lengths: ArrayLike, heights: ArrayLike, widths: ArrayLike) -> RleMasks:
+def decode_rle_text(
+    text: bytes, lengths: ArrayLike, heights: ArrayLike, widths: ArrayLike
+) -> RleMasks:
     """Decode compressed RLE strings given joined: mask ``i`` is the next ``lengths[i]`` bytes.
 
     Examples
