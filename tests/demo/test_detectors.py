@@ -93,7 +93,9 @@ def test_outputs_are_well_formed(default_demo: DemoDataset, name: str, detector:
                 assert 0 <= d.box[1] < d.box[3] <= unit.height
                 assert len(d.polygon) >= 6 and len(d.polygon) % 2 == 0
                 assert (d.track_id is not None) == (unit.data_type == "video")
-    assert answers == {"ripe", "unripe"}
+    assert answers - {None} == {"ripe", "unripe"}
+    # only the circle detector abstains, on circles of mixed colour
+    assert (None in answers) == (name == "hough-circle")
 
 
 @pytest.mark.slow

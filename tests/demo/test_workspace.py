@@ -18,6 +18,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoWorkspace:
     return build_demo_workspace(root, seed=5, image_count=3, video_frames=4)
 
 
+def _value(answer: object) -> str | None:
+    return None if answer is None else answer.value  # type: ignore[attr-defined]
+
+
 def _rows(workspace: Path, branch: str) -> dict[str, object]:
     client = UserClient.open(workspace)
     project = client.get_project("Fruit demo")
@@ -67,18 +71,21 @@ def test_ground_truth_matches_the_rendered_truth(demo: DemoWorkspace) -> None:
         )
 
 
-def test_predictions_keep_detector_confidence_and_answers(demo: DemoWorkspace) -> None:
-    rows = _rows(demo.workspace, "colour-contour")
+@pytest.mark.parametrize("branch", ["colour-contour", "hough-circle"])
+def test_predictions_keep_detector_confidence_and_answers(demo: DemoWorkspace, branch: str) -> None:
+    rows = _rows(demo.workspace, branch)
     for unit in demo.dataset.data_units:
         row = rows[unit.title]
-        detections = [d for f in unit.predictions_of("colour-contour") for d in f.detections]
+        detections = [d for f in unit.predictions_of(branch) for d in f.detections]
         stored = [
-            (a.confidence, inst.get_answer(inst.ontology_item.attributes[0]).value)
+            (a.confidence, _value(inst.get_answer(inst.ontology_item.attributes[0])))
             for inst in row.get_object_instances()
             if inst.ontology_item.shape.value == "bounding_box"
             for a in inst.get_annotations()
         ]
-        assert sorted(stored) == sorted((d.confidence, d.ripeness) for d in detections)
+        assert sorted(stored, key=repr) == sorted(
+            ((d.confidence, d.ripeness) for d in detections), key=repr
+        )
         for inst in row.get_object_instances():
             assert all(a.manual_annotation is False for a in inst.get_annotations())
         lighting = row.get_classification_instances()
@@ -88,17 +95,22 @@ def test_predictions_keep_detector_confidence_and_answers(demo: DemoWorkspace) -
 
 def test_demo_command_reuses_and_refuses_to_delete_foreign_folders(tmp_path: Path) -> None:
     runner = CliRunner()
-    args = ["demo", "--workspace", str(tmp_path / "ws"), "--images", "1", "--video-frames", "0"]
+    args = ["demo", "--workspace", str(tmp_path / "ws"), "--images", "1", "--video-frames", "0",
+            "--no-serve"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "built Fruit demo" in first.output
+    assert "analyses against main" in first.output
+    assert first.output.count("strict") >= 2 and first.output.count("partial") >= 2
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "using the demo project already" in again.output
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
-    refused = runner.invoke(app, ["demo", "--workspace", str(foreign), "--rebuild"])
+    refused = runner.invoke(
+        app, ["demo", "--workspace", str(foreign), "--rebuild", "--no-serve"]
+    )
     assert refused.exit_code == 1
     assert "not a branchmark workspace" in refused.output
     assert (foreign / "notes.txt").read_text() == "mine"

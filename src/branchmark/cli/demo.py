@@ -29,12 +29,19 @@ def demo(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Delete an existing demo workspace folder first.")
     ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the UI on the workspace at the end.")
+    ] = True,
+    host: Annotated[str, typer.Option("--host", help="Address the UI binds.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port of the UI.")] = 8000,
 ) -> None:
-    """Render fruit scenes, store their ground truth and two real detectors' predictions.
+    """Render fruit scenes, store their ground truth and two real detectors' predictions,
+    analyse both prediction sets in Strict and Partial mode, print the summary, serve the UI.
 
-    An existing demo workspace is reused as it is unless --rebuild is given.
+    An existing demo workspace is reused as it is unless --rebuild is given; analyses that are
+    missing or stale are (re)run.
     """
-    console = Console()
+    console = Console(width=max(Console().width, 110))  # the summary table needs ~100 columns
     if rebuild and workspace.exists():
         _remove_demo_workspace(workspace)
     if _has_demo_project(workspace):
@@ -52,6 +59,60 @@ def demo(
             f"({time.perf_counter() - started:.1f} s)"
         )
     _print_contents(console, workspace)
+    _analyse_all(console, workspace)
+    if serve:
+        from branchmark.cli.serve import serve_workspace
+
+        serve_workspace(str(workspace), host=host, port=port)
+
+
+MATCH_MODES = ("strict", "partial")
+
+
+def _analyse_all(console: Console, workspace: Path) -> None:
+    """Analyse every prediction set in both modes (when missing or stale) and print a summary."""
+    from branchmark.analysis import summary_at
+
+    with UserClient.open(workspace) as client:
+        project = client.get_project(DEMO_PROJECT_TITLE)
+        existing = {record.name: record for record in project.list_analyses()}
+        table = Table(
+            title="analyses against main: COCO mAP and AP50; TP/FP/FN, P, R, F1 at IoU 0.5"
+        )
+        for column in ("prediction set", "match", "mAP", "AP50", "TP", "FP", "FN", "P", "R", "F1"):
+            table.add_column(column, no_wrap=True)
+        for branch in project.list_branches():
+            if branch == "main":
+                continue
+            for mode in MATCH_MODES:
+                name = f"{branch}-vs-main-{mode}"
+                record = existing.get(name)
+                if record is None:
+                    with console.status(f"analysing {branch} ({mode})"):
+                        record = project.analyse(branch, match=mode, name=name)
+                elif record.result is None or record.stale:
+                    with console.status(f"re-analysing {name}"):
+                        record = project.reanalyse(name)
+                summary = summary_at(project.store, record, iou_threshold=0.5, confidence=0.0)
+                overall = summary["overall"]
+                stats = summary["coco"]["coco_stats"]
+                table.add_row(
+                    branch,
+                    mode,
+                    _fmt(stats[0]),
+                    _fmt(stats[1]),
+                    str(overall["tp"]),
+                    str(overall["fp"]),
+                    str(overall["fn"]),
+                    _fmt(overall["precision"]),
+                    _fmt(overall["recall"]),
+                    _fmt(overall["f1"]),
+                )
+        console.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None or value < 0 else f"{value:.3f}"
 
 
 def _has_demo_project(workspace: Path) -> bool:

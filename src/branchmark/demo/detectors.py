@@ -54,6 +54,10 @@ _FAMILIES: tuple[_Family, ...] = (
 )
 _MIN_SATURATION = 100  # of 255: fruit is vivid, the surfaces are not
 _MIN_AREA = 30.0  # pixels: smaller blobs are noise for the colour detector
+_MIN_RIPENESS_SHARE = 0.6
+"""The circle detector answers ripeness only when at least this share of the vivid pixels in the
+circle lies in one colour family; otherwise it abstains (leaves the attribute unanswered), which
+is what makes Strict and Partial matching differ on its predictions."""
 
 
 def detect_colour_contours(image: NDArray[np.uint8], *, frame: int = 0) -> FrameDetections:
@@ -264,7 +268,7 @@ def _describe_circle(
     )
     return Detection(
         class_name=class_name,
-        ripeness=family.ripeness,
+        ripeness=family.ripeness if shares[best] >= _MIN_RIPENESS_SHARE else None,
         confidence=float(np.clip(confidence, 1e-3, 1.0)),
         box=box,
         polygon=tuple(float(v) for v in np.stack([ring_x, ring_y], axis=1).reshape(-1)),

@@ -266,7 +266,8 @@ def _add_detections(
                 instance = instances.get(key)
                 if instance is None:
                     instance = instances[key] = obj.create_instance()
-                    instance.set_answer(options[detection.ripeness])
+                    if detection.ripeness is not None:  # None: the detector abstained
+                        instance.set_answer(options[detection.ripeness])
                 instance.set_for_frames(
                     coordinates,
                     frames=frame.frame,
