@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def _branchmark(gt_path: Path, res_path: Path, workdir: Path) -> dict[str, float
 
     timings: dict[str, float] = {}
     store = Store.open(workdir / "ws")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     import_coco_dataset(store, gt_path, project="coco-val")
     timings["import_gt_s"] = time.perf_counter() - start
     t0 = time.perf_counter()
@@ -87,6 +88,8 @@ def _branchmark(gt_path: Path, res_path: Path, workdir: Path) -> dict[str, float
     record = an.analyse(store, project, "detector")
     timings["analyse_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - start
+    timings["total_cpu_s"] = time.process_time() - cpu
+    timings["load_average_1m"] = os.getloadavg()[0]
     timings["map"] = record.summary["coco"]["stats"][0]  # type: ignore[index]
     timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return timings
