@@ -6,6 +6,7 @@ Browser tests are marked ``browser`` and skipped, with the reason shown, when
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -50,16 +51,16 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_workspace: Path) -> Iterator[str]:
-    """The app on 127.0.0.1 and an ephemeral port, in a thread; stopped at the end."""
+@contextlib.contextmanager
+def serve(workspace: Path) -> Iterator[str]:
+    """The app over ``workspace`` on 127.0.0.1 and an ephemeral port, in a thread."""
     import uvicorn
 
     from branchmark.server import create_app
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(demo_workspace), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(workspace), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -68,9 +69,18 @@ def live_server(demo_workspace: Path) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_workspace: Path) -> Iterator[str]:
+    """The app over the demo workspace; stopped at the end of the session."""
+    with serve(demo_workspace) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

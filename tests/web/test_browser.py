@@ -104,8 +104,12 @@ def test_confusion_cell_lists_its_objects(page: Any, live_server: str) -> None:
     assert page.locator("#outcome-list").get_attribute("data-total") == str(api["total"])
     crops = page.locator("#outcome-list a.crop")
     assert crops.count() == len(api["rows"]) > 0
-    assert {crops.nth(i).get_attribute("data-outcome") for i in range(crops.count())} == {"TP"}
-    assert str(api["cell"]["count"]) in page.locator("#outcome-caption").inner_text()
+    assert api["total"] == api["cell"]["count"]  # the listing is exact
+    assert page.locator('#outcome-tabs button[aria-pressed="true"]').count() == 0
+    shown = [crops.nth(i).get_attribute("data-outcome") for i in range(crops.count())]
+    assert shown == [r["outcome"].upper() for r in api["rows"]]  # each object's own outcome
+    caption = page.locator("#outcome-caption").inner_text()
+    assert f": {api['total']} predictions at IoU" in caption
     screenshot(page, "confusion-cell")
 
 

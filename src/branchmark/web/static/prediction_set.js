@@ -40,9 +40,10 @@ function renderCurves(curves) {
 function renderConfusion(matrix) {
   const table = el("table", { className: "confusion" });
   const max = Math.max(1, ...matrix.matrix.flat());
-  table.append(el("tr", {}, el("th", {}, "GT \\ predicted"), ...matrix.column_names.map((n) => el("th", {}, n))));
+  const label = (n) => el("span", { className: "clamp", title: n }, n);
+  table.append(el("tr", {}, el("th", {}, "GT \\ predicted"), ...matrix.column_names.map((n) => el("th", {}, label(n)))));
   matrix.matrix.forEach((values, i) => {
-    const row = el("tr", {}, el("th", { className: "rowhead" }, matrix.row_names[i]));
+    const row = el("tr", {}, el("th", { className: "rowhead" }, label(matrix.row_names[i])));
     values.forEach((count, j) => {
       const cell = el("td", { className: "cell" }, String(count));
       cell.dataset.row = String(i);
@@ -53,6 +54,7 @@ function renderConfusion(matrix) {
       cell.addEventListener("click", () => {
         for (const other of table.querySelectorAll("td.selected")) other.classList.remove("selected");
         cell.classList.add("selected");
+        for (const tab of document.querySelectorAll("#outcome-tabs button")) tab.setAttribute("aria-pressed", "false");
         state.cell = { row: i, column: j };
         state.page = 0;
         loadOutcomes();
@@ -73,8 +75,9 @@ async function loadOutcomes() {
     page = await api(`${base}/confusion/${state.cell.row}/${state.cell.column}?page=${state.page}&page_size=${PAGE_SIZE}`);
     if (ticket !== outcomeTicket) return;
     const c = page.cell;
-    caption.textContent = `confusion cell ${c.row_name} → ${c.column_name} (${c.count} pairs): ${page.total} ${page.outcome.toUpperCase()} objects at IoU 0.5` +
-      (page.exact ? "" : " — listed from per-class outcomes, which need not equal the class-agnostic count");
+    const what = page.kind === "ground_truth" ? "ground-truth objects" : "predictions";
+    caption.textContent = `confusion cell ${c.row_name} → ${c.column_name}: ${page.total} ${what} at IoU ${page.iou_threshold}, ` +
+      "each with its own outcome" + (page.exact ? "" : ` (the matrix counts ${c.count})`);
   } else {
     const query = new URLSearchParams({ kind: state.kind, outcome: state.outcome, iou: state.iou, confidence: state.confidence, page: state.page, page_size: PAGE_SIZE });
     page = await api(`${base}/outcomes?${query}`);
@@ -87,12 +90,12 @@ async function loadOutcomes() {
     const what = state.cell ? "objects in this cell" : `${state.outcome.toUpperCase()} objects at these thresholds`;
     list.replaceChildren(el("p", { className: "empty" }, `No ${what}.`));
   } else list.replaceChildren(...page.rows.map((r) => {
-    const label = r.outcome.toUpperCase();
+    const label = (r.outcome || "").toUpperCase();
     const crop = el("a", { className: `crop ${label}`, href: r.detail_url },
       r.crop_url ? el("img", { src: r.crop_url, alt: `${r.class_name} ${label}`, loading: "lazy" }) : null,
       el("span", {}, `${label}${r.reason ? ` · ${r.reason}` : ""}`),
       el("span", {}, `${r.class_name}${r.score !== null ? ` · ${formatNumber(r.score, 2)}` : ""}`),
-      el("span", { className: "muted" }, r.data_title));
+      el("span", { className: "muted", title: r.data_title }, r.data_title));
     crop.dataset.outcome = label;
     return crop;
   }));
