@@ -81,4 +81,3 @@ def test_hostile_names_show_as_text_and_fit(
         screenshot(page, name)
     _fits_and_shows(page, shown)
     assert page.locator("script:not([src]):not([type='application/json'])").count() == 0
-
