@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from branchmark.errors import LabelRowError, OntologyError
 from branchmark.objects.classification_instance import ClassificationInstance
-from branchmark.objects.collector import paused_collector
 from branchmark.objects.frame_view import FrameView
 from branchmark.objects.frames import Frames, frames_class_to_frames_list, frames_to_ranges
 from branchmark.objects.label_reader import read_label_row
@@ -312,12 +311,11 @@ class LabelRowV2:
         if self.strict or validate_before_saving:
             self._check_frames()
         target = backend if bundle is None else bundle.backend
-        label_dict: SavePayload
-        with paused_collector():
-            if getattr(target, "accepts_prepared_rows", False):
-                label_dict = prepare_label_row(self)
-            else:
-                label_dict = write_label_row(self)
+        label_dict: SavePayload = (
+            prepare_label_row(self)
+            if getattr(target, "accepts_prepared_rows", False)
+            else write_label_row(self)
+        )
 
         def stored(meta: LabelRowMetadata) -> None:
             self._meta = meta

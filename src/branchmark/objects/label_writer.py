@@ -39,9 +39,9 @@ def prepare_label_row(row: LabelRowV2) -> PreparedLabelRow:
     from branchmark.store.label_dict import PreparedLabelRow  # the store's neutral record
 
     objects = list(row._objects.values())
-    entries = _object_entries_by_frame(objects)
+    entries, templates = _object_entries_by_frame(objects)
     skeleton = _label_row_dict(row, objects, {frame: [] for frame in entries})
-    return PreparedLabelRow(skeleton, entries)
+    return PreparedLabelRow(skeleton, entries, templates)
 
 
 def _label_row_dict(
@@ -182,11 +182,15 @@ def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str,
     return by_frame
 
 
-def _object_entries_by_frame(objects: list[ObjectInstance]) -> dict[int, list[ObjectEntry]]:
-    """Per frame, the object entries of :func:`_objects_by_frame` as ``ObjectEntry`` values."""
+def _object_entries_by_frame(
+    objects: list[ObjectInstance],
+) -> tuple[dict[int, list[ObjectEntry]], list[dict[str, Any]]]:
+    """Per frame, the object entries of :func:`_objects_by_frame` as ``ObjectEntry`` values,
+    and the entry templates they index."""
     by_frame: dict[int, list[ObjectEntry]] = {}
     strings: dict[int, tuple[str, str, str, str, str]] = {}
-    templates: dict[tuple[Any, ...], dict[str, Any]] = {}
+    templates: list[dict[str, Any]] = []
+    template_of: dict[tuple[Any, ...], int] = {}
     fmt = format_timestamp
     for obj in objects:
         ontology_object = obj._ontology_object
@@ -204,28 +208,28 @@ def _object_entries_by_frame(objects: list[ObjectInstance]) -> dict[int, list[Ob
         object_hash = obj._object_hash
         for frame, data in obj._frames.items():
             coordinates = data.coordinates
-            geometry: dict[str, Any]
+            geometry: dict[str, Any] | tuple[float, float, float, float]
             if type(coordinates) is BoundingBoxCoordinates:
-                geometry = {
-                    "boundingBox": {
-                        "h": coordinates.height,
-                        "w": coordinates.width,
-                        "x": coordinates.top_left_x,
-                        "y": coordinates.top_left_y,
-                    }
-                }
+                geometry = (
+                    coordinates.height,
+                    coordinates.width,
+                    coordinates.top_left_x,
+                    coordinates.top_left_y,
+                )
+                keys: tuple[str, ...] = _BOX_KEYS
             else:
                 geometry = {}
                 write_coordinates(coordinates, geometry)
+                keys = tuple(geometry)
             created, edited = fmt(data.created_at), fmt(data.last_edited_at)
             key = (
                 id(ontology_object), created, data.created_by, edited, data.last_edited_by,
-                data.is_deleted, *geometry,
+                data.is_deleted, keys,
             )  # fmt: skip
-            template = templates.get(key)
-            if template is None:
+            index = template_of.get(key)
+            if index is None:
                 # _objects_by_frame's entry, key for key, with the per-box values left out
-                template = {
+                template: dict[str, Any] = {
                     "name": name,
                     "color": color,
                     "shape": None,
@@ -242,18 +246,22 @@ def _object_entries_by_frame(objects: list[ObjectInstance]) -> dict[int, list[Ob
                     template["lastEditedBy"] = data.last_edited_by
                 if data.is_deleted is not None:
                     template["isDeleted"] = data.is_deleted
-                template.update(dict.fromkeys(geometry))
-                templates[key] = template
+                template.update(dict.fromkeys(keys))
+                index = template_of[key] = len(templates)
+                templates.append(template)
             entry = (
                 object_hash, feature_hash, shape, geometry, data.confidence,
-                data.manual_annotation, template,
+                data.manual_annotation, index,
             )  # fmt: skip
             frame_list = by_frame.get(frame)
             if frame_list is None:
                 by_frame[frame] = [entry]
             else:
                 frame_list.append(entry)
-    return by_frame
+    return by_frame, templates
+
+
+_BOX_KEYS = ("boundingBox",)
 
 
 def _data_units(row: LabelRowV2, by_frame: dict[int, list[Any]]) -> dict[str, Any]:

@@ -80,12 +80,14 @@ class LabelRowParts:
     classifications: list[tuple[str, str, str, float | None, bool, bytes]]
 
 
-ObjectEntry = tuple[str, str, str, dict[str, Any], Any, Any, dict[str, Any]]
+ObjectEntry = tuple[
+    str, str, str, "dict[str, Any] | tuple[float, float, float, float]", Any, Any, int
+]
 """One object entry of a frame given as values: ``(objectHash, featureHash, shape, geometry,
 confidence, manualAnnotation, template)``.  ``geometry`` holds the entry's geometry keys
-(``{"boundingBox": {...}}``); ``template`` is the whole entry, keys in order, with those five
-values and the geometry keys set to None, i.e. the ``meta`` the store keeps.  Entries that share
-one ``template`` object share one ``meta`` blob."""
+(``{"polygon": ..., "polygons": ...}``), or for a bounding box just its ``(h, w, x, y)``;
+``template`` indexes :attr:`PreparedLabelRow.templates`.  Entries of boxes hold no container
+the cyclic garbage collector has to follow, so the collector stops tracking them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,13 +96,16 @@ class PreparedLabelRow:
 
     The SDK's save fills it (``objects.label_writer.prepare_label_row``) so that a save neither
     builds a dict per object entry nor takes it apart again; the store still knows nothing of
-    the SDK objects.  ``skeleton`` is the label-row dict with every ``objects`` list empty and
-    ``objects[frame]`` that frame's entries in order: :func:`split_label_row` gives exactly the
-    parts it gives for the full dict.
+    the SDK objects.  ``skeleton`` is the label-row dict with every ``objects`` list empty,
+    ``objects[frame]`` that frame's entries in order, and ``templates`` the entries' dicts with
+    their five column values (confidence, objectHash, featureHash, manualAnnotation, shape) and
+    geometry keys set to None, i.e. the ``meta`` the store keeps (entries sharing a template share
+    one blob).  :func:`split_label_row` gives exactly the parts it gives for the full dict.
     """
 
     skeleton: dict[str, Any]
     objects: dict[int, list[ObjectEntry]]
+    templates: list[dict[str, Any]]
 
 
 def format_time(moment: datetime) -> str:
@@ -183,9 +188,11 @@ def split_label_row(
     gives the parts of the dict it stands for.
     """
     prepared: Mapping[int, list[ObjectEntry]] = {}
+    templates: list[dict[str, Any]] = []
     if isinstance(label_dict, PreparedLabelRow):
-        prepared = label_dict.objects
+        prepared, templates = label_dict.objects, label_dict.templates
         label_dict = label_dict.skeleton
+    metas: dict[tuple[int, bool], bytes] = {}
     for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
         _require(label_dict, key, "label row")
     object_numbers: dict[str, int | None] = {}
@@ -231,6 +238,8 @@ def split_label_row(
                     rows,
                     f"{where}.labels[{frame_key!r}]",
                     prepared.get(frame),
+                    templates,
+                    metas,
                 )
             placeholder: dict[str, Any] = frames
         else:
@@ -245,6 +254,8 @@ def split_label_row(
                 rows,
                 f"{where}.labels",
                 prepared.get(frame),
+                templates,
+                metas,
             )
         header_units[unit_key] = {**unit, "labels": placeholder}
 
@@ -294,6 +305,8 @@ def _split_frame(
     rows: list[AnnotationRow],
     where: str,
     prepared: list[ObjectEntry] | None = None,
+    templates: list[dict[str, Any]] | None = None,
+    metas: dict[tuple[int, bool], bytes] | None = None,
 ) -> dict[str, Any]:
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
@@ -301,7 +314,18 @@ def _split_frame(
     w_px, h_px = float(width or 0), float(height or 0)
     sized = w_px > 0 and h_px > 0
     if prepared:
-        _split_prepared(prepared, frame, w_px, h_px, sized, object_numbers, rows, where)
+        _split_prepared(
+            prepared,
+            templates or [],
+            {} if metas is None else metas,
+            frame,
+            w_px,
+            h_px,
+            sized,
+            object_numbers,
+            rows,
+            where,
+        )
     blank = _ENTRY_BLANK
     geometry_keys = _GEOMETRY_KEY_SET
     dumps = orjson.dumps
@@ -371,6 +395,8 @@ def _split_frame(
 
 def _split_prepared(
     entries: list[ObjectEntry],
+    templates: list[dict[str, Any]],
+    metas: dict[tuple[int, bool], bytes],
     frame: int,
     w_px: float,
     h_px: float,
@@ -380,7 +406,6 @@ def _split_prepared(
     where: str,
 ) -> None:
     """The rows ``_split_frame`` makes for these entries' dicts, without making the dicts."""
-    metas: dict[tuple[int, bool], bytes] = {}
     dumps = orjson.dumps
     numbers_get = object_numbers.get
     extent_of = codec.extent_of
@@ -390,14 +415,17 @@ def _split_prepared(
         entries
     ):
         int_confidence = type(confidence) is int
-        key = (id(template), int_confidence)
+        key = (template, int_confidence)
         meta = metas.get(key)
         if meta is None:
             if int_confidence:
-                meta = dumps({**template, "confidence": INT_MARK})
+                meta = dumps({**templates[template], "confidence": INT_MARK})
             else:
-                meta = dumps(template)
+                meta = dumps(templates[template])
             metas[key] = meta
+        if isinstance(geometry, tuple):
+            h, w, x, y = geometry
+            geometry = {"boundingBox": {"h": h, "w": w, "x": x, "y": y}}
         if not geometry or not geometry.keys() <= geometry_keys:
             raise ValidationError(
                 f"{where}.objects[{i}] (object {object_hash}): geometry keys {list(geometry)} "
