@@ -40,7 +40,8 @@ def serve_workspace(
 
     The address is bound before anything is printed, so the URL printed (``port=0`` binds an
     ephemeral port and prints the real one) is already accepting connections; then the call
-    blocks until Ctrl+C / SIGTERM.  A non-loopback ``host`` needs ``token`` (or
+    blocks until Ctrl+C / SIGTERM.  Branch indexes are built in the background at startup.
+    A non-loopback ``host`` needs ``token`` (or
     ``$BRANCHMARK_TOKEN``): ``ValidationError`` otherwise; a port in use raises
     ``ConflictError``.
     """
@@ -52,7 +53,7 @@ def serve_workspace(
     check_bind(host, token)
     sock = _listen(host, port)
     try:
-        app = create_app(workspace, token=token, media_roots=media_roots)
+        app = create_app(workspace, token=token, media_roots=media_roots, warm=True)
         bound = int(sock.getsockname()[1])
         shown = f"[{host}]" if ":" in host else host
         suffix = f"/?token={token}" if token else "/"

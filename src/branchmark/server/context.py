@@ -32,6 +32,8 @@ class ServerContext:
     token: str | None
     branch_indexes: BranchIndexCache
     lock: threading.RLock = dataclasses.field(default_factory=threading.RLock)
+    warmed: threading.Event = dataclasses.field(default_factory=threading.Event)
+    """Set once the background warm-up (``create_app(warm=True)``) has finished."""
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
