@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -88,6 +89,7 @@ def main() -> None:
             f"{time.process_time() - cpu:6.2f} s CPU"
         )
     store.close()
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 def _insert(store: Store, batch: AnnotationBatch) -> None:

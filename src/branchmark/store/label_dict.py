@@ -192,7 +192,7 @@ def split_label_row(
     if isinstance(label_dict, PreparedLabelRow):
         prepared, templates = label_dict.objects, label_dict.templates
         label_dict = label_dict.skeleton
-    metas: dict[tuple[int, bool], bytes] = {}
+    metas: dict[int, bytes] = {}
     for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
         _require(label_dict, key, "label row")
     object_numbers: dict[str, int | None] = {}
@@ -306,7 +306,7 @@ def _split_frame(
     where: str,
     prepared: list[ObjectEntry] | None = None,
     templates: list[dict[str, Any]] | None = None,
-    metas: dict[tuple[int, bool], bytes] | None = None,
+    metas: dict[int, bytes] | None = None,
 ) -> dict[str, Any]:
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
@@ -396,7 +396,7 @@ def _split_frame(
 def _split_prepared(
     entries: list[ObjectEntry],
     templates: list[dict[str, Any]],
-    metas: dict[tuple[int, bool], bytes],
+    metas: dict[int, bytes],
     frame: int,
     w_px: float,
     h_px: float,
@@ -408,38 +408,38 @@ def _split_prepared(
     """The rows ``_split_frame`` makes for these entries' dicts, without making the dicts."""
     dumps = orjson.dumps
     numbers_get = object_numbers.get
-    extent_of = codec.extent_of
     normalised = codec.NORMALISED
-    geometry_keys = _GEOMETRY_KEY_SET
     for i, (object_hash, feature_hash, shape, geometry, confidence, manual, template) in enumerate(
         entries
     ):
-        int_confidence = type(confidence) is int
-        key = (template, int_confidence)
+        # meta blobs by template; an int confidence has its own (-1 - template) variant
+        key = template if type(confidence) is not int else -1 - template
         meta = metas.get(key)
         if meta is None:
-            if int_confidence:
+            if key < 0:
                 meta = dumps({**templates[template], "confidence": INT_MARK})
             else:
                 meta = dumps(templates[template])
             metas[key] = meta
         if isinstance(geometry, tuple):
-            h, w, x, y = geometry
-            geometry = {"boundingBox": {"h": h, "w": w, "x": x, "y": y}}
-        if not geometry or not geometry.keys() <= geometry_keys:
-            raise ValidationError(
-                f"{where}.objects[{i}] (object {object_hash}): geometry keys {list(geometry)} "
-                f"for shape {shape!r}"
-            )
-        if sized:
-            try:
-                x, y, w, h, theta, area = extent_of(geometry, w_px, h_px)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise ValidationError(
-                    f"{where}.objects[{i}] (object {object_hash}): bad geometry: {exc!r}"
-                ) from exc
+            bh, bw, bx, by = geometry
+            if sized:  # codec.extent_of's arithmetic for a boundingBox, inline
+                try:
+                    w, h = bw * w_px, bh * h_px
+                    x, y, area = bx * w_px, by * h_px, w * h
+                except TypeError as exc:
+                    raise ValidationError(
+                        f"{where}.objects[{i}] (object {object_hash}): bad geometry: {exc!r}"
+                    ) from exc
+                theta = codec.NAN
+            else:
+                x, y, w, h, theta, area = codec.NO_EXTENT
+            blob = normalised + dumps({"boundingBox": {"h": bh, "w": bw, "x": bx, "y": by}})
         else:
-            x, y, w, h, theta, area = codec.NO_EXTENT
+            x, y, w, h, theta, area = _prepared_extent(
+                geometry, w_px, h_px, sized, f"{where}.objects[{i}] (object {object_hash})", shape
+            )
+            blob = normalised + dumps(geometry)
         rows.append(
             (
                 frame,
@@ -456,10 +456,23 @@ def _split_prepared(
                 confidence,
                 bool(manual),
                 numbers_get(object_hash),
-                normalised + dumps(geometry),
+                blob,
                 meta,
             )
         )
+
+
+def _prepared_extent(
+    geometry: dict[str, Any], w_px: float, h_px: float, sized: bool, where: str, shape: str
+) -> codec.Extent:
+    if not geometry or not geometry.keys() <= _GEOMETRY_KEY_SET:
+        raise ValidationError(f"{where}: geometry keys {list(geometry)} for shape {shape!r}")
+    if not sized:
+        return codec.NO_EXTENT
+    try:
+        return codec.extent_of(geometry, w_px, h_px)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValidationError(f"{where}: bad geometry: {exc!r}") from exc
 
 
 @dataclasses.dataclass(frozen=True)
