@@ -136,12 +136,17 @@ def test_package_getattr_names_unknown_attribute() -> None:
     assert set(branchmark.__all__) <= set(dir(branchmark))
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(alphabet='[]{},:"\\ab\n\t é', max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
-    max_leaves=12,
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet='[]{},:"\\ab\n\t é', max_size=8)
 )  # fmt: skip
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -159,8 +164,9 @@ def test_chunked_array_parse_equals_orjson(values, chunk: int, pad: str, indent:
     "text", ["[1,2,]", "[,1,2]", "[1,2] x", "[1,2", "[1 2,3]", '[1,"a,]', "{} []"]
 )
 def test_chunked_parse_of_invalid_json_names_the_file(text: str) -> None:
-    with patch("branchmark.coco._CHUNK_BYTES", 1), pytest.raises(ImportFormatError, match="r.json: not valid JSON"):
-        list(iter_json_array(text.encode(), source="r.json"))
+    with patch("branchmark.coco._CHUNK_BYTES", 1):
+        with pytest.raises(ImportFormatError, match="r.json: not valid JSON"):
+            list(iter_json_array(text.encode(), source="r.json"))
 
 
 def test_non_array_documents_come_whole() -> None:
@@ -225,7 +231,8 @@ def test_bad_record_in_a_later_chunk_is_named_by_its_file_position(tmp_path: Pat
     with patch("branchmark.coco._CHUNK_BYTES", 500):
         res = gt.loadRes(path)
         assert len(res._columns.parts["bbox"]) > 5  # type: ignore[union-attr]
-    with pytest.raises(ImportFormatError, match=r"res.json: results\[290\]: field 'score' is missing"):
+    missing = r"res.json: results\[290\]: field 'score' is missing"
+    with pytest.raises(ImportFormatError, match=missing):
         COCOeval(gt, res, "bbox").evaluate()
     records[290]["score"] = 0.5
     path.write_bytes(orjson.dumps(records))
@@ -238,7 +245,8 @@ def test_bad_record_in_a_later_chunk_is_named_by_its_file_position(tmp_path: Pat
 def test_per_image_records_are_absent_with_a_clear_error() -> None:
     ev = COCOeval(COCO(VAL100), iouType="bbox")
     for name in ("evalImgs", "ious"):
-        with pytest.raises(AttributeError, match=f"COCOeval.{name}: branchmark's COCOeval keeps no"):
+        message = f"COCOeval.{name}: branchmark's COCOeval keeps no"
+        with pytest.raises(AttributeError, match=message):
             getattr(ev, name)
     assert not hasattr(ev, "evalImgs")
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):

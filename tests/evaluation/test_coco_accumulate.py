@@ -66,7 +66,9 @@ def outcomes(draw):
     dt_class = np.repeat(np.repeat(np.arange(n_cls), n_img), sizes.ravel())
     dt_rank = np.concatenate([np.arange(s) for s in sizes.ravel()] + [np.zeros(0, int)])
     # Coarse scores make ties across images, which the stable sorts must order alike.
-    dt_score = np.concatenate([np.sort(rng.integers(0, 5, s))[::-1] / 4 for s in sizes.ravel()] + [[]])
+    dt_score = np.concatenate(
+        [np.sort(rng.integers(0, 5, s))[::-1] / 4 for s in sizes.ravel()] + [[]]
+    )
     state = rng.choice([FALSE_POSITIVE, TRUE_POSITIVE, IGNORED], (len(dt_class), n_areas, n_thr))
     state = state.astype(np.int8)
     # npig is normally at least the true-positive count (each TP is a distinct counted GT);
@@ -77,8 +79,9 @@ def outcomes(draw):
         n_positive[k] = np.maximum(tps + rng.integers(-3, 4, n_areas), 0)
     present = rng.random(n_cls) < 0.9
     max_dets = np.sort(rng.choice([1, 2, 5, 100], draw(st.integers(1, 3)), replace=False))
-    rec_thrs = draw(st.sampled_from([np.linspace(0, 1, 101), np.linspace(0, 1, 11),
-                                     np.array([0.9, 0.1, 0.5]), np.array([-0.5, 0.0, 1.0, 1.5])]))  # fmt: skip
+    grids = [np.linspace(0, 1, 101), np.linspace(0, 1, 11), np.array([0.9, 0.1, 0.5]),
+             np.array([-0.5, 0.0, 1.0, 1.5])]  # fmt: skip
+    rec_thrs = draw(st.sampled_from(grids))
     return dt_class, dt_rank, dt_score.astype(float), state, n_positive, present, max_dets, rec_thrs
 
 
@@ -106,7 +109,9 @@ def test_detections_must_be_grouped_by_class() -> None:
         )  # fmt: skip
 
 
-@pytest.mark.parametrize("rec_thrs", [np.linspace(0, 1, 101), np.linspace(0, 1, 11)], ids=["101", "11"])
+@pytest.mark.parametrize(
+    "rec_thrs", [np.linspace(0, 1, 101), np.linspace(0, 1, 11)], ids=["101", "11"]
+)
 def test_recall_positions_exact_for_every_gt_count(rec_thrs) -> None:
     # tp / npig lands exactly on (or one ulp beside) linspace's recall thresholds for many npig;
     # searchsorted on the float quotient decides, and so must the integer shortcut.

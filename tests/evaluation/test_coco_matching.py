@@ -235,4 +235,5 @@ def test_outcomes_of_prediction_only_matching() -> None:
     result = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS)
     outcomes = MatchOutcomes.from_match_result(result, gt=gt, dt=dt)
     assert outcomes.pred_match.shape == (1, len(ANALYSIS_IOU_THRESHOLDS))
-    assert (outcomes.pred_match == -1).all() and outcomes.gt_match.shape == (0, len(ANALYSIS_IOU_THRESHOLDS))
+    assert (outcomes.pred_match == -1).all()
+    assert outcomes.gt_match.shape == (0, len(ANALYSIS_IOU_THRESHOLDS))

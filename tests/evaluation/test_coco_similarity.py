@@ -81,7 +81,9 @@ def test_oks_chunks_give_the_same_values() -> None:
 
 
 def test_oks_bad_shapes_name_expected_and_actual() -> None:
-    with pytest.raises(ValueError, match=r"gt_keypoints: expected shape \(G, 17, 3\), got \(1, 16, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"gt_keypoints: expected shape \(G, 17, 3\), got \(1, 16, 3\)"
+    ):
         keypoint_similarity(np.zeros((1, 16, 3)), np.zeros((1, 17, 3)), gt_areas=[1.0],
                             gt_boxes_xywh=[[0, 0, 1, 1]], sigmas=COCO_PERSON_SIGMAS)  # fmt: skip
     with pytest.raises(ValueError, match="gt_areas/gt_boxes_xywh"):

@@ -117,7 +117,8 @@ def test_mixed_segmentations_over_two_frames_equal_ann_to_rle() -> None:
             seg = [rng.uniform(0, min(h, w), 2 * int(rng.integers(3, 7))).round(2).tolist()
                    for _ in range(kind + 1)]  # fmt: skip
         elif kind == 2:  # three parts, one a degenerate (collinear) triangle
-            seg = [[1.0, 2.0, 8.0, 6.0, 2.0, 9.0], [3.0, 3.0, 10.0, 3.0, 10.0, 9.0], [0, 0, 1, 1, 2, 2]]
+            seg = [[1.0, 2.0, 8.0, 6.0, 2.0, 9.0], [3.0, 3.0, 10.0, 3.0, 10.0, 9.0],
+                   [0, 0, 1, 1, 2, 2]]  # fmt: skip
         elif kind == 3:  # uncompressed RLE
             seg = {"size": [h, w], "counts": [i, 7, h * w - i - 7]}
         else:  # compressed RLE
