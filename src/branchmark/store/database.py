@@ -118,9 +118,18 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
-        """A connection in a read transaction (a consistent snapshot on both backends)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A connection in a read transaction (a consistent snapshot on both backends).
+
+        SQLite gives a WAL snapshot per transaction; PostgreSQL needs REPEATABLE READ for that
+        (its default READ COMMITTED gives every statement a new snapshot, so a reader could see
+        a job marked done by a commit that landed between two of its statements, but not the
+        result that commit wrote with it).
+        """
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sa.Connection]:
