@@ -7,18 +7,13 @@ attributes may be ``dynamic`` (answer varies per frame).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from branchmark.ontology.identifiers import generate_short_hash, value_from_title
+from branchmark.ontology.identifiers import claim_child_ids, value_from_title
 from branchmark.ontology.node import OntologyNode
-from branchmark.ontology.options import (
-    FlatOption,
-    NestableOption,
-    Option,
-    check_unique_hash,
-    next_local_uid,
-    parse_uid,
-)
+from branchmark.ontology.options import FlatOption, NestableOption, Option, parse_uid
+
+OptionT = TypeVar("OptionT", bound=Option)
 
 
 class Attribute(OntologyNode):
@@ -55,7 +50,9 @@ class Attribute(OntologyNode):
         return []
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(feature_node_hash={self.feature_node_hash!r}, uid={self.uid})"
+        return (
+            f"{type(self).__name__}(feature_node_hash={self.feature_node_hash!r}, uid={self.uid})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The attribute's JSON (section 4 of ENCORD_COMPAT.md)."""
@@ -70,10 +67,10 @@ class Attribute(OntologyNode):
         }
 
 
-class _OptionAttribute(Attribute):
-    """An attribute whose answers are options (radio, checklist)."""
+class _OptionAttribute(Attribute, Generic[OptionT]):
+    """An attribute whose answers are options of class ``OPTION_CLASS`` (radio, checklist)."""
 
-    OPTION_CLASS: ClassVar[type[Option]] = Option
+    OPTION_CLASS: type[OptionT]
 
     def __init__(
         self,
@@ -82,18 +79,18 @@ class _OptionAttribute(Attribute):
         name: str,
         required: bool = False,
         dynamic: bool = False,
-        options: list[Any] | None = None,
+        options: list[OptionT] | None = None,
         *,
         archived: bool = False,
     ) -> None:
         super().__init__(uid, feature_node_hash, name, required, dynamic, archived=archived)
-        self._options: list[Any] = []
+        self._options: list[OptionT] = []
         for option in options or []:
             option.parent_attribute = self
             self._options.append(option)
 
     @property
-    def options(self) -> list[Any]:
+    def options(self) -> list[OptionT]:
         return self._options
 
     def child_nodes(self) -> list[OntologyNode]:
@@ -105,13 +102,12 @@ class _OptionAttribute(Attribute):
         value: str | None = None,
         local_uid: int | None = None,
         feature_node_hash: str | None = None,
-    ) -> Any:
+    ) -> OptionT:
         """Add an option; ``value`` defaults to the label lower-cased, whitespace as ``_``."""
-        uid = self.uid + [next_local_uid([o.uid[-1] for o in self._options], local_uid)]
-        check_unique_hash([o.feature_node_hash for o in self._options], feature_node_hash)
+        uid, node_hash = claim_child_ids(self.uid, self._options, local_uid, feature_node_hash)
         option = self.OPTION_CLASS(
             uid=uid,
-            feature_node_hash=feature_node_hash or generate_short_hash(),
+            feature_node_hash=node_hash,
             label=label,
             value=value if value is not None else value_from_title(label),
         )
@@ -125,46 +121,18 @@ class _OptionAttribute(Attribute):
         return d
 
 
-class RadioAttribute(_OptionAttribute):
+class RadioAttribute(_OptionAttribute[NestableOption]):
     """Single choice among :class:`NestableOption` options."""
 
     TYPE = "radio"
     OPTION_CLASS = NestableOption
 
-    @property
-    def options(self) -> list[NestableOption]:
-        return self._options
 
-    def add_option(
-        self,
-        label: str,
-        value: str | None = None,
-        local_uid: int | None = None,
-        feature_node_hash: str | None = None,
-    ) -> NestableOption:
-        option: NestableOption = super().add_option(label, value, local_uid, feature_node_hash)
-        return option
-
-
-class ChecklistAttribute(_OptionAttribute):
+class ChecklistAttribute(_OptionAttribute[FlatOption]):
     """Multiple choice among :class:`FlatOption` options."""
 
     TYPE = "checklist"
     OPTION_CLASS = FlatOption
-
-    @property
-    def options(self) -> list[FlatOption]:
-        return self._options
-
-    def add_option(
-        self,
-        label: str,
-        value: str | None = None,
-        local_uid: int | None = None,
-        feature_node_hash: str | None = None,
-    ) -> FlatOption:
-        option: FlatOption = super().add_option(label, value, local_uid, feature_node_hash)
-        return option
 
 
 class TextAttribute(Attribute):
@@ -200,12 +168,7 @@ def attribute_from_dict(d: dict[str, Any]) -> Attribute:
         "dynamic": bool(d.get("dynamic", False)),
         "archived": bool(d.get("archived", False)),
     }
-    if cls is RadioAttribute:
-        return RadioAttribute(
-            **common, options=[NestableOption.from_dict(o) for o in d.get("options", [])]
-        )
-    if cls is ChecklistAttribute:
-        return ChecklistAttribute(
-            **common, options=[FlatOption.from_dict(o) for o in d.get("options", [])]
-        )
+    if issubclass(cls, _OptionAttribute):
+        options = [cls.OPTION_CLASS.from_dict(o) for o in d.get("options", [])]
+        return cls(**common, options=options)
     return cls(**common)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from branchmark.ontology.attributes import Attribute, attribute_from_dict
-from branchmark.ontology.identifiers import generate_short_hash
+from branchmark.ontology.identifiers import claim_child_ids
 from branchmark.ontology.node import OntologyNode
-from branchmark.ontology.options import check_unique_hash, next_local_uid
 from branchmark.ontology.shape import OntologyClassificationLevel
 
 if TYPE_CHECKING:
@@ -70,14 +69,9 @@ class Classification(OntologyNode):
         """Set the root attribute; a second one raises ``ValueError`` (as the SDK)."""
         if self.attributes:
             raise ValueError("Classification should have exactly one root attribute")
-        uid = [self.uid, next_local_uid([], local_uid)]
-        check_unique_hash([], feature_node_hash)
+        uid, node_hash = claim_child_ids([self.uid], [], local_uid, feature_node_hash)
         attribute = cls(
-            uid=uid,
-            feature_node_hash=feature_node_hash or generate_short_hash(),
-            name=name,
-            required=required,
-            dynamic=False,
+            uid=uid, feature_node_hash=node_hash, name=name, required=required, dynamic=False
         )
         self.attributes.append(attribute)
         return attribute

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from branchmark.ontology.attributes import Attribute, attribute_from_dict
-from branchmark.ontology.identifiers import generate_short_hash, value_from_title
+from branchmark.ontology.identifiers import claim_child_ids, value_from_title
 from branchmark.ontology.node import OntologyNode
-from branchmark.ontology.options import check_unique_hash, next_local_uid
 from branchmark.ontology.shape import Shape
 
 if TYPE_CHECKING:
@@ -85,14 +84,9 @@ class Object(OntologyNode):
         dynamic: bool = False,
     ) -> A:
         """Add a top-level attribute of class ``cls``; ``ValueError`` on a duplicate uid/hash."""
-        uid = [self.uid, next_local_uid([a.uid[-1] for a in self.attributes], local_uid)]
-        check_unique_hash([a.feature_node_hash for a in self.attributes], feature_node_hash)
+        uid, node_hash = claim_child_ids([self.uid], self.attributes, local_uid, feature_node_hash)
         attribute = cls(
-            uid=uid,
-            feature_node_hash=feature_node_hash or generate_short_hash(),
-            name=name,
-            required=required,
-            dynamic=dynamic,
+            uid=uid, feature_node_hash=node_hash, name=name, required=required, dynamic=dynamic
         )
         self.attributes.append(attribute)
         return attribute

@@ -6,9 +6,9 @@ under the JSON key ``"options"``, as Encord does); a :class:`FlatOption` belongs
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from branchmark.ontology.identifiers import generate_short_hash
+from branchmark.ontology.identifiers import claim_child_ids
 from branchmark.ontology.node import OntologyNode
 
 if TYPE_CHECKING:
@@ -57,12 +57,8 @@ class Option(OntologyNode):
             "archived": self.archived,
         }
 
-
-class FlatOption(Option):
-    """A checklist option; it has no nested attributes."""
-
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FlatOption:
+    def from_dict(cls, d: dict[str, Any]) -> Self:
         """Parse ``{"id", "label", "value", "featureNodeHash", "archived"?}``."""
         return cls(
             uid=parse_uid(d["id"]),
@@ -71,6 +67,10 @@ class FlatOption(Option):
             value=d["value"],
             archived=bool(d.get("archived", False)),
         )
+
+
+class FlatOption(Option):
+    """A checklist option; it has no nested attributes."""
 
 
 class NestableOption(Option):
@@ -115,14 +115,11 @@ class NestableOption(Option):
 
         Raises ``ValueError`` for a ``local_uid`` or ``feature_node_hash`` already used here.
         """
-        uid = self.uid + [next_local_uid([a.uid[-1] for a in self.nested_options], local_uid)]
-        check_unique_hash([a.feature_node_hash for a in self.nested_options], feature_node_hash)
+        uid, node_hash = claim_child_ids(
+            self.uid, self.nested_options, local_uid, feature_node_hash
+        )
         attribute = cls(
-            uid=uid,
-            feature_node_hash=feature_node_hash or generate_short_hash(),
-            name=name,
-            required=required,
-            dynamic=False,
+            uid=uid, feature_node_hash=node_hash, name=name, required=required, dynamic=False
         )
         self._attach(attribute)
         return attribute
@@ -135,36 +132,15 @@ class NestableOption(Option):
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> NestableOption:
+    def from_dict(cls, d: dict[str, Any]) -> Self:
         """Parse a radio option, its nested attributes read from the ``"options"`` key."""
         from branchmark.ontology.attributes import attribute_from_dict
 
-        return cls(
-            uid=parse_uid(d["id"]),
-            feature_node_hash=d["featureNodeHash"],
-            label=d["label"],
-            value=d["value"],
-            nested_options=[attribute_from_dict(a) for a in d.get("options", [])],
-            archived=bool(d.get("archived", False)),
-        )
+        option = super().from_dict(d)
+        for attribute in d.get("options", []):
+            option._attach(attribute_from_dict(attribute))
+        return option
 
 
 def parse_uid(text: str | int) -> list[int]:
     return [int(part) for part in str(text).split(".")]
-
-
-def next_local_uid(existing: list[int], requested: int | None) -> int:
-    """``requested`` if free (``ValueError`` if taken), else one more than the largest used."""
-    if requested is None:
-        return max(existing, default=0) + 1
-    if requested in existing:
-        raise ValueError(f"Duplicate uid '{requested}'")
-    return requested
-
-
-def check_unique_hash(existing: list[str], requested: str | None) -> None:
-    """``ValueError`` when ``requested`` is already one of ``existing``."""
-    if requested is not None and requested in existing:
-        raise ValueError(f"Duplicate feature_node_hash '{requested}'")
-
-

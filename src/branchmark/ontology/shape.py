@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 
 
-class Shape(str, enum.Enum):
+# (str, Enum), not StrEnum, so that str(Shape.POLYGON) stays "Shape.POLYGON".
+class Shape(str, enum.Enum):  # noqa: UP042
     """Geometry kind of an ontology :class:`~branchmark.ontology.Object`.
 
     The values are the strings of Encord's ontology and label-row JSON.  Being a ``str`` enum,
@@ -29,7 +30,7 @@ class Shape(str, enum.Enum):
     SEGMENTATION = "segmentation"
 
 
-class OntologyClassificationLevel(str, enum.Enum):
+class OntologyClassificationLevel(str, enum.Enum):  # noqa: UP042
     """Level of a classification; only ``global`` is defined (``level`` key of the JSON)."""
 
     GLOBAL = "global"

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any, TypeVar
 
 from branchmark.ontology.classification import Classification
-from branchmark.ontology.identifiers import generate_feature_hash
+from branchmark.ontology.identifiers import generate_feature_hash, next_local_uid
 from branchmark.ontology.node import (
     OntologyNode,
     find_child_by_hash,
@@ -81,11 +81,7 @@ class OntologyStructure:
         feature_node_hash: str | None = None,
     ) -> Object:
         """Add an object class; ``ValueError`` on a duplicate uid or feature hash."""
-        uids = [o.uid for o in self.objects]
-        if uid is None:
-            uid = max(uids, default=0) + 1
-        elif uid in uids:
-            raise ValueError(f"Duplicate uid '{uid}'")
+        uid = next_local_uid([o.uid for o in self.objects], uid)
         self._check_new_hash(feature_node_hash)
         obj = Object(
             uid=uid,
@@ -104,11 +100,7 @@ class OntologyStructure:
         level: OntologyClassificationLevel | str | None = None,
     ) -> Classification:
         """Add a classification (give it its root attribute with ``add_attribute``)."""
-        uids = [c.uid for c in self.classifications]
-        if uid is None:
-            uid = max(uids, default=0) + 1
-        elif uid in uids:
-            raise ValueError(f"Duplicate uid '{uid}'")
+        uid = next_local_uid([c.uid for c in self.classifications], uid)
         self._check_new_hash(feature_node_hash)
         classification = Classification(
             uid=uid, feature_node_hash=feature_node_hash or generate_feature_hash(), _level=level
@@ -165,7 +157,9 @@ class OntologyStructure:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> OntologyStructure:
         """Parse the ontology JSON; ``skeleton_templates`` is optional."""
-        templates = [SkeletonTemplate.from_dict(t["template"]) for t in d.get("skeleton_templates", [])]
+        templates = [
+            SkeletonTemplate.from_dict(t["template"]) for t in d.get("skeleton_templates", [])
+        ]
         return cls(
             objects=[Object.from_dict(o) for o in d.get("objects", [])],
             classifications=[Classification.from_dict(c) for c in d.get("classifications", [])],
