@@ -29,7 +29,8 @@ class CommandError(click.ClickException):
 class _Root(TyperGroup):
     """The root group; command groups are imported when used (:mod:`branchmark.cli.commands`)."""
 
-    # ``ctx`` is Typer's vendored click context (``typer._click``), not ``click.Context``.
+    # ``ctx`` is Typer's vendored click context (``typer._click.Context``), not
+    # ``click.Context``; it is typed ``Any`` because that class is private to Typer.
     def list_commands(self, ctx: Any) -> list[str]:
         names = super().list_commands(ctx)
         return names + [name for name in commands.command_names() if name not in names]
@@ -41,7 +42,7 @@ class _Root(TyperGroup):
                 self.commands.setdefault(name, command)
         return super().get_command(ctx, cmd_name)
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except (BranchmarkError, OSError, ValueError) as exc:
