@@ -7,8 +7,9 @@ A dump of every table before and after the failed import must be identical.
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +30,27 @@ from tests.store.conftest import load_fixture
 Mutate = Callable[[dict[str, Any]], Any]
 
 
-def _dataset(mutate: Mutate) -> Any:
-    data = copy.deepcopy(BASE_DATASET)
+def _mutated(base: dict[str, Any], mutate: Mutate) -> Any:
+    """A deep copy of ``base`` changed by ``mutate``, or what ``mutate`` returns instead."""
+    data = copy.deepcopy(base)
     result = mutate(data)
     return data if result is None else result
+
+
+def _parent(d: dict[str, Any], path: str) -> tuple[Any, str]:
+    """The container holding ``annotations.0.bbox``-style ``path``, and the last key."""
+    *parents, last = path.split(".")
+    target: Any = d
+    for p in parents:
+        target = target[int(p)] if p.isdigit() else target[p]
+    return target, last
 
 
 def _set(path: str, value: Any) -> Mutate:
     """Set ``annotations.0.bbox``-style paths."""
 
     def mutate(d: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = d
-        for p in parents:
-            target = target[int(p)] if p.isdigit() else target[p]
+        target, last = _parent(d, path)
         target[int(last) if last.isdigit() else last] = value
 
     return mutate
@@ -50,13 +58,36 @@ def _set(path: str, value: Any) -> Mutate:
 
 def _drop(path: str) -> Mutate:
     def mutate(d: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = d
-        for p in parents:
-            target = target[int(p)] if p.isdigit() else target[p]
+        target, last = _parent(d, path)
         del target[last]
 
     return mutate
+
+
+def _write_case(path: Path, content: Any) -> Path:
+    """Raw bytes as they are, anything else as JSON."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+        return path
+    return write_json(path, content)
+
+
+def _import_gt(store: Store, tmp_path: Path, project: str, name: str = "gt.json") -> None:
+    import_coco_dataset(store, write_json(tmp_path / name, BASE_DATASET), project=project)
+
+
+@contextlib.contextmanager
+def _tables_unchanged(store: Store) -> Iterator[None]:
+    before = dump_tables(store)
+    yield
+    assert dump_tables(store) == before
+
+
+def _assert_refused(path: Path, expected: str, run: Callable[[], object]) -> None:
+    """``run`` raises an ``ImportFormatError`` matching ``expected`` that names ``path``."""
+    with pytest.raises(ImportFormatError, match=expected) as info:
+        run()
+    assert str(path) in info.value.message
 
 
 A = r"annotations\[{}\] \(id {}\): field \"{}\""
@@ -263,19 +294,16 @@ DATASET_CASES: list[Any] = [
 def test_bad_coco_dataset_is_refused_and_nothing_changes(
     store: Store, tmp_path: Path, content: Any, expected: str
 ) -> None:
-    import_coco_dataset(store, write_json(tmp_path / "ok.json", BASE_DATASET), project="existing")
-    path = tmp_path / "annotations.json"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        write_json(path, _dataset(content) if callable(content) else content)
-    before = dump_tables(store)
-    with pytest.raises(ImportFormatError, match=expected) as info:
-        import_coco_dataset(store, path, project="new-project")
-    assert str(path) in info.value.message
-    with pytest.raises(ImportFormatError, match=expected):  # into an existing project as well
-        import_coco_dataset(store, path, project="existing", mode="append")
-    assert dump_tables(store) == before
+    _import_gt(store, tmp_path, "existing", "ok.json")
+    if callable(content):
+        content = _mutated(BASE_DATASET, content)
+    path = _write_case(tmp_path / "annotations.json", content)
+    with _tables_unchanged(store):
+        _assert_refused(
+            path, expected, lambda: import_coco_dataset(store, path, project="new-project")
+        )
+        with pytest.raises(ImportFormatError, match=expected):  # into an existing project as well
+            import_coco_dataset(store, path, project="existing", mode="append")
 
 
 RESULT = {"image_id": 1, "category_id": 1, "bbox": [1.0, 2.0, 3.0, 4.0], "score": 0.5}
@@ -347,17 +375,12 @@ RESULTS_CASES: list[Any] = [
 def test_bad_coco_results_are_refused_and_nothing_changes(
     store: Store, tmp_path: Path, content: Any, expected: str
 ) -> None:
-    import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p")
-    path = tmp_path / "detections.json"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        write_json(path, content)
-    before = dump_tables(store)
-    with pytest.raises(ImportFormatError, match=expected) as info:
-        import_coco_results(store, path, project="p", branch="model-a")
-    assert str(path) in info.value.message
-    assert dump_tables(store) == before
+    _import_gt(store, tmp_path, "p")
+    path = _write_case(tmp_path / "detections.json", content)
+    with _tables_unchanged(store):
+        _assert_refused(
+            path, expected, lambda: import_coco_results(store, path, project="p", branch="model-a")
+        )
 
 
 def _encord_project(store: Store, ontology: dict[str, Any]) -> None:
@@ -370,10 +393,8 @@ def _first_object(d: dict[str, Any]) -> dict[str, Any]:
     return next(iter(d["data_units"].values()))["labels"]["objects"][0]  # type: ignore[no-any-return]
 
 
-def _encord(mutate: Callable[[dict[str, Any]], Any]) -> Any:
-    d = load_fixture("image_all_shapes.json")
-    result = mutate(d)
-    return d if result is None else result
+def _encord(mutate: Mutate) -> Any:
+    return _mutated(load_fixture("image_all_shapes.json"), mutate)
 
 
 ENCORD_CASES: list[Any] = [
@@ -387,7 +408,8 @@ ENCORD_CASES: list[Any] = [
     ),
     pytest.param(
         _encord(lambda d: _first_object(d).update(featureHash="nope1234")),
-        r'objects\[0\] \(object voeyFsbP\): field "featureHash": "nope1234" is not an object of the ontology',
+        r'objects\[0\] \(object voeyFsbP\): field "featureHash": "nope1234" '
+        r"is not an object of the ontology",
         id="unknown-feature-hash",
     ),
     pytest.param(
@@ -415,7 +437,8 @@ ENCORD_CASES: list[Any] = [
     ),
     pytest.param(
         _encord(lambda d: [d, d]),
-        r"label_rows\[1\] .*a second label row for data unit 'cherry_001.png' \(first: .*label_rows\[0\]",
+        r"label_rows\[1\] .*a second label row for data unit 'cherry_001.png' "
+        r"\(first: .*label_rows\[0\]",
         id="duplicate-row",
     ),
     pytest.param(
@@ -436,16 +459,11 @@ def test_bad_encord_json_is_refused_and_nothing_changes(
     store: Store, tmp_path: Path, ontology: dict[str, Any], content: Any, expected: str
 ) -> None:
     _encord_project(store, ontology)
-    path = tmp_path / "rows.json"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        write_json(path, content)
-    before = dump_tables(store)
-    with pytest.raises(ImportFormatError, match=expected) as info:
-        import_encord(store, path, project="fruit", branch="model-a")
-    assert str(path) in info.value.message
-    assert dump_tables(store) == before
+    path = _write_case(tmp_path / "rows.json", content)
+    with _tables_unchanged(store):
+        _assert_refused(
+            path, expected, lambda: import_encord(store, path, project="fruit", branch="model-a")
+        )
 
 
 YOLO_CASES: list[Any] = [
@@ -494,28 +512,25 @@ YOLO_CASES: list[Any] = [
 def test_bad_yolo_is_refused_and_nothing_changes(
     store: Store, tmp_path: Path, content: bytes, expected: str
 ) -> None:
-    import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p")
+    _import_gt(store, tmp_path, "p")
     folder = tmp_path / "yolo"
     (folder / "labels").mkdir(parents=True)
     (folder / "data.yaml").write_text("names: [box, poly]\n")
     (folder / "labels" / "b.txt").write_text("0 0.5 0.5 0.25 0.25\n")
     (folder / "labels" / "a.txt").write_bytes(content)
-    before = dump_tables(store)
-    with pytest.raises(ImportFormatError, match=expected):
+    with _tables_unchanged(store), pytest.raises(ImportFormatError, match=expected):
         import_yolo(store, folder, project="p", branch="model-a")
-    assert dump_tables(store) == before
 
 
 def test_yolo_file_without_data_unit_is_refused(store: Store, tmp_path: Path) -> None:
-    import_coco_dataset(store, write_json(tmp_path / "gt.json", BASE_DATASET), project="p")
+    _import_gt(store, tmp_path, "p")
     folder = tmp_path / "yolo"
     folder.mkdir()
     (folder / "data.yaml").write_text("names: {0: box}\n")
     (folder / "zzz.txt").write_text("0 0.5 0.5 0.1 0.1\n")
-    before = dump_tables(store)
-    with pytest.raises(ImportFormatError, match=r"zzz\.txt: no data unit has the title stem 'zzz'"):
+    expected = r"zzz\.txt: no data unit has the title stem 'zzz'"
+    with _tables_unchanged(store), pytest.raises(ImportFormatError, match=expected):
         import_yolo(store, folder, project="p", branch="m")
-    assert dump_tables(store) == before
 
 
 def test_corpus_has_at_least_forty_cases() -> None:
@@ -529,5 +544,6 @@ def test_message_names_file_record_id_and_field_exactly(store: Store, tmp_path: 
     with pytest.raises(ImportFormatError) as info:
         import_coco_dataset(store, path, project="p")
     assert info.value.message == (
-        f'{path}: annotations[17] (id 42): field "bbox": expected 4 finite numbers, got [1, 2, "x", 4]'
+        f'{path}: annotations[17] (id 42): field "bbox": '
+        'expected 4 finite numbers, got [1, 2, "x", 4]'
     )
