@@ -23,10 +23,16 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_import_dataset_and_results_then_export(tmp_path: Path) -> None:
+def _import_gt(tmp_path: Path, *flags: str) -> tuple[str, int, str]:
+    """Import ``BASE_DATASET`` as project P into a new workspace: (workspace, code, stdout)."""
     ws = str(tmp_path / "ws")
     gt = write_json(tmp_path / "gt.json", BASE_DATASET)
-    code, out, _ = _run("import", "coco-dataset", str(gt), "--project", "P", "--json", "-w", ws)
+    code, out, _ = _run("import", "coco-dataset", str(gt), "--project", "P", *flags, "-w", ws)
+    return ws, code, out
+
+
+def test_import_dataset_and_results_then_export(tmp_path: Path) -> None:
+    ws, code, out = _import_gt(tmp_path, "--json")
     assert code == 0
     summary = json.loads(out)
     assert summary["imported"] == 4 and summary["data_units_created"] == 2
@@ -72,80 +78,30 @@ def test_import_dataset_and_results_then_export(tmp_path: Path) -> None:
 
 
 def test_bad_file_fails_with_one_line_and_skip_invalid_reports(tmp_path: Path) -> None:
-    ws = str(tmp_path / "ws")
-    _run(
-        "import",
-        "coco-dataset",
-        str(write_json(tmp_path / "gt.json", BASE_DATASET)),
-        "--project",
-        "P",
-        "-w",
-        ws,
-    )
+    ws, _, _ = _import_gt(tmp_path)
     bad = write_json(tmp_path / "dets.json", [RESULTS[0], {**RESULTS[1], "image_id": 99}])
-    code, out, err = _run(
-        "import", "coco-results", str(bad), "--project", "P", "--branch", "m", "-w", ws
-    )
+
+    def import_bad(*flags: str) -> tuple[int, str, str]:
+        args = ("import", "coco-results", str(bad), "--project", "P", "--branch", "m")
+        return _run(*args, *flags, "-w", ws)
+
+    code, out, err = import_bad()
     assert code == 1
     assert (
         err.strip()
         == f'error: {bad}: results[1] (image_id 99): field "image_id": unknown image id 99'
     )
-    code, out, _ = _run(
-        "import",
-        "coco-results",
-        str(bad),
-        "--project",
-        "P",
-        "--branch",
-        "m",
-        "--skip-invalid",
-        "--json",
-        "-w",
-        ws,
-    )
+    code, out, _ = import_bad("--skip-invalid", "--json")
     summary = json.loads(out)
     assert code == 0 and summary["imported"] == 1 and summary["skipped"] == 1
-    code, out, err = _run(
-        "import",
-        "coco-results",
-        str(bad),
-        "--project",
-        "P",
-        "--branch",
-        "m",
-        "--skip-invalid",
-        "-w",
-        ws,
-    )
+    code, out, err = import_bad("--skip-invalid")
     assert code == 1 and "already holds labels" in err
-    code, out, _ = _run(
-        "import",
-        "coco-results",
-        str(bad),
-        "--project",
-        "P",
-        "--branch",
-        "m",
-        "--skip-invalid",
-        "--replace",
-        "-w",
-        ws,
-    )
+    code, out, _ = import_bad("--skip-invalid", "--replace")
     assert code == 0 and "imported 1 object(s)" in out and "skipped 1 record(s)" in out
 
 
 def test_encord_and_yolo_commands(tmp_path: Path) -> None:
-    ws = str(tmp_path / "ws")
-    _run(
-        "import",
-        "coco-dataset",
-        str(write_json(tmp_path / "gt.json", BASE_DATASET)),
-        "--project",
-        "P",
-        "-w",
-        ws,
-    )
+    ws, _, _ = _import_gt(tmp_path)
     rows = tmp_path / "rows.json"
     assert _run("export", "encord", "--project", "P", "--out", str(rows), "-w", ws)[0] == 0
     code, out, _ = _run(
