@@ -126,16 +126,17 @@ def insert_annotations(conn: sa.Connection, batch: AnnotationBatch) -> int:
 
     lr, du = t.label_rows, t.data_units
     unique, inverse = np.unique(rows_id, return_inverse=True)
-    owners = np.full((len(unique), 4), -1, dtype=np.int64)
     ids = unique.tolist()
+    found: dict[int, tuple[int, int, int, int]] = {}
     for chunk_start in range(0, len(ids), 500):
         for r in conn.execute(
             sa.select(lr.c.id, lr.c.project_id, lr.c.branch_id, lr.c.data_unit_id, du.c.frames)
             .join(du, du.c.id == lr.c.data_unit_id)
             .where(lr.c.id.in_(ids[chunk_start : chunk_start + 500]))
         ):
-            at = np.searchsorted(unique, r.id)
-            owners[at] = (r.project_id, r.branch_id, r.data_unit_id, r.frames)
+            found[r[0]] = (r[1], r[2], r[3], r[4])
+    unknown = (-1, -1, -1, -1)
+    owners = np.array([found.get(i, unknown) for i in ids], dtype=np.int64).reshape(-1, 4)
     missing = unique[owners[:, 0] < 0]
     if len(missing):
         raise ValidationError(
