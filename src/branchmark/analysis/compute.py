@@ -96,19 +96,15 @@ def load_inputs(
     empty: answer_io.AnswerCodes = (np.zeros(0, np.int64), [])
     gt_answers = dt_answers = empty
     if with_attributes:  # codes in read (id) order
-        gt_answers = answer_io.answer_codes(
-            conn,
-            branch_id=gt_branch.id,
-            classes=classes,
-            category=gt_rows.category,
-            frame=gt_rows.columns["frame"],
-        )
-        dt_answers = answer_io.answer_codes(
-            conn,
-            branch_id=dt_branch.id,
-            classes=classes,
-            category=dt_rows.category,
-            frame=dt_rows.columns["frame"],
+        gt_answers, dt_answers = (
+            answer_io.answer_codes(
+                conn,
+                branch_id=side.id,
+                classes=classes,
+                category=rows.category,
+                frame=rows.columns["frame"],
+            )
+            for side, rows in ((gt_branch, gt_rows), (dt_branch, dt_rows))
         )
     # Predictions by image, then score (descending), ties in input (id) order: the order in
     # which COCOeval.accumulate meets them, which MatchOutcomes keeps for its score ties.

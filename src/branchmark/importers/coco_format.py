@@ -156,13 +156,20 @@ def _id_label(values: Sequence[Any]) -> Any:
     return lambda i: f" (id {show_value(values[i])})" if values[i] is not MISSING else ""
 
 
+def _check_with_ids(
+    records: list[Any], source: str, section: str, problems: Problems
+) -> tuple[RecordCheck, NDArray[Any]]:
+    """A check of ``records`` (objects, each labelled by its ``id``) and their ids."""
+    check = RecordCheck(records, source=source, section=section, problems=problems)
+    check_objects(check)
+    check.label = _id_label(field_values(check, "id"))
+    return check, read_ids(check, "id")
+
+
 def _read_images(
     records: list[Any], source: str, problems: Problems
 ) -> tuple[list[dict[str, Any]], ImageTable]:
-    check = RecordCheck(records, source=source, section="images", problems=problems)
-    check_objects(check)
-    check.label = _id_label(field_values(check, "id"))
-    ids = read_ids(check, "id")
+    check, ids = _check_with_ids(records, source, "images", problems)
     widths, _ = read_ints(check, "width")
     heights, _ = read_ints(check, "height")
     check.reject(widths < 1, "width", lambda i: f"expected a positive integer, got {widths[i]}")
@@ -178,10 +185,7 @@ def _read_images(
 def _read_categories(
     records: list[Any], source: str, problems: Problems
 ) -> tuple[list[dict[str, Any]], CategoryTable]:
-    check = RecordCheck(records, source=source, section="categories", problems=problems)
-    check_objects(check)
-    check.label = _id_label(field_values(check, "id"))
-    ids = read_ids(check, "id")
+    check, ids = _check_with_ids(records, source, "categories", problems)
     names = read_strings(check, "name")
     counts = np.zeros(len(records), dtype=np.int64)
     for i, record in enumerate(records):

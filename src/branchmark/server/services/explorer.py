@@ -90,6 +90,19 @@ def _passing_ids(
     return ids if keep is None else ids[np.isin(ids, keep)]
 
 
+def _project_unit_at(
+    conn: sa.Connection, project_key: str, data_hash: str, frame: int
+) -> tuple[ProjectRecord, DataUnitRecord]:
+    """The project and its data unit ``data_hash``; ``FrameOutOfRange`` when it has no ``frame``."""
+    project = catalog.get_project(conn, project_key)
+    unit = catalog.get_data_unit(conn, project.id, data_hash)
+    if not 0 <= frame < unit.frames:
+        raise FrameOutOfRange(
+            f"frame {frame} is outside data unit {unit.title!r} (frames 0..{unit.frames - 1})"
+        )
+    return project, unit
+
+
 def _media_urls(project: ProjectRecord, unit: DataUnitRecord, frame: int) -> dict[str, str]:
     base = f"/media/{project.project_hash}/{unit.data_hash}/{frame}"
     return {"image_url": f"{base}/image", "thumbnail_url": f"{base}/thumbnail"}
@@ -229,12 +242,7 @@ def data_unit_detail(
     the neighbouring data units under ``chosen`` (the gallery's filter).
     """
     with context.store.read() as conn:
-        project = catalog.get_project(conn, project_key)
-        unit = catalog.get_data_unit(conn, project.id, data_hash)
-        if not 0 <= frame < unit.frames:
-            raise FrameOutOfRange(
-                f"frame {frame} is outside data unit {unit.title!r} (frames 0..{unit.frames - 1})"
-            )
+        project, unit = _project_unit_at(conn, project_key, data_hash, frame)
         every = catalog.list_branches(conn, project.id)
         if branches is None:
             wanted = every
@@ -313,12 +321,7 @@ def find_object(
 ) -> tuple[DataUnitRecord, dict[str, Any]]:
     """The data unit and the drawable object ``object_hash`` of ``branch`` at ``frame``."""
     with context.store.read() as conn:
-        project = catalog.get_project(conn, project_key)
-        unit = catalog.get_data_unit(conn, project.id, data_hash)
-        if not 0 <= frame < unit.frames:
-            raise FrameOutOfRange(
-                f"frame {frame} is outside data unit {unit.title!r} (frames 0..{unit.frames - 1})"
-            )
+        project, unit = _project_unit_at(conn, project_key, data_hash, frame)
         record = catalog.get_branch(conn, project.id, branch)
         [layer] = _layers(conn, project, unit, [record], frame)
     for found in layer["objects"]:
