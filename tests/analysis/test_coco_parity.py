@@ -118,16 +118,13 @@ def test_outcome_pages_count_what_the_summary_counts(analysed, t: float, c: floa
 
 def test_outcome_page_filters_and_order(analysed) -> None:
     store, _, record, _, pred = analysed
-    page = an.outcome_page(
-        store,
-        record,
-        outcome="fp",
-        classes=["class1"],
-        min_score=0.2,
-        max_score=0.8,
-        page_size=20,
-        page=1,
-    )
+
+    def class1_fp_page(**paging: int) -> an.OutcomePage:
+        return an.outcome_page(
+            store, record, outcome="fp", classes=["class1"], min_score=0.2, max_score=0.8, **paging
+        )
+
+    page = class1_fp_page(page_size=20, page=1)
     assert page.total > 20 and len(page.rows) == 20
     scores = [r.score for r in page.rows]
     assert scores == sorted(scores, reverse=True) and all(0.2 <= s <= 0.8 for s in scores)
@@ -137,15 +134,7 @@ def test_outcome_page_filters_and_order(analysed) -> None:
     assert all(
         r.reason in {"duplicate", "wrong_class", "low_overlap", "background"} for r in page.rows
     )
-    whole = an.outcome_page(
-        store,
-        record,
-        outcome="fp",
-        classes=["class1"],
-        min_score=0.2,
-        max_score=0.8,
-        page_size=1000,
-    )
+    whole = class1_fp_page(page_size=1000)
     assert [r.annotation_id for r in whole.rows[20:40]] == [r.annotation_id for r in page.rows]
     unit = page.rows[0].data_hash
     in_unit = an.outcome_page(store, record, data_hash=unit, page_size=1000)
