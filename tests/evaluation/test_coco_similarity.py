@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pycocotools.cocoeval import COCOeval as PyCOCOeval
 
-from branchmark.evaluation.similarity import _OKS_CHUNK, keypoint_similarity
-from branchmark.geometry import COCO_PERSON_SIGMAS
+from branchmark.evaluation.similarity import keypoint_similarity
+from branchmark.geometry import COCO_PERSON_SIGMAS, compute_oks
+from branchmark.geometry.keypoints import _OKS_CHUNK
 
 
 def compute_oks_reference(gts: list[dict], dts: list[dict]) -> np.ndarray:
@@ -63,6 +64,30 @@ def test_oks_pairs_equal_compute_oks_bit_for_bit(seed: int, n_gt: int, n_dt: int
     np.testing.assert_array_equal(got, expected)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 6), st.integers(0, 9))
+def test_oks_pair_callable_equals_compute_oks_matrix(seed: int, n_gt: int, n_dt: int) -> None:
+    """The COCO pair callable and the analysis' matrix form give the same bits."""
+    rng = np.random.default_rng(seed)
+    gts, dts = random_people(rng, max(n_gt, 1), n_dt)
+    gts = gts[:n_gt]
+    gt_kp = np.array([g["keypoints"] for g in gts]).reshape(n_gt, 17, 3)
+    dt_kp = np.array([d["keypoints"] for d in dts]).reshape(n_dt, 17, 3)
+    areas = np.array([g["area"] for g in gts]).reshape(n_gt)
+    xywh = np.array([g["bbox"] for g in gts]).reshape(n_gt, 4)
+    xyxy = np.c_[xywh[:, :2], xywh[:, :2] + xywh[:, 2:]]
+    matrix = compute_oks(gt_kp, dt_kp, gt_areas=areas, gt_boxes=xyxy, sigmas=COCO_PERSON_SIGMAS)
+    assert matrix.shape == (n_gt, n_dt)
+    # The same boxes as the matrix form sees them: COCO bbox (x0, y0, x1 - x0, y1 - y0).
+    sim = keypoint_similarity(
+        gt_kp, dt_kp, gt_areas=areas, gt_boxes_xywh=np.c_[xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]],
+        sigmas=COCO_PERSON_SIGMAS,
+    )  # fmt: skip
+    gi, di = rng.integers(0, max(n_gt, 1), 50), rng.integers(0, max(n_dt, 1), 50)
+    if n_gt and n_dt:
+        np.testing.assert_array_equal(sim(gi, di), matrix[gi, di])
+
+
 def test_oks_chunks_give_the_same_values() -> None:
     rng = np.random.default_rng(1)
     gts, dts = random_people(rng, 5, 7)
@@ -82,10 +107,10 @@ def test_oks_chunks_give_the_same_values() -> None:
 
 def test_oks_bad_shapes_name_expected_and_actual() -> None:
     with pytest.raises(
-        ValueError, match=r"gt_keypoints: expected shape \(G, 17, 3\), got \(1, 16, 3\)"
+        ValueError, match=r"gt_keypoints: expected shape \(N_gt, 17, 3\), got \(1, 16, 3\)"
     ):
         keypoint_similarity(np.zeros((1, 16, 3)), np.zeros((1, 17, 3)), gt_areas=[1.0],
                             gt_boxes_xywh=[[0, 0, 1, 1]], sigmas=COCO_PERSON_SIGMAS)  # fmt: skip
-    with pytest.raises(ValueError, match="gt_areas/gt_boxes_xywh"):
+    with pytest.raises(ValueError, match=r"gt_areas: expected shape \(1,\), got \(2,\)"):
         keypoint_similarity(np.zeros((1, 17, 3)), np.zeros((1, 17, 3)), gt_areas=[1.0, 2.0],
                             gt_boxes_xywh=[[0, 0, 1, 1]], sigmas=COCO_PERSON_SIGMAS)  # fmt: skip

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections import defaultdict
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+from pycocotools.cocoeval import Params as PyCocoParams
 
 from branchmark.geometry.keypoints import (
     COCO_PERSON_KEYPOINTS,
     COCO_PERSON_SIGMAS,
     compute_oks,
+    compute_oks_pairs,
     point_similarity,
     select_keypoint_sigmas,
 )
@@ -76,8 +79,123 @@ def test_oks_equals_pycocotools(seed, n_gt, n_dt):
     xyxy = np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
     ours = compute_oks(gt, dt, gt_areas=areas, gt_boxes=xyxy, sigmas=COCO_PERSON_SIGMAS)
     assert ours.shape == (n_gt, n_dt)
-    assert_allclose(ours, pycocotools_oks(gt, boxes, areas, dt), rtol=1e-12, atol=1e-15)
+    # compute_oks sees xyxy: its COCO bbox is (x0, y0, x1 - x0, y1 - y0).
+    bbox = np.c_[xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]]
+    assert_array_equal(ours, pycocotools_oks(gt, bbox, areas, dt))
     assert np.all((ours >= 0) & (ours <= 1))
+
+
+def compute_oks_reference(gt_kp, gt_boxes_xywh, gt_areas, dt_kp, sigmas):
+    """``COCOeval.computeOks`` itself with custom ``kpt_oks_sigmas``: ``(N_gt, N_pred)``."""
+    ev = COCOeval(iouType="keypoints")
+    ev.params = PyCocoParams(iouType="keypoints")
+    ev.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
+    ev.params.maxDets = [len(dt_kp)]
+    ev._gts, ev._dts = defaultdict(list), defaultdict(list)
+    ev._gts[1, 1] = [
+        {"keypoints": gt_kp[i].ravel().tolist(), "bbox": [float(v) for v in gt_boxes_xywh[i]],
+         "area": float(gt_areas[i])}
+        for i in range(len(gt_kp))
+    ]  # fmt: skip
+    # Distinct descending scores: computeOks keeps the detections in input order.
+    ev._dts[1, 1] = [
+        {"keypoints": np.c_[dt_kp[j][:, :2], np.ones(len(sigmas))].ravel().tolist(),
+         "score": 1.0 - j / (len(dt_kp) + 1)}
+        for j in range(len(dt_kp))
+    ]  # fmt: skip
+    return np.asarray(ev.computeOks(1, 1), dtype=np.float64).reshape(len(dt_kp), len(gt_kp)).T
+
+
+def random_keypoint_case(rng, n_gt, n_dt, k):
+    """GT with visibility 0/1/2, some without labelled points, some of zero area; decimal
+    ``xywh`` boxes (``(x + w) - x`` is often not ``w``); custom sigmas."""
+    boxes = rng.uniform(0, 80, (n_gt, 4)).round(1) + [0.1, 0.2, 0.3, 0.7]
+    gt = np.zeros((n_gt, k, 3))
+    gt[:, :, :2] = boxes[:, None, :2] + rng.uniform(0, 1, (n_gt, k, 2)) * boxes[:, None, 2:]
+    gt[:, :, 2] = rng.choice([0, 1, 2], size=(n_gt, k), p=[0.4, 0.2, 0.4])
+    gt[rng.random(n_gt) < 0.3, :, 2] = 0  # no labelled point: the enlarged-box branch
+    gt[gt[:, :, 2] == 0, :2] = 0.0  # as COCO stores unlabelled points
+    areas = boxes[:, 2] * boxes[:, 3] * rng.uniform(0.3, 1.0, n_gt)
+    areas[rng.random(n_gt) < 0.2] = 0.0  # zero area: only exact hits score
+    dt = np.zeros((n_dt, k, 3))
+    for j in range(n_dt):
+        if rng.random() < 0.7:
+            source = boxes[j % n_gt]
+            dt[j, :, :2] = gt[j % n_gt, :, :2] + rng.normal(0, rng.choice([0.5, 3, 20]), (k, 2))
+            if rng.random() < 0.2:
+                dt[j, :, :2] = gt[j % n_gt, :, :2]  # exact hit, also on zero-area GT
+            dt[j, rng.random(k) < 0.3, :2] = source[:2] + source[2:] * 2.5  # outside the region
+        else:
+            dt[j, :, :2] = rng.uniform(-100, 250, (k, 2))
+    dt[:, :, 2] = rng.choice([0, 1, 2], size=(n_dt, k))  # ignored, as in pycocotools
+    sigmas = rng.uniform(0.02, 1.2, k)
+    return gt, dt, areas, boxes, sigmas
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_gt=st.integers(1, 6),
+    n_dt=st.integers(1, 8),
+    k=st.sampled_from([1, 2, 5, 8, 9, 17, 23]),
+)
+def test_oks_pairs_and_matrix_equal_compute_oks_bit_for_bit(seed, n_gt, n_dt, k):
+    rng = np.random.default_rng(seed)
+    gt, dt, areas, boxes, sigmas = random_keypoint_case(rng, n_gt, n_dt, k)
+    expected = compute_oks_reference(gt, boxes, areas, dt, sigmas)
+    gi, di = (i.ravel() for i in np.meshgrid(np.arange(n_gt), np.arange(n_dt), indexing="ij"))
+    pairs = compute_oks_pairs(gt, dt, gi, di, gt_areas=areas, gt_boxes_xywh=boxes, sigmas=sigmas)
+    assert_array_equal(pairs.reshape(n_gt, n_dt), expected)
+
+    # The matrix form sees xyxy boxes; its oracle gets the bbox those boxes stand for.
+    xyxy = np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
+    bbox = np.c_[xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]]
+    matrix = compute_oks(gt, dt[:, :, :2], gt_areas=areas, gt_boxes=xyxy, sigmas=sigmas)
+    assert_array_equal(matrix, compute_oks_reference(gt, bbox, areas, dt, sigmas))
+    # ... and equals the pair form on the same boxes, in any pair order and with repeats.
+    order = rng.permutation(np.r_[np.arange(n_gt * n_dt), rng.integers(0, n_gt * n_dt, 5)])
+    assert_array_equal(
+        compute_oks_pairs(gt, dt, gi[order], di[order], gt_areas=areas, gt_boxes_xywh=bbox,
+                          sigmas=sigmas),
+        matrix.ravel()[order],
+    )  # fmt: skip
+    assert np.all((matrix >= 0) & (matrix <= 1))
+
+
+def test_oks_data_exposes_padded_sums_and_box_rounding():
+    """The cases above are ones where the shortcuts this module once took differ from
+    computeOks in the last bit, so the bit-exact tests can fail."""
+    rng = np.random.default_rng(7)
+    gt, dt, areas, boxes, sigmas = random_keypoint_case(rng, 40, 40, 17)
+    expected = compute_oks_reference(gt, boxes, areas, dt, sigmas)
+    # Zero-padded sum over all K points instead of the sum over the labelled ones.
+    dx, dy = (dt[None, :, :, i] - gt[:, None, :, i] for i in (0, 1))
+    d2 = dx**2 + dy**2
+    e = d2 / (sigmas * 2) ** 2 / (areas[:, None, None] + np.spacing(1)) / 2
+    visible = (gt[:, :, 2] > 0)[:, None, :]
+    labelled = visible[:, 0].any(axis=1)
+    padded = np.where(visible, np.exp(-e), 0.0)[labelled].sum(axis=2) / visible[labelled].sum(2)
+    assert (padded != expected[labelled]).any()
+    # The region of an unlabelled GT from (x + w) - x instead of w.
+    xyxy = np.c_[boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]
+    bbox = np.c_[xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]]
+    assert (compute_oks_reference(gt, bbox, areas, dt, sigmas) != expected).any()
+    gi, di = (i.ravel() for i in np.meshgrid(np.arange(40), np.arange(40), indexing="ij"))
+    ours = compute_oks_pairs(gt, dt, gi, di, gt_areas=areas, gt_boxes_xywh=boxes, sigmas=sigmas)
+    assert_array_equal(ours.reshape(40, 40), expected)
+
+
+def test_oks_pairs_empty_and_bad_indices():
+    gt, pred = np.zeros((2, 3, 3)), np.zeros((4, 3, 2))
+    kwargs = {"gt_areas": [1.0, 2.0], "gt_boxes_xywh": np.zeros((2, 4)), "sigmas": [0.1] * 3}
+    empty = compute_oks_pairs(gt, pred, [], [], **kwargs)
+    assert empty.shape == (0,) and empty.dtype == np.float64
+    with pytest.raises(ValueError, match=r"gt_index/pred_index: expected equal shapes \(N,\)"):
+        compute_oks_pairs(gt, pred, [0, 1], [0], **kwargs)
+    with pytest.raises(ValueError, match="expected integer indices, got float64/int64"):
+        compute_oks_pairs(gt, pred, [0.0], [0], **kwargs)
+    with pytest.raises(ValueError, match=r"gt_boxes_xywh: expected shape \(2, 4\), got \(1, 4\)"):
+        compute_oks_pairs(gt, pred, [0], [0], **{**kwargs, "gt_boxes_xywh": np.zeros((1, 4))})
 
 
 def test_oks_hand_computed_and_visibility():
@@ -124,7 +242,7 @@ def test_oks_empty_shapes(n_gt, n_pred):
 
 def test_oks_bad_shapes_name_expected_and_actual():
     with pytest.raises(
-        ValueError, match=r"gt_keypoints: expected shape \(N, 2, 3\), got \(1, 3, 3\)"
+        ValueError, match=r"gt_keypoints: expected shape \(N_gt, 2, 3\), got \(1, 3, 3\)"
     ):
         compute_oks(
             np.zeros((1, 3, 3)),

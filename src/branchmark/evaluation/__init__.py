@@ -25,9 +25,12 @@ use_cats=True, compatible=None) <branchmark.evaluation.matching.match_objects>` 
 Similarity providers (``similarity`` argument):
 
 - a pair callable ``f(gt_index (N,), pred_index (N,)) -> (N,)`` — :class:`BoxSimilarity`,
-  :class:`MaskSimilarity` are the built-in fast ones;
+  :class:`MaskSimilarity` and :class:`KeypointSimilarity` (OKS bit for bit as
+  ``COCOeval.computeOks``, built by :func:`keypoint_similarity`; its kernel is
+  :func:`branchmark.geometry.keypoints.compute_oks_pairs`, which ``compute_oks`` also uses) are
+  the built-in fast ones;
 - :class:`GroupSimilarity` ``(f(gt_index (G,), pred_index (D,)) -> (G, D))`` called per image+class
-  group (OKS: :func:`keypoint_similarity`; rotated boxes, polylines);
+  group (rotated boxes, polylines);
 - :class:`SparseSimilarity(gt_index, pred_index, value)`: a flat list, unlisted pairs are 0.
 
 ``compatible`` (Strict/Partial attribute matching) is ``f(gt_index, pred_index) -> (N,) bool``
@@ -37,7 +40,7 @@ runs unchanged.
 Beyond the COCO protocol
 ------------------------
 - Attributes: :func:`read_object_answers` (label-row JSON -> :class:`Answers`),
-  :func:`compatibility_matrix(gt, pred, *, mode) <branchmark.evaluation.compatibility.compatibility_matrix>`
+  :func:`~branchmark.evaluation.compatibility.compatibility_matrix` ``(gt, pred, *, mode)`` ->
   ``(G, D)`` bool for :class:`MatchMode` ``"strict"`` / ``"partial"``.
 - Sliders: :class:`MatchOutcomes` (``from_match_result``) and :func:`summarize_thresholds` ->
   :class:`ThresholdSummary` at (IoU on the grid, confidence), without re-matching;
@@ -81,6 +84,7 @@ from branchmark.evaluation.reasons import FpReason, label_false_positives
 from branchmark.evaluation.similarity import (
     BoxSimilarity,
     GroupSimilarity,
+    KeypointSimilarity,
     MaskSimilarity,
     PairSimilarity,
     SparseSimilarity,
@@ -111,6 +115,7 @@ __all__ = [
     "GroundTruth",
     "GroupSimilarity",
     "IouType",
+    "KeypointSimilarity",
     "MaskSimilarity",
     "MatchMode",
     "MatchOutcomes",

@@ -5,7 +5,8 @@ detections) in one call.  Three forms are accepted:
 
 - a **pair callable** ``f(gt_index, pred_index) -> (N,) float64``: indices into the caller's
   ground truth and detections, one similarity per pair.  :class:`BoxSimilarity`,
-  :class:`MaskSimilarity` are such callables (the fast path: one vectorised call);
+  :class:`MaskSimilarity` and :class:`KeypointSimilarity` are such callables (the fast path: one
+  vectorised call);
 - :class:`GroupSimilarity` wrapping ``f(gt_index (G,), pred_index (D,)) -> (G, D)``, called once
   per image+class group, for shapes with a matrix function (e.g. rotated boxes);
 - :class:`SparseSimilarity`: a precomputed flat list of ``(gt, pred, similarity)``; pairs not
@@ -22,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from branchmark.geometry.boxes import box_iou_pairs
+from branchmark.geometry.keypoints import compute_oks_pairs
 from branchmark.geometry.masks import RleMasks, mask_iou_pairs
 
 IntArray = NDArray[np.int64]
@@ -121,70 +123,32 @@ class MaskSimilarity:
         )
 
 
-#: Pairs per OKS chunk: bounds the ``(pairs, K)`` temporaries (~2 MB each for K = 17).
-_OKS_CHUNK = 16384
-
-
 @dataclass(frozen=True)
 class KeypointSimilarity:
-    """OKS of listed pairs, bit for bit as ``COCOeval.computeOks``.
+    """OKS of listed pairs, bit for bit as ``COCOeval.computeOks`` (a pair callable).
 
-    computeOks sums ``exp(-e)`` over the GT's labelled points only (``e[vg > 0]``, with numpy's
-    pairwise summation) and builds an unlabelled GT's region from its ``xywh`` box as
-    ``x - w``, ``x + 2 w``; both are kept here.  Pairs are processed in chunks; within a chunk,
-    pairs summing the same number of points are summed together as rows of one array, which
-    numpy sums exactly as it sums each 1-D ``e``.
+    Holds the arrays; each call runs the one OKS kernel,
+    :func:`branchmark.geometry.keypoints.compute_oks_pairs`.  Build it with
+    :func:`keypoint_similarity`, which checks the shapes once.
 
     Attributes
     ----------
-    gt_x, gt_y, gt_visible : ``(G, K)`` GT point coordinates (pixels) and ``v > 0``.
-    pred_x, pred_y : ``(D, K)`` detected points.
+    gt_keypoints : ``(G, K, 3)`` ``x, y, v`` pixels; pred_keypoints : ``(D, K, 2 or 3)``.
     gt_areas : ``(G,)`` OKS scale (COCO ``area``); gt_boxes_xywh : ``(G, 4)`` COCO ``bbox``.
     sigmas : ``(K,)`` per-point sigmas.
     """
 
-    gt_x: FloatArray
-    gt_y: FloatArray
-    gt_visible: NDArray[np.bool_]
-    pred_x: FloatArray
-    pred_y: FloatArray
+    gt_keypoints: FloatArray
+    pred_keypoints: FloatArray
     gt_areas: FloatArray
     gt_boxes_xywh: FloatArray
     sigmas: FloatArray
 
     def __call__(self, gt_index: IntArray, pred_index: IntArray, /) -> FloatArray:
-        out = np.empty(len(gt_index), dtype=np.float64)
-        for lo in range(0, len(gt_index), _OKS_CHUNK):
-            hi = lo + _OKS_CHUNK
-            out[lo:hi] = self._chunk(gt_index[lo:hi], pred_index[lo:hi])
-        return out
-
-    def _chunk(self, g: IntArray, d: IntArray) -> FloatArray:
-        xd, yd = self.pred_x[d], self.pred_y[d]
-        dx, dy = xd - self.gt_x[g], yd - self.gt_y[g]
-        summed = self.gt_visible[g]
-        unlabelled = np.flatnonzero(~summed.any(axis=1))
-        if len(unlabelled):
-            # computeOks: distance to the GT box grown by its width/height on each side, over
-            # all K points.
-            box = self.gt_boxes_xywh[g[unlabelled]]
-            x0, x1 = (box[:, 0] - box[:, 2])[:, None], (box[:, 0] + box[:, 2] * 2)[:, None]
-            y0, y1 = (box[:, 1] - box[:, 3])[:, None], (box[:, 1] + box[:, 3] * 2)[:, None]
-            xu, yu = xd[unlabelled], yd[unlabelled]
-            dx[unlabelled] = np.maximum(0.0, x0 - xu) + np.maximum(0.0, xu - x1)
-            dy[unlabelled] = np.maximum(0.0, y0 - yu) + np.maximum(0.0, yu - y1)
-            summed[unlabelled] = True
-        variances = (self.sigmas * 2) ** 2
-        e = (dx**2 + dy**2) / variances / (self.gt_areas[g] + np.spacing(1))[:, None] / 2
-        terms = np.exp(-e[summed])  # each pair's summed points, in order, one after another
-        n_summed = np.count_nonzero(summed, axis=1)
-        start = np.cumsum(n_summed) - n_summed
-        out = np.empty(len(g), dtype=np.float64)
-        for count in np.unique(n_summed):
-            rows = np.flatnonzero(n_summed == count)
-            block = terms[start[rows][:, None] + np.arange(count)]  # (rows, count), C order
-            out[rows] = block.sum(axis=1) / count
-        return out
+        return compute_oks_pairs(
+            self.gt_keypoints, self.pred_keypoints, gt_index, pred_index,
+            gt_areas=self.gt_areas, gt_boxes_xywh=self.gt_boxes_xywh, sigmas=self.sigmas,
+        )  # fmt: skip
 
 
 def keypoint_similarity(
@@ -196,6 +160,8 @@ def keypoint_similarity(
     sigmas: ArrayLike,
 ) -> KeypointSimilarity:
     """OKS of (GT, detection) pairs as ``COCOeval.computeOks`` (a pair callable).
+
+    Bad shapes raise ``ValueError`` here, naming the expected and the actual shape.
 
     Parameters
     ----------
@@ -211,25 +177,11 @@ def keypoint_similarity(
     >>> sim(np.array([0]), np.array([0])).tolist()
     [1.0]
     """
-    sig = np.asarray(sigmas, dtype=np.float64)
-    gt = np.asarray(gt_keypoints, dtype=np.float64)
-    pred = np.asarray(pred_keypoints, dtype=np.float64)
-    areas = np.asarray(gt_areas, dtype=np.float64)
-    boxes = np.asarray(gt_boxes_xywh, dtype=np.float64)
-    k = len(sig)
-    if sig.ndim != 1 or k == 0:
-        raise ValueError(f"sigmas: expected shape (K,) with K >= 1, got {sig.shape}")
-    if gt.ndim != 3 or gt.shape[1:] != (k, 3):
-        raise ValueError(f"gt_keypoints: expected shape (G, {k}, 3), got {gt.shape}")
-    if pred.ndim != 3 or pred.shape[1] != k or pred.shape[2] not in (2, 3):
-        raise ValueError(f"pred_keypoints: expected shape (D, {k}, 2 or 3), got {pred.shape}")
-    if areas.shape != (len(gt),) or boxes.shape != (len(gt), 4):
-        raise ValueError(
-            f"gt_areas/gt_boxes_xywh: expected shapes ({len(gt)},)/({len(gt)}, 4), "
-            f"got {areas.shape}/{boxes.shape}"
-        )
-    return KeypointSimilarity(
-        np.ascontiguousarray(gt[:, :, 0]), np.ascontiguousarray(gt[:, :, 1]), gt[:, :, 2] > 0,
-        np.ascontiguousarray(pred[:, :, 0]), np.ascontiguousarray(pred[:, :, 1]),
-        areas, boxes, sig,
+    sim = KeypointSimilarity(
+        np.asarray(gt_keypoints, dtype=np.float64), np.asarray(pred_keypoints, dtype=np.float64),
+        np.asarray(gt_areas, dtype=np.float64), np.asarray(gt_boxes_xywh, dtype=np.float64),
+        np.asarray(sigmas, dtype=np.float64),
     )  # fmt: skip
+    no_pairs = np.zeros(0, dtype=np.int64)
+    sim(no_pairs, no_pairs)  # the kernel checks every shape: fail now, not at the first use
+    return sim

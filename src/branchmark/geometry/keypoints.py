@@ -84,6 +84,175 @@ def _as_array(
     return array
 
 
+#: Pairs per OKS chunk: bounds the ``(pairs, K)`` temporaries (~2 MB each for K = 17).
+_OKS_CHUNK = 16384
+
+
+def _check_oks_inputs(
+    gt_keypoints: ArrayLike,
+    pred_keypoints: ArrayLike,
+    gt_areas: ArrayLike,
+    gt_boxes: ArrayLike,
+    sigmas: ArrayLike,
+    boxes_name: str,
+) -> tuple[NDArray[np.float64], ...]:
+    """The OKS arguments as float64 arrays, or ``ValueError`` naming expected and actual shape."""
+    sig = np.asarray(sigmas, dtype=np.float64)
+    if sig.ndim != 1 or sig.size == 0:
+        raise ValueError(f"sigmas: expected shape (K,) with K >= 1, got {sig.shape}")
+    k = sig.size
+    gt = np.asarray(gt_keypoints, dtype=np.float64)
+    if gt.ndim != 3 or gt.shape[1:] != (k, 3):
+        raise ValueError(f"gt_keypoints: expected shape (N_gt, {k}, 3), got {gt.shape}")
+    pred = np.asarray(pred_keypoints, dtype=np.float64)
+    if pred.ndim != 3 or pred.shape[1] != k or pred.shape[2] not in (2, 3):
+        raise ValueError(f"pred_keypoints: expected shape (N_pred, {k}, 2 or 3), got {pred.shape}")
+    n_gt = gt.shape[0]
+    areas = np.asarray(gt_areas, dtype=np.float64)
+    if areas.shape != (n_gt,):
+        raise ValueError(f"gt_areas: expected shape ({n_gt},), got {areas.shape}")
+    boxes = np.asarray(gt_boxes, dtype=np.float64)
+    if boxes.shape != (n_gt, 4):
+        raise ValueError(f"{boxes_name}: expected shape ({n_gt}, 4), got {boxes.shape}")
+    return gt, pred, areas, boxes, sig
+
+
+def compute_oks_pairs(
+    gt_keypoints: ArrayLike,
+    pred_keypoints: ArrayLike,
+    gt_index: ArrayLike,
+    pred_index: ArrayLike,
+    *,
+    gt_areas: ArrayLike,
+    gt_boxes_xywh: ArrayLike,
+    sigmas: ArrayLike,
+) -> NDArray[np.float64]:
+    """Object keypoint similarity of listed (GT, prediction) pairs, bit for bit as computeOks.
+
+    The one OKS kernel: :func:`compute_oks` and the COCO protocol's pair callable
+    (``branchmark.evaluation.keypoint_similarity``) both call it.  Mirrors
+    ``COCOeval.computeOks``: ``e = d² / σ'² / (area + eps) / 2`` with ``σ' = 2 σ``, averaged
+    ``exp(-e)`` over the GT points with visibility > 0.  A GT without any labelled point measures
+    each predicted point's distance to the region ``x - w .. x + 2 w`` (and likewise in ``y``)
+    of its ``xywh`` box, over all ``K`` points.  Prediction visibilities are ignored, as in
+    pycocotools.  Every floating-point step is computeOks', in its order, and each pair's sum runs
+    over exactly its labelled points with numpy's summation, so the result equals computeOks to
+    the last bit.
+
+    Parameters
+    ----------
+    gt_keypoints
+        ``(N_gt, K, 3)``: ``x, y, v`` in frame pixels; ``v`` is the COCO visibility (0, 1, 2).
+    pred_keypoints
+        ``(N_pred, K, 2)`` or ``(N_pred, K, 3)``: ``x, y[, v]`` in frame pixels.
+    gt_index, pred_index
+        ``(N,)`` integer indices of the pairs into the ground truth and the predictions.
+    gt_areas
+        ``(N_gt,)`` area of each GT (the COCO ``area``), the OKS scale.
+    gt_boxes_xywh
+        ``(N_gt, 4)`` COCO ``bbox`` ``x, y, w, h`` in pixels (used only for GT without labelled
+        points).
+    sigmas
+        ``(K,)`` per-point sigmas; see :func:`select_keypoint_sigmas`.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        ``(N,)`` OKS of pair ``(gt_index[i], pred_index[i])``, in [0, 1].
+
+    Examples
+    --------
+    >>> gt = [[[10.0, 10.0, 2.0]]]
+    >>> compute_oks_pairs(gt, [[[10.0, 10.0]], [[13.0, 14.0]]], [0, 0], [0, 1], gt_areas=[100.0],
+    ...                   gt_boxes_xywh=[[5, 5, 10, 10]], sigmas=[0.1]).round(6).tolist()
+    [1.0, 0.043937]
+    """
+    gt, pred, areas, boxes, sig = _check_oks_inputs(
+        gt_keypoints, pred_keypoints, gt_areas, gt_boxes_xywh, sigmas, "gt_boxes_xywh"
+    )
+    gi = np.asarray(gt_index)
+    di = np.asarray(pred_index)
+    if gi.ndim != 1 or di.shape != gi.shape:
+        raise ValueError(
+            f"gt_index/pred_index: expected equal shapes (N,), got {gi.shape}/{di.shape}"
+        )
+    if not (gi.dtype.kind in "iu" or gi.size == 0) or not (di.dtype.kind in "iu" or di.size == 0):
+        raise ValueError(
+            f"gt_index/pred_index: expected integer indices, got {gi.dtype}/{di.dtype}"
+        )
+    return _oks_of_pairs(gt, pred, areas, boxes, sig, gi.astype(np.int64), di.astype(np.int64))
+
+
+def _oks_of_pairs(
+    gt: NDArray[np.float64],
+    pred: NDArray[np.float64],
+    areas: NDArray[np.float64],
+    boxes_xywh: NDArray[np.float64],
+    sigmas: NDArray[np.float64],
+    gt_index: NDArray[np.int64],
+    pred_index: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    # Contiguous (N, K) columns gather and compute faster than strided views of (N, K, 3).
+    columns = (
+        np.ascontiguousarray(gt[:, :, 0]),
+        np.ascontiguousarray(gt[:, :, 1]),
+        gt[:, :, 2] > 0,
+        np.ascontiguousarray(pred[:, :, 0]),
+        np.ascontiguousarray(pred[:, :, 1]),
+    )
+    variances = (sigmas * 2) ** 2
+    out = np.empty(len(gt_index), dtype=np.float64)
+    for lo in range(0, len(gt_index), _OKS_CHUNK):
+        hi = lo + _OKS_CHUNK
+        out[lo:hi] = _oks_chunk(
+            *columns, areas, boxes_xywh, variances, gt_index[lo:hi], pred_index[lo:hi]
+        )
+    return out
+
+
+def _oks_chunk(
+    gt_x: NDArray[np.float64],
+    gt_y: NDArray[np.float64],
+    gt_visible: NDArray[np.bool_],
+    pred_x: NDArray[np.float64],
+    pred_y: NDArray[np.float64],
+    areas: NDArray[np.float64],
+    boxes_xywh: NDArray[np.float64],
+    variances: NDArray[np.float64],
+    g: NDArray[np.int64],
+    d: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    xd, yd = pred_x[d], pred_y[d]
+    dx, dy = xd - gt_x[g], yd - gt_y[g]
+    summed = gt_visible[g]
+    unlabelled = np.flatnonzero(~summed.any(axis=1))
+    if len(unlabelled):
+        # COCOeval.computeOks: distance to the GT box grown by its width/height on each side,
+        # built from the xywh bbox as x - w and x + w * 2, over all K points.
+        box = boxes_xywh[g[unlabelled]]
+        x0, x1 = (box[:, 0] - box[:, 2])[:, None], (box[:, 0] + box[:, 2] * 2)[:, None]
+        y0, y1 = (box[:, 1] - box[:, 3])[:, None], (box[:, 1] + box[:, 3] * 2)[:, None]
+        xu, yu = xd[unlabelled], yd[unlabelled]
+        dx[unlabelled] = np.maximum(0.0, x0 - xu) + np.maximum(0.0, xu - x1)
+        dy[unlabelled] = np.maximum(0.0, y0 - yu) + np.maximum(0.0, yu - y1)
+        summed[unlabelled] = True
+    # COCOeval.computeOks: e = (dx**2 + dy**2) / vars / (area + np.spacing(1)) / 2.
+    e = (dx**2 + dy**2) / variances / (areas[g] + np.spacing(1))[:, None] / 2
+    # computeOks sums exp(-e[vg > 0]) with numpy's pairwise summation; a zero-padded row sum
+    # would group the terms differently.  So each pair's summed terms are laid out one after
+    # another, and pairs summing the same number of points are summed as rows of one C-order
+    # array, which numpy sums exactly as it sums each 1-D ``e``.
+    terms = np.exp(-e[summed])
+    n_summed = np.count_nonzero(summed, axis=1)
+    start = np.cumsum(n_summed) - n_summed
+    out = np.empty(len(g), dtype=np.float64)
+    for count in np.unique(n_summed):
+        rows = np.flatnonzero(n_summed == count)
+        block = terms[start[rows][:, None] + np.arange(count)]  # (rows, count), C order
+        out[rows] = block.sum(axis=1) / count
+    return out
+
+
 def compute_oks(
     gt_keypoints: ArrayLike,
     pred_keypoints: ArrayLike,
@@ -94,10 +263,16 @@ def compute_oks(
 ) -> NDArray[np.float64]:
     """Object keypoint similarity of every ground truth with every prediction.
 
-    Mirrors ``COCOeval.computeOks``: ``e = d² / (2 σ'² (area + eps))`` with ``σ' = 2 σ``; only GT
-    points with visibility > 0 count. A GT without any labelled point measures each predicted
-    point's distance to the GT box enlarged by its own size on every side, and averages over all
-    points. Prediction visibilities are ignored, as in pycocotools.
+    The all-pairs form of :func:`compute_oks_pairs` (the one OKS kernel), so it equals
+    ``COCOeval.computeOks`` bit for bit: ``e = d² / σ'² / (area + eps) / 2`` with ``σ' = 2 σ``;
+    only GT points with visibility > 0 count. A GT without any labelled point measures each
+    predicted point's distance to the GT box enlarged by its own size on every side, and averages
+    over all points. Prediction visibilities are ignored, as in pycocotools.
+
+    The boxes are ``xyxy``; the enlarged box is built as computeOks builds it from the COCO
+    ``bbox`` ``(x0, y0, x1 - x0, y1 - y0)``.  When the boxes came from an ``xywh`` source,
+    ``(x + w) - x`` may differ from ``w`` in the last bit, and so may the OKS of a GT without
+    labelled points; pass the source ``xywh`` to :func:`compute_oks_pairs` to avoid that.
 
     Parameters
     ----------
@@ -124,43 +299,14 @@ def compute_oks(
     ...             sigmas=[0.1]).round(6).tolist()
     [[1.0]]
     """
-    sig = np.asarray(sigmas, dtype=np.float64)
-    if sig.ndim != 1 or sig.size == 0:
-        raise ValueError(f"sigmas: expected shape (K,) with K >= 1, got {sig.shape}")
-    k = sig.size
-    gt = _as_array(gt_keypoints, "gt_keypoints", 3, (k, 3))
-    pred = np.asarray(pred_keypoints, dtype=np.float64)
-    if pred.ndim != 3 or pred.shape[1] != k or pred.shape[2] not in (2, 3):
-        raise ValueError(f"pred_keypoints: expected shape (N_pred, {k}, 2 or 3), got {pred.shape}")
+    gt, pred, areas, boxes, sig = _check_oks_inputs(
+        gt_keypoints, pred_keypoints, gt_areas, gt_boxes, sigmas, "gt_boxes"
+    )
     n_gt, n_pred = gt.shape[0], pred.shape[0]
-    areas = np.asarray(gt_areas, dtype=np.float64)
-    if areas.shape != (n_gt,):
-        raise ValueError(f"gt_areas: expected shape ({n_gt},), got {areas.shape}")
-    boxes = np.asarray(gt_boxes, dtype=np.float64)
-    if boxes.shape != (n_gt, 4):
-        raise ValueError(f"gt_boxes: expected shape ({n_gt}, 4), got {boxes.shape}")
-    if n_gt == 0 or n_pred == 0:
-        return np.zeros((n_gt, n_pred), dtype=np.float64)
-
-    variances = (2.0 * sig) ** 2
-    visible = gt[:, :, 2] > 0  # (G, K)
-    labelled = visible.any(axis=1)  # (G,)
-    xg, yg = gt[:, None, :, 0], gt[:, None, :, 1]  # (G, 1, K)
-    xd, yd = pred[None, :, :, 0], pred[None, :, :, 1]  # (1, D, K)
-    # COCOeval.computeOks: the box of an unlabelled GT is grown by its width/height on each side.
-    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    x0 = (boxes[:, 0] - width)[:, None, None]
-    x1 = (boxes[:, 0] + 2.0 * width)[:, None, None]
-    y0 = (boxes[:, 1] - height)[:, None, None]
-    y1 = (boxes[:, 1] + 2.0 * height)[:, None, None]
-    lab = np.asarray(labelled)[:, None, None]
-    dx = np.where(lab, xd - xg, np.maximum(0.0, x0 - xd) + np.maximum(0.0, xd - x1))
-    dy = np.where(lab, yd - yg, np.maximum(0.0, y0 - yd) + np.maximum(0.0, yd - y1))
-    e = (dx**2 + dy**2) / variances / (areas[:, None, None] + np.spacing(1)) / 2.0
-    counted = np.where(np.asarray(labelled)[:, None], visible, True)[:, None, :]  # (G, 1, K)
-    total = np.where(counted, np.exp(-e), 0.0).sum(axis=2)
-    oks: NDArray[np.float64] = total / counted.sum(axis=2)
-    return oks
+    xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]])
+    gt_index, pred_index = np.divmod(np.arange(n_gt * n_pred, dtype=np.int64), n_pred or 1)
+    oks = _oks_of_pairs(gt, pred, areas, xywh, sig, gt_index, pred_index)
+    return oks.reshape(n_gt, n_pred)
 
 
 def point_similarity(
