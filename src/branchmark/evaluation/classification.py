@@ -28,16 +28,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from branchmark.evaluation.compatibility import normalise_text
-from branchmark.evaluation.thresholds import f1_from, interpolated_ap
+from branchmark.evaluation.thresholds import f1_from, interpolated_ap, ratio_or_nan
 
 #: Label of the confusion matrix's extra row / column: no answer on that side.
 NONE_LABEL = "none"
-
-
-def _ratio(num: ArrayLike, den: ArrayLike) -> NDArray[np.float64]:
-    n, d = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    out: NDArray[np.float64] = np.divide(n, d, out=np.full(n.shape, np.nan), where=d > 0)
-    return out
 
 
 def _clean(value: Any) -> Any:
@@ -147,7 +141,7 @@ def evaluate_radio(
     tp = np.diag(confusion)[:k].copy()
     fp = confusion[:, :k].sum(axis=0) - tp
     fn = confusion[:k, :].sum(axis=1) - tp
-    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    precision, recall = ratio_or_nan(tp, tp + fp), ratio_or_nan(tp, tp + fn)
 
     ap = np.full(k, np.nan)
     for i in range(k):
@@ -159,7 +153,7 @@ def evaluate_radio(
     return RadioResult(
         options=labels,
         n_frames=n_frames,
-        accuracy=float(_ratio(int(tp.sum()), n_frames)),
+        accuracy=float(ratio_or_nan(int(tp.sum()), n_frames)),
         tp=tp,
         fp=fp,
         fn=fn,
@@ -252,10 +246,10 @@ def evaluate_checklist(
     tp = (g & p).sum(axis=0).astype(np.int64)
     fp = (~g & p).sum(axis=0).astype(np.int64)
     fn = (g & ~p).sum(axis=0).astype(np.int64)
-    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    precision, recall = ratio_or_nan(tp, tp + fp), ratio_or_nan(tp, tp + fn)
     f1 = f1_from(precision, recall)
-    micro_p = _ratio(tp.sum(), tp.sum() + fp.sum())
-    micro_r = _ratio(tp.sum(), tp.sum() + fn.sum())
+    micro_p = ratio_or_nan(tp.sum(), tp.sum() + fp.sum())
+    micro_r = ratio_or_nan(tp.sum(), tp.sum() + fn.sum())
     counted = [a is not None or b is not None for a, b in zip(gt_sets, pred_sets, strict=True)]
     exact = sum(a is not None and a == b for a, b in zip(gt_sets, pred_sets, strict=True))
     return ChecklistResult(
@@ -273,7 +267,7 @@ def evaluate_checklist(
         macro_precision=_nanmean(precision),
         macro_recall=_nanmean(recall),
         macro_f1=_nanmean(f1),
-        exact_match_rate=float(_ratio(exact, sum(counted))),
+        exact_match_rate=float(ratio_or_nan(exact, sum(counted))),
     )
 
 
@@ -327,5 +321,5 @@ def evaluate_text(gt: Sequence[str | None], pred: Sequence[str | None]) -> TextR
         n_exact=exact,
         n_false_positive=sum(x is None and y is not None for x, y in zip(a, b, strict=True)),
         n_false_negative=sum(x is not None and y is None for x, y in zip(a, b, strict=True)),
-        exact_match_rate=float(_ratio(exact, n_frames)),
+        exact_match_rate=float(ratio_or_nan(exact, n_frames)),
     )

@@ -266,10 +266,16 @@ def _prefix_sum(flags: NDArray[np.bool_]) -> NDArray[np.signedinteger[Any]]:
     return out
 
 
-def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
-    out: NDArray[np.float64] = np.divide(
-        num, den, out=np.full(np.shape(num), np.nan), where=den > 0
-    )
+def ratio_or_nan(num: ArrayLike, den: ArrayLike) -> NDArray[np.float64]:
+    """``num / den`` as float64, NaN where ``den`` is not positive (0 / 0 is undefined).
+
+    Examples
+    --------
+    >>> ratio_or_nan([1, 0, 2], [2, 0, 0]).tolist()
+    [0.5, nan, nan]
+    """
+    n, d = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    out: NDArray[np.float64] = np.divide(n, d, out=np.full(n.shape, np.nan), where=d > 0)
     return out
 
 
@@ -490,10 +496,10 @@ def summarize_thresholds(
     )
 
     tpf, fpf, fnf = tp.astype(np.float64), fp.astype(np.float64), fn.astype(np.float64)
-    precision, recall = _ratio(tpf, tpf + fpf), _ratio(tpf, tpf + fnf)
+    precision, recall = ratio_or_nan(tpf, tpf + fpf), ratio_or_nan(tpf, tpf + fnf)
     total_tp, total_fp, total_fn = int(tp.sum()), int(fp.sum()), int(fn.sum())
-    overall_p = _ratio(np.array(float(total_tp)), np.array(float(total_tp + total_fp)))
-    overall_r = _ratio(np.array(float(total_tp)), np.array(float(total_tp + total_fn)))
+    overall_p = ratio_or_nan(np.array(float(total_tp)), np.array(float(total_tp + total_fp)))
+    overall_r = ratio_or_nan(np.array(float(total_tp)), np.array(float(total_tp + total_fn)))
     with_gt = outcomes._n_positive > 0
     return ThresholdSummary(
         # The grid comes from linspace (0.49999999999999994); report the value users picked.
