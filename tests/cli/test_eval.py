@@ -16,7 +16,9 @@ RES = REAL / "cocoapi/results/instances_val2014_fakebbox100_results.json"
 
 
 def test_json_output_has_stats_and_per_class_ap() -> None:
-    out = CliRunner().invoke(app, ["eval", "coco", str(GT), str(RES), "--iou-type", "bbox", "--json"])
+    out = CliRunner().invoke(
+        app, ["eval", "coco", str(GT), str(RES), "--iou-type", "bbox", "--json"]
+    )
     assert out.exit_code == 0, out.output
     payload = json.loads(out.output)
     assert set(payload) == {"iou_type", "stats", "per_class_ap", "seconds"}

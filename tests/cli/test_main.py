@@ -17,6 +17,9 @@ def test_version_prints_package_version() -> None:
 
 def test_console_script_runs_in_a_new_process() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "branchmark", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "branchmark", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == f"branchmark {branchmark.__version__}"

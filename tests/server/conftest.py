@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from starlette.exceptions import StarletteDeprecationWarning
 
 from branchmark.client import UserClient
 from branchmark.objects import Object
@@ -38,8 +39,6 @@ from branchmark.objects.coordinates import (
     SkeletonCoordinates,
 )
 from tests.conftest import ENCORD_FIXTURES
-
-from starlette.exceptions import StarletteDeprecationWarning
 
 with warnings.catch_warnings():
     # Starlette deprecates driving its TestClient through httpx in favour of httpx2; the
@@ -83,22 +82,38 @@ def _fill_main(project: Any, units: dict[str, str]) -> None:
     a = rows["a.png"]
     cherry = _obj(project, "Cherry")
     box = cherry.create_instance()
-    box.set_for_frames(BoundingBoxCoordinates(height=0.5, width=0.25, top_left_x=0.5, top_left_y=0.25), frames=0)
+    box.set_for_frames(
+        BoundingBoxCoordinates(height=0.5, width=0.25, top_left_x=0.5, top_left_y=0.25), frames=0
+    )
     box.set_answer(cherry.attributes[0].options[0])  # Ripe
     a.add_object_instance(box)
     rotated = _obj(project, "Other type of fruit").create_instance()
     rotated.set_for_frames(
-        RotatableBoundingBoxCoordinates(height=0.25, width=0.25, top_left_x=0.0, top_left_y=0.0, theta=30.0),
+        RotatableBoundingBoxCoordinates(
+            height=0.25, width=0.25, top_left_x=0.0, top_left_y=0.0, theta=30.0
+        ),
         frames=0,
     )
     a.add_object_instance(rotated)
     polygon = _obj(project, "Persimmon").create_instance()
-    outer = [PointCoordinate(0.1, 0.5), PointCoordinate(0.4, 0.5), PointCoordinate(0.4, 0.9), PointCoordinate(0.1, 0.9)]
-    hole = [PointCoordinate(0.2, 0.6), PointCoordinate(0.3, 0.6), PointCoordinate(0.3, 0.8), PointCoordinate(0.2, 0.8)]
+    outer = [
+        PointCoordinate(0.1, 0.5),
+        PointCoordinate(0.4, 0.5),
+        PointCoordinate(0.4, 0.9),
+        PointCoordinate(0.1, 0.9),
+    ]
+    hole = [
+        PointCoordinate(0.2, 0.6),
+        PointCoordinate(0.3, 0.6),
+        PointCoordinate(0.3, 0.8),
+        PointCoordinate(0.2, 0.8),
+    ]
     polygon.set_for_frames(PolygonCoordinates(polygons=[[outer, hole]]), frames=0)
     a.add_object_instance(polygon)
     line = _obj(project, "Branch").create_instance()
-    line.set_for_frames(PolylineCoordinates([PointCoordinate(0.0, 1.0), PointCoordinate(0.5, 0.5)]), frames=0)
+    line.set_for_frames(
+        PolylineCoordinates([PointCoordinate(0.0, 1.0), PointCoordinate(0.5, 0.5)]), frames=0
+    )
     a.add_object_instance(line)
     point = _obj(project, "Pedicel").create_instance()
     point.set_for_frames(PointCoordinate(0.75, 0.125), frames=0)
@@ -125,19 +140,24 @@ def _fill_main(project: Any, units: dict[str, str]) -> None:
     a.add_object_instance(skeleton)
     b = rows["b.png"]
     unripe = cherry.create_instance()
-    unripe.set_for_frames(BoundingBoxCoordinates(height=0.5, width=0.5, top_left_x=0.25, top_left_y=0.25), frames=0)
+    unripe.set_for_frames(
+        BoundingBoxCoordinates(height=0.5, width=0.5, top_left_x=0.25, top_left_y=0.25), frames=0
+    )
     unripe.set_answer(cherry.attributes[0].options[1])  # Unripe
     b.add_object_instance(unripe)
     clip = rows["clip.avi"]
     moving = cherry.create_instance()
     for f in range(4):
         moving.set_for_frames(
-            BoundingBoxCoordinates(height=0.25, width=0.25, top_left_x=0.1 * f, top_left_y=0.5), frames=f
+            BoundingBoxCoordinates(height=0.25, width=0.25, top_left_x=0.1 * f, top_left_y=0.5),
+            frames=f,
         )
     clip.add_object_instance(moving)
     coco = rows["coco-only.jpg"]
     lone = cherry.create_instance()
-    lone.set_for_frames(BoundingBoxCoordinates(height=0.5, width=0.5, top_left_x=0.25, top_left_y=0.25), frames=0)
+    lone.set_for_frames(
+        BoundingBoxCoordinates(height=0.5, width=0.5, top_left_x=0.25, top_left_y=0.25), frames=0
+    )
     coco.add_object_instance(lone)
     for row in rows.values():
         row.save()
@@ -176,7 +196,10 @@ def build_small_workspace(root: Path) -> SmallWorkspace:
             "b.png": project.add_image(_png(sources / "b.png", (64, 48), (30, 30, 200))),
             "clip.avi": project.add_video(_video(sources / "clip.avi", 8, (64, 48))),
             "pair": project.add_image_group(
-                [_png(sources / "p0.png", (32, 24), (0, 128, 0)), _png(sources / "p1.png", (32, 24), (0, 0, 0))],
+                [
+                    _png(sources / "p0.png", (32, 24), (0, 128, 0)),
+                    _png(sources / "p1.png", (32, 24), (0, 0, 0)),
+                ],
                 title="pair",
             ),
             "coco-only.jpg": project.add_data_unit("coco-only.jpg", "image", 80, 60),

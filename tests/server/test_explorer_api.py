@@ -23,7 +23,9 @@ def _titles(body: dict[str, Any]) -> list[str]:
     return [item["title"] for item in body["items"]]
 
 
-def test_gallery_lists_everything_in_creation_order(client: Any, small_workspace: SmallWorkspace) -> None:
+def test_gallery_lists_everything_in_creation_order(
+    client: Any, small_workspace: SmallWorkspace
+) -> None:
     body = _gallery(client, small_workspace)
     assert _titles(body) == ["a.png", "b.png", "clip.avi", "pair", "coco-only.jpg"]
     assert body["total"] == 5 and body["pages"] == 1
@@ -39,25 +41,50 @@ def test_gallery_lists_everything_in_creation_order(client: Any, small_workspace
     ("params", "expected"),
     [
         pytest.param({"branch": "model-a"}, ["a.png", "coco-only.jpg"], id="branch"),
-        pytest.param({"branch": "main"}, ["a.png", "b.png", "clip.avi", "coco-only.jpg"], id="main"),
+        pytest.param(
+            {"branch": "main"}, ["a.png", "b.png", "clip.avi", "coco-only.jpg"], id="main"
+        ),
         pytest.param({"class": "0b1e4a06"}, ["a.png"], id="class-on-main"),
-        pytest.param({"class": "0b1e4a01", "branch": "model-a"}, ["a.png", "coco-only.jpg"], id="class-on-branch"),
+        pytest.param(
+            {"class": "0b1e4a01", "branch": "model-a"},
+            ["a.png", "coco-only.jpg"],
+            id="class-on-branch",
+        ),
         pytest.param({"class": "ffffffff"}, [], id="unknown-class"),
         pytest.param({"answer": "Ripeness=Unripe"}, ["b.png"], id="answer"),
         pytest.param({"answer": "Ripeness=Ripe"}, ["a.png"], id="answer-ripe"),
-        pytest.param({"answer": "Ripeness=Ripe", "branch": "model-a"}, ["a.png", "coco-only.jpg"], id="answer-branch"),
+        pytest.param(
+            {"answer": "Ripeness=Ripe", "branch": "model-a"},
+            ["a.png", "coco-only.jpg"],
+            id="answer-branch",
+        ),
         pytest.param({"data_type": "video"}, ["clip.avi"], id="type"),
-        pytest.param({"data_type": "image", "class": "0b1e4a01"}, ["a.png", "b.png", "coco-only.jpg"], id="type+class"),
-        pytest.param({"branch": "", "class": ""}, ["a.png", "b.png", "clip.avi", "pair", "coco-only.jpg"], id="empty"),
+        pytest.param(
+            {"data_type": "image", "class": "0b1e4a01"},
+            ["a.png", "b.png", "coco-only.jpg"],
+            id="type+class",
+        ),
+        pytest.param(
+            {"branch": "", "class": ""},
+            ["a.png", "b.png", "clip.avi", "pair", "coco-only.jpg"],
+            id="empty",
+        ),
     ],
 )
-def test_gallery_filters(client: Any, small_workspace: SmallWorkspace, params: dict[str, str], expected: list[str]) -> None:
+def test_gallery_filters(
+    client: Any, small_workspace: SmallWorkspace, params: dict[str, str], expected: list[str]
+) -> None:
     assert _titles(_gallery(client, small_workspace, **params)) == expected
 
 
 def test_gallery_paging(client: Any, small_workspace: SmallWorkspace) -> None:
     pages = [_gallery(client, small_workspace, per_page=2, page=p) for p in (1, 2, 3, 4)]
-    assert [_titles(p) for p in pages] == [["a.png", "b.png"], ["clip.avi", "pair"], ["coco-only.jpg"], []]
+    assert [_titles(p) for p in pages] == [
+        ["a.png", "b.png"],
+        ["clip.avi", "pair"],
+        ["coco-only.jpg"],
+        [],
+    ]
     assert {p["pages"] for p in pages} == {3}
 
 
@@ -73,7 +100,9 @@ def test_gallery_paging(client: Any, small_workspace: SmallWorkspace) -> None:
         pytest.param({"page": "x"}, 422, "invalid", id="page-type"),
     ],
 )
-def test_gallery_bad_filters(client: Any, small_workspace: SmallWorkspace, params: dict[str, Any], status: int, code: str) -> None:
+def test_gallery_bad_filters(
+    client: Any, small_workspace: SmallWorkspace, params: dict[str, Any], status: int, code: str
+) -> None:
     response = client.get(f"/api/projects/{small_workspace.project_hash}/data-units", params=params)
     assert response.status_code == status
     body = response.json()
@@ -82,7 +111,9 @@ def test_gallery_bad_filters(client: Any, small_workspace: SmallWorkspace, param
 
 
 def _detail(client: Any, ws: SmallWorkspace, title: str, **params: Any) -> dict[str, Any]:
-    response = client.get(f"/api/projects/{ws.project_hash}/data-units/{ws.units[title]}", params=params)
+    response = client.get(
+        f"/api/projects/{ws.project_hash}/data-units/{ws.units[title]}", params=params
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -114,12 +145,20 @@ def test_detail_geometry_in_frame_pixels(client: Any, small_workspace: SmallWork
     assert sorted(skeleton["edges"]) == [[0, 1], [1, 2], [2, 0]]
     assert skeleton["names"] == ["point_0", "point_1", "point_2"]
     mask = main["Blueberry"]["geometry"]
-    assert {k: mask[k] for k in ("type", "x", "y", "w", "h")} == {"type": "bitmask", "x": 40, "y": 10, "w": 20, "h": 10}
+    assert {k: mask[k] for k in ("type", "x", "y", "w", "h")} == {
+        "type": "bitmask",
+        "x": 40,
+        "y": 10,
+        "w": 20,
+        "h": 10,
+    }
     png = Image.open(io.BytesIO(__import__("base64").b64decode(mask["mask"].split(",", 1)[1])))
     assert png.size == (20, 10) and np.asarray(png)[..., 3].min() == 255
 
 
-def test_detail_prediction_layer_and_branch_choice(client: Any, small_workspace: SmallWorkspace) -> None:
+def test_detail_prediction_layer_and_branch_choice(
+    client: Any, small_workspace: SmallWorkspace
+) -> None:
     body = _detail(client, small_workspace, "a.png", branches="model-a")
     [layer] = body["layers"]
     assert layer["branch"] == "model-a" and layer["kind"] == "prediction"
@@ -137,11 +176,16 @@ def test_detail_video_frames(client: Any, small_workspace: SmallWorkspace) -> No
             assert box["geometry"]["x"] == pytest.approx(6.4 * frame)
         else:
             assert main == []
-    response = client.get(f"/api/projects/{small_workspace.project_hash}/data-units/{small_workspace.units['clip.avi']}", params={"frame": 8})
+    response = client.get(
+        f"/api/projects/{small_workspace.project_hash}/data-units/{small_workspace.units['clip.avi']}",
+        params={"frame": 8},
+    )
     assert response.status_code == 422 and response.json()["code"] == "frame_out_of_range"
 
 
-def test_detail_image_group_frames_have_their_sizes(client: Any, small_workspace: SmallWorkspace) -> None:
+def test_detail_image_group_frames_have_their_sizes(
+    client: Any, small_workspace: SmallWorkspace
+) -> None:
     body = _detail(client, small_workspace, "pair", frame=1)
     assert (body["width"], body["height"]) == (32, 24)
     image = client.get(body["media"]["url"])
@@ -149,11 +193,23 @@ def test_detail_image_group_frames_have_their_sizes(client: Any, small_workspace
     assert Image.open(io.BytesIO(image.content)).getpixel((3, 3)) == (0, 0, 0)
 
 
-def test_detail_without_media_draws_on_a_neutral_frame(client: Any, small_workspace: SmallWorkspace) -> None:
+def test_detail_without_media_draws_on_a_neutral_frame(
+    client: Any, small_workspace: SmallWorkspace
+) -> None:
     body = _detail(client, small_workspace, "coco-only.jpg")
-    assert body["media"] == {"available": False, "url": None, "notice": "no media file recorded for this data unit"}
+    assert body["media"] == {
+        "available": False,
+        "url": None,
+        "notice": "no media file recorded for this data unit",
+    }
     assert (body["width"], body["height"]) == (80, 60)
-    assert body["layers"][0]["objects"][0]["geometry"] == {"type": "box", "x": 20.0, "y": 15.0, "w": 40.0, "h": 30.0}
+    assert body["layers"][0]["objects"][0]["geometry"] == {
+        "type": "box",
+        "x": 20.0,
+        "y": 15.0,
+        "w": 40.0,
+        "h": 30.0,
+    }
     base = f"/media/{small_workspace.project_hash}/{small_workspace.units['coco-only.jpg']}/0"
     missing = client.get(f"{base}/image")
     assert missing.status_code == 404 and missing.json()["code"] == "media_not_found"
@@ -165,9 +221,15 @@ def test_detail_without_media_draws_on_a_neutral_frame(client: Any, small_worksp
 
 def test_detail_neighbours_follow_the_filter(client: Any, small_workspace: SmallWorkspace) -> None:
     plain = _detail(client, small_workspace, "b.png")
-    assert (plain["previous"], plain["next"]) == (small_workspace.units["a.png"], small_workspace.units["clip.avi"])
+    assert (plain["previous"], plain["next"]) == (
+        small_workspace.units["a.png"],
+        small_workspace.units["clip.avi"],
+    )
     filtered = _detail(client, small_workspace, "a.png", branch="model-a")
-    assert (filtered["previous"], filtered["next"]) == (None, small_workspace.units["coco-only.jpg"])
+    assert (filtered["previous"], filtered["next"]) == (
+        None,
+        small_workspace.units["coco-only.jpg"],
+    )
     assert filtered["filter"] == {"branch": "model-a"}
 
 
@@ -179,7 +241,11 @@ def test_thumbnails_are_made_once_and_cached(client: Any, small_workspace: Small
     assert image.size == (64, 48)  # never enlarged
     r, g, b = image.getpixel((32, 24))
     assert r > 150 and g < 80 and b < 80  # a.png is red
-    cached = list((small_workspace.path / ".branchmark-cache" / "thumbnails").glob(f"{small_workspace.units['a.png']}-0.jpg"))
+    cached = list(
+        (small_workspace.path / ".branchmark-cache" / "thumbnails").glob(
+            f"{small_workspace.units['a.png']}-0.jpg"
+        )
+    )
     assert len(cached) == 1
     assert client.get(url).content == first.content
 
@@ -200,8 +266,12 @@ def test_video_frame_is_decoded(client: Any, small_workspace: SmallWorkspace) ->
         pytest.param("{a}/-1/image", 422, "invalid", id="negative"),
     ],
 )
-def test_media_errors(client: Any, small_workspace: SmallWorkspace, suffix: str, status: int, code: str) -> None:
-    url = f"/media/{small_workspace.project_hash}/" + suffix.format(a=small_workspace.units["a.png"])
+def test_media_errors(
+    client: Any, small_workspace: SmallWorkspace, suffix: str, status: int, code: str
+) -> None:
+    url = f"/media/{small_workspace.project_hash}/" + suffix.format(
+        a=small_workspace.units["a.png"]
+    )
     response = client.get(url)
     assert response.status_code == status
     assert response.json()["code"] == code

@@ -38,13 +38,20 @@ def test_overview_branches_and_types(client: Any, small_workspace: SmallWorkspac
 def test_unknown_route_has_the_error_shape(client: Any) -> None:
     response = client.get("/api/no/such/route")
     assert response.status_code == 404
-    assert response.json() == {"ok": False, "error": "Not Found", "code": "not_found", "status": 404}
+    assert response.json() == {
+        "ok": False,
+        "error": "Not Found",
+        "code": "not_found",
+        "status": 404,
+    }
     wrong_method = client.post("/api/projects")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["code"] == "method_not_allowed"
 
 
-def test_html_pages_escape_titles_and_metadata(client: Any, small_workspace: SmallWorkspace) -> None:
+def test_html_pages_escape_titles_and_metadata(
+    client: Any, small_workspace: SmallWorkspace
+) -> None:
     for path in ("/", f"/projects/{small_workspace.project_hash}"):
         response = client.get(path)
         assert response.status_code == 200

@@ -37,7 +37,12 @@ def test_binding_elsewhere_needs_a_token() -> None:
 
 def test_token_is_required_everywhere_but_static(small_workspace: SmallWorkspace) -> None:
     with TestClient(create_app(small_workspace.path, token="s3cret")) as client:
-        for path in ("/api/projects", "/", f"/projects/{small_workspace.project_hash}", "/openapi.json"):
+        for path in (
+            "/api/projects",
+            "/",
+            f"/projects/{small_workspace.project_hash}",
+            "/openapi.json",
+        ):
             assert client.get(path).status_code == 401, path
         refused = client.get("/api/projects", headers={"Authorization": "Bearer wrong"})
         assert refused.json() == {
@@ -54,11 +59,16 @@ def test_token_is_required_everywhere_but_static(small_workspace: SmallWorkspace
         assert client.get("/api/projects").status_code == 200
 
 
-def test_token_from_the_environment(small_workspace: SmallWorkspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_from_the_environment(
+    small_workspace: SmallWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BRANCHMARK_TOKEN", "from-env")
     with TestClient(create_app(small_workspace.path)) as client:
         assert client.get("/api/projects").status_code == 401
-        assert client.get("/api/projects", headers={"Authorization": "Bearer from-env"}).status_code == 200
+        assert (
+            client.get("/api/projects", headers={"Authorization": "Bearer from-env"}).status_code
+            == 200
+        )
 
 
 def test_security_headers(client: Any) -> None:

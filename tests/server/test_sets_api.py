@@ -62,11 +62,17 @@ def test_summary_counts_follow_the_confidence_slider(analysed: Any) -> None:
 
 def test_set_page_json_and_html(analysed: Any) -> None:
     client, ws = analysed
-    body = client.get(f"/api/projects/{ws.project_hash}/sets/model-a", params={"confidence": 0.5}).json()
-    assert body["branch"]["name"] == "model-a" and body["analysis"]["name"] == "model-a-vs-main-strict"
+    body = client.get(
+        f"/api/projects/{ws.project_hash}/sets/model-a", params={"confidence": 0.5}
+    ).json()
+    assert (
+        body["branch"]["name"] == "model-a" and body["analysis"]["name"] == "model-a-vs-main-strict"
+    )
     assert (body["point"]["overall"]["tp"], body["point"]["overall"]["fp"]) == (1, 1)
     assert body["confusion"]["row_names"][-1] == "background"
-    assert len(body["pr_curves"]) == 7 and "Cherry" in [c["name"] for c in body["pr_curves"]]  # classes with GT
+    assert len(body["pr_curves"]) == 7 and "Cherry" in [
+        c["name"] for c in body["pr_curves"]
+    ]  # classes with GT
     html = client.get(f"/projects/{ws.project_hash}/sets/model-a").text
     assert 'id="confidence"' in html and "model-a-vs-main-strict" in html
 
@@ -87,7 +93,9 @@ def test_outcome_lists_with_crops(analysed: Any) -> None:
     assert sorted({r["data_title"] for r in fn["rows"]}) == ["b.png", "clip.avi", "coco-only.jpg"]
     # the class filter reads a digit string as the class position when no class has that name
     position = next(c["index"] for c in _classes(ws) if c["name"] == "Cherry")
-    by_position = client.get(url, params={"kind": "ground_truth", "outcome": "fn", "class": str(position)})
+    by_position = client.get(
+        url, params={"kind": "ground_truth", "outcome": "fn", "class": str(position)}
+    )
     assert by_position.json()["total"] == 6
     unknown = client.get(url, params={"class": "no-such-class"})
     assert unknown.status_code == 422 and "no-such-class" in unknown.json()["error"]
@@ -140,9 +148,13 @@ def test_stale_badge_and_rerun(analysed: Any) -> None:
         project = catalog.get_project(conn, p)
         catalog.bump_branch_revision(conn, [catalog.get_branch(conn, project.id, "model-a").id])
     stale = client.get(f"/api/projects/{p}/analyses/model-a-vs-main-strict").json()
-    assert stale["is_stale"] and "predictions branch 'model-a' changed" in stale["stale"]["changes"][0]
+    assert (
+        stale["is_stale"] and "predictions branch 'model-a' changed" in stale["stale"]["changes"][0]
+    )
     assert "stale" in client.get(f"/projects/{p}").text
-    assert client.post(f"/api/projects/{p}/analyses/model-a-vs-main-strict/rerun").status_code == 202
+    assert (
+        client.post(f"/api/projects/{p}/analyses/model-a-vs-main-strict/rerun").status_code == 202
+    )
     again = _wait(client, p, "model-a-vs-main-strict")
     assert again["status"] == "done" and not again["is_stale"]
 
@@ -150,16 +162,27 @@ def test_stale_badge_and_rerun(analysed: Any) -> None:
 def test_several_analyses_and_compare(analysed: Any) -> None:
     client, ws = analysed
     p = ws.project_hash
-    started = client.post(f"/api/projects/{p}/analyses", json={"branch": "model-a", "match": "partial"})
+    started = client.post(
+        f"/api/projects/{p}/analyses", json={"branch": "model-a", "match": "partial"}
+    )
     assert started.status_code == 202
     _wait(client, p, "model-a-vs-main-partial")
     names = [a["name"] for a in client.get(f"/api/projects/{p}/analyses").json()["analyses"]]
     assert names == ["model-a-vs-main-partial", "model-a-vs-main-strict"]
-    body = client.get(f"/api/projects/{p}/compare", params={"a": "model-a-vs-main-strict", "b": "model-a-vs-main-partial"}).json()
+    body = client.get(
+        f"/api/projects/{p}/compare",
+        params={"a": "model-a-vs-main-strict", "b": "model-a-vs-main-partial"},
+    ).json()
     cherry = next(r for r in body["comparison"]["per_class"] if r["name"] == "Cherry")
     assert cherry["delta"]["recall"] == pytest.approx(0.0)  # every answer agrees: no flip
     assert body["comparison"]["gt_flips"]["tp_to_fn"]["count"] == 0
-    assert client.get(f"/projects/{p}/compare", params={"a": "model-a-vs-main-strict", "b": "model-a-vs-main-partial"}).status_code == 200
+    assert (
+        client.get(
+            f"/projects/{p}/compare",
+            params={"a": "model-a-vs-main-strict", "b": "model-a-vs-main-partial"},
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,11 +191,15 @@ def test_several_analyses_and_compare(analysed: Any) -> None:
         pytest.param({"branch": "nope"}, 404, "branch_not_found", id="branch"),
         pytest.param({"branch": "model-a", "match": "fuzzy"}, 422, "invalid", id="mode"),
         pytest.param({"branch": "main"}, 422, "invalid", id="self"),
-        pytest.param({"branch": "model-a", "name": "bad name"}, 422, "invalid_branch_name", id="name"),
+        pytest.param(
+            {"branch": "model-a", "name": "bad name"}, 422, "invalid_branch_name", id="name"
+        ),
         pytest.param({}, 422, "invalid", id="missing"),
     ],
 )
-def test_start_analysis_errors(client: Any, small_workspace: SmallWorkspace, body: dict[str, Any], status: int, code: str) -> None:
+def test_start_analysis_errors(
+    client: Any, small_workspace: SmallWorkspace, body: dict[str, Any], status: int, code: str
+) -> None:
     response = client.post(f"/api/projects/{small_workspace.project_hash}/analyses", json=body)
     assert response.status_code == status
     assert response.json()["code"] == code and response.json()["ok"] is False
@@ -195,10 +222,16 @@ def test_rename_and_delete_a_set(analysed: Any) -> None:
     overview = client.get(f"/api/projects/{p}").json()
     assert [b["name"] for b in overview["branches"]] == ["main", "model-b"]
     assert [a["branch"] for a in overview["analyses"]] == ["model-b"]
-    assert client.get(f"/api/projects/{p}/data-units", params={"branch": "model-b"}).json()["total"] == 2
+    assert (
+        client.get(f"/api/projects/{p}/data-units", params={"branch": "model-b"}).json()["total"]
+        == 2
+    )
     refused = client.delete(f"/api/projects/{p}/sets/main")
     assert refused.status_code == 422
-    assert client.delete(f"/api/projects/{p}/sets/model-b").json() == {"ok": True, "deleted": "model-b"}
+    assert client.delete(f"/api/projects/{p}/sets/model-b").json() == {
+        "ok": True,
+        "deleted": "model-b",
+    }
     overview = client.get(f"/api/projects/{p}").json()
     assert [b["name"] for b in overview["branches"]] == ["main"] and overview["analyses"] == []
     gone = client.get(f"/api/projects/{p}/sets/model-b")

@@ -61,7 +61,12 @@ def error_payload(exc: Exception) -> dict[str, Any]:
     if isinstance(exc, HTTPException):
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return {"ok": False, "error": detail, "code": HTTP_CODES.get(status, "error"), "status": status}
+        return {
+            "ok": False,
+            "error": detail,
+            "code": HTTP_CODES.get(status, "error"),
+            "status": status,
+        }
     return {"ok": False, "error": "internal server error", "code": "internal", "status": 500}
 
 

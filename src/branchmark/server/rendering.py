@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Request

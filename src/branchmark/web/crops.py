@@ -54,7 +54,9 @@ def crop_object(
         draw.rectangle((x0, y0, x1, y1), outline=colour, width=max(1, round(side / 60)))
     region = image.crop(box)
     scale = CROP_SIZE / max(region.size)
-    region = region.resize((max(1, round(region.width * scale)), max(1, round(region.height * scale))))
+    region = region.resize(
+        (max(1, round(region.width * scale)), max(1, round(region.height * scale)))
+    )
     buffer = io.BytesIO()
     region.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()

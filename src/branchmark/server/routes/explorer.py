@@ -38,9 +38,7 @@ Filter = Annotated[service.GalleryFilter, Depends(gallery_filter)]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 PerPage = Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)]
 Frame = Annotated[int, Query(ge=0, le=10_000_000)]
-Branches = Annotated[
-    str | None, Query(description="Comma-separated branch names (default: all).")
-]
+Branches = Annotated[str | None, Query(description="Comma-separated branch names (default: all).")]
 AnalysisName = Annotated[
     str | None, Query(description="Colour objects by this analysis's outcomes.", min_length=1)
 ]
@@ -80,8 +78,15 @@ def detail_page(
     iou: Iou = 0.5, confidence: Confidence = 0.0,
 ) -> HTMLResponse:  # fmt: skip
     data = service.data_unit_detail(
-        context, project, data_hash, frame=frame, branches=_branch_list(branches), chosen=chosen,
-        analysis_name=analysis, iou=iou, confidence=confidence,
+        context,
+        project,
+        data_hash,
+        frame=frame,
+        branches=_branch_list(branches),
+        chosen=chosen,
+        analysis_name=analysis,
+        iou=iou,
+        confidence=confidence,
     )
     return render_page(request, "detail.html", data)
 
@@ -97,7 +102,14 @@ def detail_json(
     """One frame of a data unit with each branch's objects in frame pixels (and outcomes)."""
     return FastJSON(
         service.data_unit_detail(
-            context, project, data_hash, frame=frame, branches=_branch_list(branches),
-            chosen=chosen, analysis_name=analysis, iou=iou, confidence=confidence,
+            context,
+            project,
+            data_hash,
+            frame=frame,
+            branches=_branch_list(branches),
+            chosen=chosen,
+            analysis_name=analysis,
+            iou=iou,
+            confidence=confidence,
         )
     )

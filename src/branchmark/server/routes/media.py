@@ -25,7 +25,9 @@ FrameIndex = Annotated[int, Path(ge=0, le=10_000_000)]
 CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
-def _locate(context: ServerContext, project: str, data_hash: str, frame: int) -> tuple[DataUnitRecord, MediaFile]:
+def _locate(
+    context: ServerContext, project: str, data_hash: str, frame: int
+) -> tuple[DataUnitRecord, MediaFile]:
     with context.store.read() as conn:
         record = catalog.get_project(conn, project)
         unit = catalog.get_data_unit(conn, record.id, data_hash)
@@ -87,7 +89,9 @@ def object_crop(
     media = resolve_media(unit, frame, context.media_roots)
     path = None
     if media.available:
-        path = frame_image(media, data_hash=unit.data_hash, frame=frame, cache_dir=context.cache_dir)
+        path = frame_image(
+            media, data_hash=unit.data_hash, frame=frame, cache_dir=context.cache_dir
+        )
     width, height = unit.frame_size(frame)
     geometry = found["geometry"]
     outline = None

@@ -17,8 +17,12 @@ Context = Annotated[ServerContext, Depends(get_context)]
 ProjectKey = Annotated[str, Path(description="Project hash (or title).", min_length=1)]
 BranchName = Annotated[str, Path(description="Prediction branch name.", min_length=1)]
 AnalysisName = Annotated[str, Path(description="Analysis name (or id).", min_length=1)]
-Iou = Annotated[float, Query(ge=0.0, le=1.0, description="IoU threshold (snapped to 0.05:0.05:0.95).")]
-Confidence = Annotated[float, Query(ge=0.0, le=1.0, description="Keep predictions with score >= this.")]
+Iou = Annotated[
+    float, Query(ge=0.0, le=1.0, description="IoU threshold (snapped to 0.05:0.05:0.95).")
+]
+Confidence = Annotated[
+    float, Query(ge=0.0, le=1.0, description="Keep predictions with score >= this.")
+]
 PageIndex = Annotated[int, Query(ge=0, le=1_000_000, description="Page, counted from 0.")]
 PageSize = Annotated[int, Query(ge=1, le=1000)]
 
@@ -38,7 +42,9 @@ class RenameRequest(BaseModel):
     name: str = Field(min_length=1, description="New branch name (^[A-Za-z0-9._-]+$).")
 
 
-@router.get("/projects/{project}/sets/{branch}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/projects/{project}/sets/{branch}", response_class=HTMLResponse, include_in_schema=False
+)
 def set_page(
     request: Request, context: Context, project: ProjectKey, branch: BranchName,
     analysis: Annotated[str | None, Query()] = None, iou: Iou = 0.5, confidence: Confidence = 0.0,
@@ -49,7 +55,9 @@ def set_page(
     return render_page(request, "prediction_set.html", data)
 
 
-@router.get("/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"])
+@router.get(
+    "/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"]
+)
 def set_json(
     context: Context, project: ProjectKey, branch: BranchName,
     analysis: Annotated[str | None, Query(description="Analysis name (default: first with a result).")] = None,
@@ -61,15 +69,22 @@ def set_json(
     ))  # fmt: skip
 
 
-@router.delete("/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"])
+@router.delete(
+    "/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"]
+)
 def delete_set(context: Context, project: ProjectKey, branch: BranchName) -> Any:
     """Delete a prediction set with its labels and analyses (main is refused)."""
     return FastJSON(service.delete_set(context, project, branch))
 
 
-@router.patch("/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"])
+@router.patch(
+    "/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"]
+)
 def rename_set(
-    context: Context, project: ProjectKey, branch: BranchName, body: Annotated[RenameRequest, Body()]
+    context: Context,
+    project: ProjectKey,
+    branch: BranchName,
+    body: Annotated[RenameRequest, Body()],
 ) -> Any:
     """Rename a prediction set (its analyses follow it)."""
     return FastJSON(service.rename_set(context, project, branch, body.name))
@@ -81,7 +96,9 @@ def analyses_json(context: Context, project: ProjectKey) -> Any:
     return FastJSON(service.analyses_payload(context, project))
 
 
-@router.post("/api/projects/{project}/analyses", response_class=FastJSON, status_code=202, tags=["analyses"])
+@router.post(
+    "/api/projects/{project}/analyses", response_class=FastJSON, status_code=202, tags=["analyses"]
+)
 def start_analysis(
     context: Context, project: ProjectKey, body: Annotated[AnalysisRequest, Body()]
 ) -> Any:
@@ -108,21 +125,31 @@ def rerun_analysis(context: Context, project: ProjectKey, name: AnalysisName) ->
     return FastJSON(service.rerun_analysis(context, project, name), status_code=202)
 
 
-@router.get("/api/projects/{project}/analyses/{name}/summary", response_class=FastJSON, tags=["analyses"])
+@router.get(
+    "/api/projects/{project}/analyses/{name}/summary", response_class=FastJSON, tags=["analyses"]
+)
 def summary_json(
-    context: Context, project: ProjectKey, name: AnalysisName, iou: Iou = 0.5, confidence: Confidence = 0.0
+    context: Context,
+    project: ProjectKey,
+    name: AnalysisName,
+    iou: Iou = 0.5,
+    confidence: Confidence = 0.0,
 ) -> Any:
     """Summary and per-class table at (IoU, confidence), from stored outcomes (no re-matching)."""
     return FastJSON(service.summary_payload(context, project, name, iou=iou, confidence=confidence))
 
 
-@router.get("/api/projects/{project}/analyses/{name}/pr-curves", response_class=FastJSON, tags=["analyses"])
+@router.get(
+    "/api/projects/{project}/analyses/{name}/pr-curves", response_class=FastJSON, tags=["analyses"]
+)
 def curves_json(context: Context, project: ProjectKey, name: AnalysisName, iou: Iou = 0.5) -> Any:
     """Per-class PR curves at the COCO IoU nearest ``iou``."""
     return FastJSON(service.curves_payload(context, project, name, iou=iou))
 
 
-@router.get("/api/projects/{project}/analyses/{name}/confusion", response_class=FastJSON, tags=["analyses"])
+@router.get(
+    "/api/projects/{project}/analyses/{name}/confusion", response_class=FastJSON, tags=["analyses"]
+)
 def confusion_json(context: Context, project: ProjectKey, name: AnalysisName) -> Any:
     """The class-agnostic confusion matrix at IoU 0.5."""
     return FastJSON(service.confusion_payload(context, project, name))
@@ -143,7 +170,9 @@ def confusion_cell_json(
     ))  # fmt: skip
 
 
-@router.get("/api/projects/{project}/analyses/{name}/outcomes", response_class=FastJSON, tags=["analyses"])
+@router.get(
+    "/api/projects/{project}/analyses/{name}/outcomes", response_class=FastJSON, tags=["analyses"]
+)
 def outcomes_json(
     context: Context, project: ProjectKey, name: AnalysisName,
     kind: Annotated[str, Query(description="prediction or ground_truth")] = "prediction",

@@ -88,7 +88,9 @@ def pixel_geometry(
                 "w": b["w"] * width, "h": b["h"] * height,
                 "theta": float(b.get("theta", 0.0) or 0.0)}  # fmt: skip
     if entry.get("polygons"):
-        polygons = [[_scaled_ring(ring, width, height) for ring in poly] for poly in entry["polygons"]]
+        polygons = [
+            [_scaled_ring(ring, width, height) for ring in poly] for poly in entry["polygons"]
+        ]
         return {"type": "polygon", "polygons": polygons}
     if "polygon" in entry:
         return {"type": "polygon", "polygons": [[_flat(_points(entry["polygon"]), width, height)]]}
@@ -162,7 +164,9 @@ def describe_answers(entries: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return described
 
 
-def frame_objects(label_row: Mapping[str, Any], frame: int) -> tuple[list[dict[str, Any]], float, float]:
+def frame_objects(
+    label_row: Mapping[str, Any], frame: int
+) -> tuple[list[dict[str, Any]], float, float]:
     """The object entries of ``frame`` and that frame's ``(width, height)`` from a label row."""
     for unit in label_row.get("data_units", {}).values():
         labels = unit.get("labels", {})

@@ -68,7 +68,9 @@ def analyses_payload(context: ServerContext, project_key: str) -> dict[str, Any]
     }
 
 
-def _pick(records: Sequence[AnalysisRecord], name: str | None, branch: str) -> AnalysisRecord | None:
+def _pick(
+    records: Sequence[AnalysisRecord], name: str | None, branch: str
+) -> AnalysisRecord | None:
     if name is not None:
         for record in records:
             if record.name == name:
@@ -123,8 +125,11 @@ def prediction_set(
         "analysis": None if chosen is None else describe_analysis(chosen),
         "other_sets": others,
         "compare_candidates": [
-            describe_analysis(r) for r in analysis.list_analyses(context.store, project)
-            if r.result is not None and chosen is not None and r.name != chosen.name
+            describe_analysis(r)
+            for r in analysis.list_analyses(context.store, project)
+            if r.result is not None
+            and chosen is not None
+            and r.name != chosen.name
             and r.ground_truth == chosen.ground_truth
         ],
         "iou_grid": IOU_GRID,
@@ -141,7 +146,9 @@ def prediction_set(
     return payload
 
 
-def _record(context: ServerContext, project_key: str, name: str) -> tuple[ProjectRecord, AnalysisRecord]:
+def _record(
+    context: ServerContext, project_key: str, name: str
+) -> tuple[ProjectRecord, AnalysisRecord]:
     project = _project(context, project_key)
     return project, analysis.get_analysis(context.store, project, name)
 
@@ -155,14 +162,21 @@ def summary_payload(
     context: ServerContext, project_key: str, name: str, *, iou: float, confidence: float
 ) -> dict[str, Any]:
     """The slider update: summary cards and per-class table at ``(iou, confidence)``."""
-    return point_summary(context, _record(context, project_key, name)[1], iou=iou, confidence=confidence)
+    return point_summary(
+        context, _record(context, project_key, name)[1], iou=iou, confidence=confidence
+    )
 
 
-def curves_payload(context: ServerContext, project_key: str, name: str, *, iou: float) -> dict[str, Any]:
+def curves_payload(
+    context: ServerContext, project_key: str, name: str, *, iou: float
+) -> dict[str, Any]:
     """PR curves (101-point interpolated precision per class) at the COCO IoU nearest ``iou``."""
     _check_point(iou, 0.0)
     _, record = _record(context, project_key, name)
-    return {"analysis": record.name, "curves": analysis.pr_curves(context.store, record, iou_threshold=iou)}
+    return {
+        "analysis": record.name,
+        "curves": analysis.pr_curves(context.store, record, iou_threshold=iou),
+    }
 
 
 def confusion_payload(context: ServerContext, project_key: str, name: str) -> dict[str, Any]:
@@ -182,8 +196,16 @@ def _with_links(
     for row in rows:
         branch = branch_of[row["kind"]]
         base = f"/media/{project.project_hash}/{row['data_hash']}/{row['frame']}"
-        row["crop_url"] = _crop_url(base, branch, row["object_hash"]) if row["object_hash"] else None
-        query = urlencode({"frame": row["frame"], "branches": ",".join(dict.fromkeys(branch_of.values())), **point})
+        row["crop_url"] = (
+            _crop_url(base, branch, row["object_hash"]) if row["object_hash"] else None
+        )
+        query = urlencode(
+            {
+                "frame": row["frame"],
+                "branches": ",".join(dict.fromkeys(branch_of.values())),
+                **point,
+            }
+        )
         row["detail_url"] = f"/projects/{project.project_hash}/data/{row['data_hash']}?{query}"
     return rows
 
@@ -235,7 +257,9 @@ def confusion_cell_payload(
     matrix = analysis.confusion(context.store, record)
     rows, columns = matrix["rows"], matrix["columns"]
     if not (0 <= row < len(rows) and 0 <= column < len(columns)):
-        raise ValidationError(f"cell ({row}, {column}) is outside the {len(rows)}x{len(columns)} matrix")
+        raise ValidationError(
+            f"cell ({row}, {column}) is outside the {len(rows)}x{len(columns)} matrix"
+        )
     found = analysis.confusion_objects(
         context.store, record, row=rows[row], column=columns[column], page=page, page_size=page_size,
     ).to_dict()  # fmt: skip
@@ -283,7 +307,9 @@ def _flipped_objects(
     with context.store.read() as conn:
         record = catalog.get_branch(conn, project.id, branch)
         arrays = read_annotations(
-            conn, branch_id=record.id, columns=("id", "data_unit_id", "frame", "object_hash", "feature_hash")
+            conn,
+            branch_id=record.id,
+            columns=("id", "data_unit_id", "frame", "object_hash", "feature_hash"),
         )
         keep = np.isin(arrays["id"], np.asarray(annotation_ids, dtype=np.int64))
         unit_ids = np.unique(arrays["data_unit_id"][keep]).tolist()
@@ -319,10 +345,15 @@ def compare_payload(
         context.store, record_a, record_b, iou_threshold=iou, confidence=confidence
     ).to_dict()
     flipped: dict[str, list[dict[str, Any]]] = {}
-    for group, branch in (("gt_flips", record_a.ground_truth), ("prediction_flips", record_a.branch)):
+    for group, branch in (
+        ("gt_flips", record_a.ground_truth),
+        ("prediction_flips", record_a.branch),
+    ):
         for label, entry in result[group].items():
             if isinstance(entry, dict):
-                flipped[label] = _flipped_objects(context, project, branch, entry["annotation_ids"][:listed])
+                flipped[label] = _flipped_objects(
+                    context, project, branch, entry["annotation_ids"][:listed]
+                )
     return {
         "project": describe_project(project),
         "a": describe_analysis(record_a),
@@ -330,7 +361,9 @@ def compare_payload(
         "comparison": result,
         "flipped": flipped,
         "iou_grid": IOU_GRID,
-        "analyses": [r.name for r in analysis.list_analyses(context.store, project) if r.result is not None],
+        "analyses": [
+            r.name for r in analysis.list_analyses(context.store, project) if r.result is not None
+        ],
     }
 
 
@@ -344,7 +377,9 @@ def delete_set(context: ServerContext, project_key: str, branch: str) -> dict[st
     return {"ok": True, "deleted": branch}
 
 
-def rename_set(context: ServerContext, project_key: str, branch: str, new_name: str) -> dict[str, Any]:
+def rename_set(
+    context: ServerContext, project_key: str, branch: str, new_name: str
+) -> dict[str, Any]:
     """Rename a prediction set (its analyses follow it)."""
     project = _project(context, project_key)
     analysis.rename_branch(context.store, project, branch, new_name)
