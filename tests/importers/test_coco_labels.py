@@ -54,8 +54,14 @@ def _coco(**score: float) -> dict[str, Any]:
 def test_boxes_polygons_rle_and_confidence(project: tuple[Project, dict[int, FrameIndex]]) -> None:
     p, frames = project
     cats = {1: BOX, 2: POLY, 3: MASK}
-    report = p.import_coco_labels(_coco(a=0.25, b=0.5), cats, frames, branch_name="preds",
-                                  confidence_field_name="score", manual_annotation=False)  # fmt: skip
+    report = p.import_coco_labels(
+        _coco(a=0.25, b=0.5),
+        cats,
+        frames,
+        branch_name="preds",
+        confidence_field_name="score",
+        manual_annotation=False,
+    )
     assert report.imported == 3 and report.skipped == 1  # the keypoint category is not mapped
     objects = {o["featureHash"]: o for o in _objects(p, "preds")}
     assert objects[BOX]["boundingBox"] == pytest.approx(

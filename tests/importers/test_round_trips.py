@@ -40,15 +40,30 @@ from tests.store.builders import add_unit_for
 from tests.store.conftest import load_fixture
 
 CASES = [
-    pytest.param("faster_coco_eval/tests/dataset/cocoapi/instances_val2014_100.json",
-                 ["cocoapi/results/instances_val2014_fakebbox100_results.json",
-                  "cocoapi/results/instances_val2014_fakesegm100_results.json"], id="val2014-polygons-rle"),
-    pytest.param("faster_coco_eval/tests/keypoints_dataset/gt_dataset.json",
-                 ["faster_coco_eval/tests/keypoints_dataset/dt_dataset.json"], id="keypoints"),
-    pytest.param("faster_coco_eval/tests/dataset/example_crowdpose_val.json",
-                 ["faster_coco_eval/tests/dataset/example_crowdpose_preds.json"], id="crowdpose"),
-    pytest.param("review_object_detection_metrics/tests/test_coco_eval/gts/sampled_gts_bbox_area.json", [], id="boxes"),
-]  # fmt: skip
+    pytest.param(
+        "faster_coco_eval/tests/dataset/cocoapi/instances_val2014_100.json",
+        [
+            "cocoapi/results/instances_val2014_fakebbox100_results.json",
+            "cocoapi/results/instances_val2014_fakesegm100_results.json",
+        ],
+        id="val2014-polygons-rle",
+    ),
+    pytest.param(
+        "faster_coco_eval/tests/keypoints_dataset/gt_dataset.json",
+        ["faster_coco_eval/tests/keypoints_dataset/dt_dataset.json"],
+        id="keypoints",
+    ),
+    pytest.param(
+        "faster_coco_eval/tests/dataset/example_crowdpose_val.json",
+        ["faster_coco_eval/tests/dataset/example_crowdpose_preds.json"],
+        id="crowdpose",
+    ),
+    pytest.param(
+        "review_object_detection_metrics/tests/test_coco_eval/gts/sampled_gts_bbox_area.json",
+        [],
+        id="boxes",
+    ),
+]
 
 
 def _without_ids(annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -33,8 +33,12 @@ def test_no_server_errors(tmp_path: Path) -> None:
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        run = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                       suppress_health_check=list(HealthCheck))(given(case=operation.as_strategy())(_check))  # fmt: skip
+        run = settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )(given(case=operation.as_strategy())(_check))
         run()
         checked.append(operation.label)
     paths = schema.raw_schema["paths"]

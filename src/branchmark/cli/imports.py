@@ -51,10 +51,19 @@ def run_import(
     """Run importer ``name`` with a Rich progress display (hidden for ``--json``)."""
     spec = get_format("import", name)
     console = Console(stderr=True)
-    with Store.open(resolve_workspace(workspace)) as store, Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=True, disable=as_json,
-    ) as progress:  # fmt: skip
+    with (
+        Store.open(resolve_workspace(workspace)) as store,
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as progress,
+    ):
         task = progress.add_task(f"reading {source.name}", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -72,7 +81,8 @@ def _print(report: ImportReport) -> None:
     console = Console()
     console.print(
         f"imported {report.imported} object(s) into {report.project!r} branch {report.branch!r} "
-        f"({report.label_rows} label row(s), {report.data_units} new data unit(s)) in {report.seconds:.2f} s"
+        f"({report.label_rows} label row(s), {report.data_units} new data unit(s)) in "
+        f"{report.seconds:.2f} s"
     )
     for title, counts in (("per class", report.per_class), ("per shape", report.per_shape)):
         if counts:
@@ -98,8 +108,17 @@ def coco_dataset(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import a COCO dataset: data units, ontology (for a new project) and annotations."""
-    run_import("coco-dataset", file, workspace=workspace, as_json=as_json, project=project, branch=branch,
-               images_dir=images, skip_invalid=skip_invalid, mode=_mode(replace, append))  # fmt: skip
+    run_import(
+        "coco-dataset",
+        file,
+        workspace=workspace,
+        as_json=as_json,
+        project=project,
+        branch=branch,
+        images_dir=images,
+        skip_invalid=skip_invalid,
+        mode=_mode(replace, append),
+    )
 
 
 @group.command("coco-results")
@@ -122,9 +141,18 @@ def coco_results(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import a COCO results list (a model's output) into a prediction branch."""
-    run_import("coco-results", file, workspace=workspace, as_json=as_json, project=project, branch=branch,
-               image_map=image_map, category_map=category_map, skip_invalid=skip_invalid,
-               mode=_mode(replace, append))  # fmt: skip
+    run_import(
+        "coco-results",
+        file,
+        workspace=workspace,
+        as_json=as_json,
+        project=project,
+        branch=branch,
+        image_map=image_map,
+        category_map=category_map,
+        skip_invalid=skip_invalid,
+        mode=_mode(replace, append),
+    )
 
 
 @group.command("encord")

@@ -54,7 +54,7 @@ ANNOTATION_KEYS = frozenset(
 
 @dataclasses.dataclass(frozen=True)
 class IdTable:
-    """Sorted unique integer ids with per-id values; ``positions`` maps ids to rows (-1: unknown)."""
+    """Sorted unique integer ids with per-id values; ``positions`` maps ids to rows (-1 unknown)."""
 
     ids: NDArray[Any]
 
@@ -193,8 +193,11 @@ def _read_categories(
             continue
         keypoints = record.get("keypoints", MISSING)
         if keypoints is not MISSING and keypoints != []:
-            if (not isinstance(keypoints, list) or not all(isinstance(k, str) and k for k in keypoints)
-                    or len(set(keypoints)) != len(keypoints)):  # fmt: skip
+            if (
+                not isinstance(keypoints, list)
+                or not all(isinstance(k, str) and k for k in keypoints)
+                or len(set(keypoints)) != len(keypoints)
+            ):
                 check.reject_one(
                     i,
                     "keypoints",
@@ -237,7 +240,8 @@ def read_coco_dataset(data: Any, *, source: str, problems: Problems) -> CocoData
             else ""
         )
         raise ImportFormatError(
-            f"{source}: expected a COCO dataset object with images, annotations and categories, got {type(data).__name__}{hint}"
+            f"{source}: expected a COCO dataset object with images, annotations and categories, "
+            f"got {type(data).__name__}{hint}"
         )
     images, image_table = _read_images(
         _section(data, "images", source, required=True), source, problems
@@ -314,9 +318,15 @@ def read_annotation_records(
     has_shape = present(segmentation) | present(keypoints)
     bbox, _ = read_number_lists(check, "bbox", width=4, required=False)
     no_box = np.isnan(bbox[:, 0])
-    check.reject(no_box & (~has_shape if results else np.ones(n, bool)), "bbox",
-                 lambda i: "is missing" if records[i].get("bbox", MISSING) is MISSING
-                 else f"expected 4 finite numbers, got {show_value(records[i]['bbox'])}")  # fmt: skip
+    check.reject(
+        no_box & (~has_shape if results else np.ones(n, bool)),
+        "bbox",
+        lambda i: (
+            "is missing"
+            if records[i].get("bbox", MISSING) is MISSING
+            else f"expected 4 finite numbers, got {show_value(records[i]['bbox'])}"
+        ),
+    )
     width = np.where(image >= 0, images.widths[np.maximum(image, 0)] if len(images.ids) else 0, 0)
     height = np.where(image >= 0, images.heights[np.maximum(image, 0)] if len(images.ids) else 0, 0)
     _check_boxes(check, bbox, width, height)
@@ -346,12 +356,21 @@ def read_annotation_records(
         return [None if values[i] is MISSING else values[i] for i in pick]
 
     return CocoAnnotations(
-        index=keep.astype(np.int64), ids=ids[keep], image=image[keep], category=category[keep],
-        bbox=bbox[keep], area=area[keep], iscrowd=iscrowd[keep], score=score[keep],
-        segmentation=column(segmentation), keypoints=column(keypoints),
+        index=keep.astype(np.int64),
+        ids=ids[keep],
+        image=image[keep],
+        category=category[keep],
+        bbox=bbox[keep],
+        area=area[keep],
+        iscrowd=iscrowd[keep],
+        score=score[keep],
+        segmentation=column(segmentation),
+        keypoints=column(keypoints),
         num_keypoints=column(num_keypoints),
-        extras=[None] * len(pick) if extras.count(None) == len(extras) else [extras[i] for i in pick],
-    )  # fmt: skip
+        extras=[None] * len(pick)
+        if extras.count(None) == len(extras)
+        else [extras[i] for i in pick],
+    )
 
 
 def _extras(
@@ -384,9 +403,12 @@ def _check_boxes(
         tol = BOX_TOLERANCE_PX
         outside = (x < -tol) | (y < -tol) | (x + w > width + tol) | (y + h > height + tol)
     check.reject(
-        outside, "bbox",
-        lambda i: f"box {show_value(bbox[i].tolist())} lies outside the {width[i]}x{height[i]} image",
-    )  # fmt: skip
+        outside,
+        "bbox",
+        lambda i: (
+            f"box {show_value(bbox[i].tolist())} lies outside the {width[i]}x{height[i]} image"
+        ),
+    )
 
 
 def _polygon_problem(polygons: list[Any], width: int, height: int) -> str | None:

@@ -107,12 +107,14 @@ def import_coco_labels(
         for image_id, index in image_id_to_frame_index.items():
             if image_id not in images:
                 raise ValueError(
-                    f"image id {image_id!r} is in image_id_to_frame_index but not in the labels' images"
+                    f"image id {image_id!r} is in image_id_to_frame_index but not in the labels' "
+                    "images"
                 )
             unit = units.get(index.data_hash)
             if unit is None:
                 skip(
-                    f"{SOURCE}: image id {image_id!r}: data hash {index.data_hash!r} is not in the project"
+                    f"{SOURCE}: image id {image_id!r}: data hash {index.data_hash!r} is not in the "
+                    "project"
                 )
                 continue
             row = images[image_id]
@@ -123,7 +125,8 @@ def import_coco_labels(
             )
             if coco_size != (target.width, target.height):
                 raise ImportFormatError(
-                    f"{SOURCE}: image id {image_id!r} is {coco_size[0]}x{coco_size[1]} but data unit "
+                    f"{SOURCE}: image id {image_id!r} is {coco_size[0]}x{coco_size[1]} but data "
+                    "unit "
                     f"{unit.title!r} frame {target.frame} is {target.width}x{target.height}"
                 )
             targets[row] = target
@@ -132,12 +135,14 @@ def import_coco_labels(
         for k in range(len(anns)):
             if targets[int(anns.image[k])] is None:
                 skip(
-                    f"{SOURCE}: annotations[{int(anns.index[k])}]: image id {anns.ids[k]!r} has no frame index"
+                    f"{SOURCE}: annotations[{int(anns.index[k])}]: image id {anns.ids[k]!r} has no "
+                    "frame index"
                 )
                 keep[k] = False
             elif classes[int(anns.category[k])] is None:
                 skip(
-                    f"{SOURCE}: annotations[{int(anns.index[k])}]: category is not in category_id_to_feature_hash"
+                    f"{SOURCE}: annotations[{int(anns.index[k])}]: category is not in "
+                    "category_id_to_feature_hash"
                 )
                 keep[k] = False
         if skipped:

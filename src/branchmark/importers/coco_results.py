@@ -87,7 +87,8 @@ def _image_map(
     mapping = read_json_file(path)
     if not isinstance(mapping, dict):
         raise ImportFormatError(
-            f'{path}: expected an object {{"<image id>": "<data hash or title>" | {{"data_hash", "frame"}}}}'
+            f"{path}: expected an object "
+            f'{{"<image id>": "<data hash or title>" | {{"data_hash", "frame"}}}}'
         )
     by_hash = {u.data_hash: u for u in units}
     by_title: dict[str, list[Any]] = {}
@@ -103,7 +104,8 @@ def _image_map(
         )
         if not isinstance(ref, str) or type(frame) is not int:
             raise ImportFormatError(
-                f"{where}: expected a data hash or title (and an integer frame), got {show_value(value)}"
+                f"{where}: expected a data hash or title (and an integer frame), got "
+                f"{show_value(value)}"
             )
         unit = by_hash.get(ref) or (by_title[ref][0] if len(by_title.get(ref, [])) == 1 else None)
         if unit is None:

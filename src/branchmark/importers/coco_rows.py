@@ -80,11 +80,16 @@ def _skeleton(
     out = {}
     for k, ((x, y, v), vertex) in enumerate(zip(points.tolist(), vertices, strict=True)):
         out[str(k)] = {
-            "x": x / width, "y": y / height, "name": vertex.get("name", str(k)),
-            "color": vertex.get("color", "#000000"), "featureHash": vertex.get("featureHash", ""),
+            "x": x / width,
+            "y": y / height,
+            "name": vertex.get("name", str(k)),
+            "color": vertex.get("color", "#000000"),
+            "featureHash": vertex.get("featureHash", ""),
             "value": vertex.get("value", ""),
-            "visibility": VISIBILITY_NAMES[int(v)] if v in VISIBILITY_NAMES else ("visible" if v > 0 else "invisible"),
-        }  # fmt: skip
+            "visibility": VISIBILITY_NAMES[int(v)]
+            if v in VISIBILITY_NAMES
+            else ("visible" if v > 0 else "invisible"),
+        }
     return out
 
 
@@ -191,9 +196,11 @@ def build_rows(
     area = anns.area.copy()
     geometry: list[bytes | None] | None = None
     simple = (
-        all(s is None for s in anns.segmentation) and all(k is None for k in anns.keypoints)
-        and all(e is None for e in anns.extras) and set(shape[anns.category].tolist()) <= {"bounding_box"}
-    )  # fmt: skip
+        all(s is None for s in anns.segmentation)
+        and all(k is None for k in anns.keypoints)
+        and all(e is None for e in anns.extras)
+        and set(shape[anns.category].tolist()) <= {"bounding_box"}
+    )
     if not simple:
         geometry = [None] * n
         for k in range(n):

@@ -4,7 +4,10 @@ Importers read a list of records (dicts parsed by orjson) field by field.  Each 
 returns a numpy column and rejects bad records through a :class:`RecordCheck`, whose messages
 name the file, the record (index and id) and the field::
 
-    annotations.json: annotations[17] (id 42): field "bbox": expected 4 finite numbers, got [1, 2, "x", 4]
+    annotations.json: annotations[17] (id 42): field "bbox": expected 4 finite numbers,
+    got [1, 2, "x", 4]
+
+(one line in the message).
 
 The fast path of every reader is a few C-level passes over the list (type sets, ``np.array``);
 only when it finds a problem does a Python loop look for the first bad record to name it.
@@ -231,7 +234,7 @@ def read_flags(check: RecordCheck, field: str) -> NDArray[np.bool_]:
 def read_number_lists(
     check: RecordCheck, field: str, *, width: int, required: bool = True
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """A field holding ``width`` finite numbers, as ``(N, width)`` float64 (NaN rows where absent)."""
+    """A field of ``width`` finite numbers, as ``(N, width)`` float64 (NaN rows where absent)."""
     values = field_values(check, field)
     n = len(values)
     given = present(values)
@@ -296,9 +299,13 @@ def reject_duplicates(check: RecordCheck, ids: NDArray[Any], field: str = "id") 
     bad = np.zeros(len(ids), dtype=bool)
     bad[order[repeat]] = True
     check.reject(
-        bad, field,
-        lambda i: f"duplicate {field} {show_value(plain(i))} (first used by {check.section}[{first_of[plain(i)]}])",
-    )  # fmt: skip
+        bad,
+        field,
+        lambda i: (
+            f"duplicate {field} {show_value(plain(i))} (first used by "
+            f"{check.section}[{first_of[plain(i)]}])"
+        ),
+    )
 
 
 def read_ids(check: RecordCheck, field: str) -> NDArray[Any]:

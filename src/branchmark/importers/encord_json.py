@@ -134,13 +134,23 @@ def _check_row(
                 return f"frame {frame}: objects[{i}]: expected an object"
             feature = entry.get("featureHash")
             if feature not in shapes:
-                return f'frame {frame}: objects[{i}] (object {entry.get("objectHash")}): field "featureHash": {show_value(feature)} is not an object of the ontology'
+                return (
+                    f"frame {frame}: objects[{i}] (object {entry.get('objectHash')}): field "
+                    f'"featureHash": {show_value(feature)} is not an object of the ontology'
+                )
             if entry.get("shape") != shapes[feature]:
-                return f'frame {frame}: objects[{i}] (object {entry.get("objectHash")}): field "shape": {show_value(entry.get("shape"))}, the ontology says {shapes[feature]!r}'
+                return (
+                    f"frame {frame}: objects[{i}] (object {entry.get('objectHash')}): field "
+                    f'"shape": {show_value(entry.get("shape"))}, '
+                    f"the ontology says {shapes[feature]!r}"
+                )
     for h, entry in d["classification_answers"].items():
         feature = entry.get("featureHash") if isinstance(entry, dict) else None
         if feature not in classification_hashes:
-            return f'classification_answers[{h!r}]: field "featureHash": {show_value(feature)} is not a classification of the ontology'
+            return (
+                f'classification_answers[{h!r}]: field "featureHash": {show_value(feature)} is '
+                "not a classification of the ontology"
+            )
     return None
 
 
@@ -154,7 +164,10 @@ def _unit_for(
     if len(matches) == 1:
         return matches[0]
     what = "several data units have" if matches else "no data unit has"
-    return f'field "data_hash": {show_value(d.get("data_hash"))} is not in the project and {what} the title {show_value(d.get("data_title"))}'
+    return (
+        f'field "data_hash": {show_value(d.get("data_hash"))} is not in the project and {what} '
+        f"the title {show_value(d.get('data_title'))}"
+    )
 
 
 def import_encord(

@@ -39,7 +39,7 @@ def parse_json(data: bytes, *, source: str) -> Any:
 
 
 def read_json_file(path: str | Path) -> Any:
-    """Read and parse ``path`` (see :func:`parse_json`); a missing file is an ``ImportFormatError``."""
+    """Read and parse ``path`` (see :func:`parse_json`); a missing file: ``ImportFormatError``."""
     file = Path(path)
     try:
         data = file.read_bytes()

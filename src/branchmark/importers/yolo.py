@@ -72,7 +72,8 @@ def read_class_names(path: str | Path) -> list[str]:
             names = raw
         else:
             raise ImportFormatError(
-                f'{file}: field "names": expected a list or {{0: name, 1: ...}}, got {show_value(raw)}'
+                f'{file}: field "names": expected a list or {{0: name, 1: ...}}, got '
+                f"{show_value(raw)}"
             )
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ImportFormatError(f"{file}: expected non-empty class names, got {show_value(names)}")
@@ -98,7 +99,10 @@ def _parse_line(line: str) -> tuple[int, list[float], float | None] | str:
     elif count >= 7:
         coords, conf = values[:-1], values[-1]
     else:
-        return f"{count} numbers after the class: expected 4 (box), 5 (box + conf) or a polygon of at least 3 points"
+        return (
+            f"{count} numbers after the class: expected 4 (box), 5 (box + conf) or a polygon of "
+            "at least 3 points"
+        )
     if conf is not None and not 0.0 <= conf <= 1.0:
         return f"confidence {conf} is outside [0, 1]"
     return cls, coords, conf
@@ -181,15 +185,18 @@ def import_yolo(
                     )
                 elif cls is None:
                     problems.fail(
-                        f"{where}: class {cls_index} ({class_names[cls_index]!r}) is not an object of the ontology"
+                        f"{where}: class {cls_index} ({class_names[cls_index]!r}) is not an object "
+                        "of the ontology"
                     )
                 elif cls.shape != wanted:
                     problems.fail(
-                        f"{where}: a {wanted.replace('_', ' ')} line for {cls.name!r}, a {cls.shape} object"
+                        f"{where}: a {wanted.replace('_', ' ')} line for {cls.name!r}, a "
+                        f"{cls.shape} object"
                     )
                 elif (points < 0).any() or (points > 1).any():
                     problems.fail(
-                        f"{where}: coordinates must be normalised to [0, 1], got {show_value(coords)}"
+                        f"{where}: coordinates must be normalised to [0, 1], got "
+                        f"{show_value(coords)}"
                     )
                 else:
                     w, h = target.width, target.height
@@ -215,14 +222,22 @@ def import_yolo(
         boxes = np.array(columns["box"], dtype=np.float64).reshape(n, 4)
         conf = np.array([1.0 if c is None else c for c in columns["conf"]], dtype=np.float64)
         rows = AnnotationRows(
-            data_unit_id=np.array(columns["unit"], dtype=np.int64), frame=np.zeros(n, np.int64),
+            data_unit_id=np.array(columns["unit"], dtype=np.int64),
+            frame=np.zeros(n, np.int64),
             feature_hash=np.array([c.feature_hash for c in columns["cls"]], dtype=object),
             shape=np.array([c.shape for c in columns["cls"]], dtype=object),
-            x=boxes[:, 0], y=boxes[:, 1], w=boxes[:, 2], h=boxes[:, 3], area=np.full(n, np.nan),
-            iscrowd=np.zeros(n, bool), confidence=conf,
+            x=boxes[:, 0],
+            y=boxes[:, 1],
+            w=boxes[:, 2],
+            h=boxes[:, 3],
+            area=np.full(n, np.nan),
+            iscrowd=np.zeros(n, bool),
+            confidence=conf,
             manual=np.array([c is None for c in columns["conf"]], dtype=bool),
-            geometry=columns["geometry"] if any(g is not None for g in columns["geometry"]) else None,
-        )  # fmt: skip
+            geometry=columns["geometry"]
+            if any(g is not None for g in columns["geometry"])
+            else None,
+        )
         target_branch = prepare_branch(conn, record.id, branch, mode=WriteMode(mode))
         touched = write_rows(conn, target_branch, rows, progress=progress)
     return ImportReport(

@@ -59,14 +59,21 @@ def set_page(
     "/api/projects/{project}/sets/{branch}", response_class=FastJSON, tags=["prediction sets"]
 )
 def set_json(
-    context: Context, project: ProjectKey, branch: BranchName,
-    analysis: Annotated[str | None, Query(description="Analysis name (default: first with a result).")] = None,
-    iou: Iou = 0.5, confidence: Confidence = 0.0,
-) -> Any:  # fmt: skip
-    """A prediction set: branch, analyses, and the chosen analysis's summary, table, curves, confusion."""
-    return FastJSON(service.prediction_set(
-        context, project, branch, analysis_name=analysis or None, iou=iou, confidence=confidence
-    ))  # fmt: skip
+    context: Context,
+    project: ProjectKey,
+    branch: BranchName,
+    analysis: Annotated[
+        str | None, Query(description="Analysis name (default: first with a result).")
+    ] = None,
+    iou: Iou = 0.5,
+    confidence: Confidence = 0.0,
+) -> Any:
+    """A prediction set, its analyses and the chosen one's summary, table, curves, confusion."""
+    return FastJSON(
+        service.prediction_set(
+            context, project, branch, analysis_name=analysis or None, iou=iou, confidence=confidence
+        )
+    )
 
 
 @router.delete(
@@ -174,15 +181,21 @@ def confusion_cell_json(
     "/api/projects/{project}/analyses/{name}/outcomes", response_class=FastJSON, tags=["analyses"]
 )
 def outcomes_json(
-    context: Context, project: ProjectKey, name: AnalysisName,
+    context: Context,
+    project: ProjectKey,
+    name: AnalysisName,
     kind: Annotated[str, Query(description="prediction or ground_truth")] = "prediction",
     outcome: Annotated[str | None, Query(description="tp, fp, fn or ignored")] = None,
-    iou: Iou = 0.5, confidence: Confidence = 0.0,
-    class_: Annotated[list[str] | None, Query(alias="class", description="Class name, feature hash or index.")] = None,
+    iou: Iou = 0.5,
+    confidence: Confidence = 0.0,
+    class_: Annotated[
+        list[str] | None, Query(alias="class", description="Class name, feature hash or index.")
+    ] = None,
     reason: Annotated[list[str] | None, Query(description="FP reason(s).")] = None,
     data_hash: Annotated[str | None, Query(description="Only this data unit.")] = None,
-    page: PageIndex = 0, page_size: PageSize = 48,
-) -> Any:  # fmt: skip
+    page: PageIndex = 0,
+    page_size: PageSize = 48,
+) -> Any:
     """A page of TP / FP (with reason) / FN objects with crop and data unit links."""
     return FastJSON(service.outcomes_payload(
         context, project, name, kind=kind, outcome=outcome or None, iou=iou, confidence=confidence,

@@ -261,8 +261,13 @@ def confusion_cell_payload(
             f"cell ({row}, {column}) is outside the {len(rows)}x{len(columns)} matrix"
         )
     found = analysis.confusion_objects(
-        context.store, record, row=rows[row], column=columns[column], page=page, page_size=page_size,
-    ).to_dict()  # fmt: skip
+        context.store,
+        record,
+        row=rows[row],
+        column=columns[column],
+        page=page,
+        page_size=page_size,
+    ).to_dict()
     iou = float(matrix["iou_threshold"])
     kind = "ground_truth" if column == len(columns) - 1 else "prediction"
     branch_of = {"prediction": record.branch, "ground_truth": record.ground_truth}
