@@ -70,6 +70,18 @@ def _without_ids(annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in a.items() if k != "id"} for a in annotations]
 
 
+def _by_image(annotations: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    """Each image's annotations (ids aside) in their order: what COCO evaluation depends on.
+
+    The importer stores rows grouped by image; pycocotools evaluates per image (stable score
+    sort) and joins images in image-id order, so the order across images carries nothing.
+    """
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for a in _without_ids(annotations):
+        out.setdefault(a["image_id"], []).append(a)
+    return out
+
+
 def _json(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value))
 
@@ -83,7 +95,8 @@ def test_real_coco_files_round_trip(store: Store, dataset: str, results: list[st
     assert skipped == 0
     assert exported["images"] == source["images"]
     assert exported["categories"] == source["categories"]
-    assert _without_ids(exported["annotations"]) == _without_ids(source["annotations"])
+    assert len(exported["annotations"]) == len(source["annotations"])
+    assert _by_image(exported["annotations"]) == _by_image(source["annotations"])
     assert {
         k: v for k, v in exported.items() if k not in ("images", "annotations", "categories")
     } == {k: v for k, v in source.items() if k not in ("images", "annotations", "categories")}
@@ -91,7 +104,23 @@ def test_real_coco_files_round_trip(store: Store, dataset: str, results: list[st
         import_coco_results(store, COCO_FIXTURES / name, project="p", branch=f"model-{i}")
         out, skipped = export_coco_results(store, project="p", branch=f"model-{i}")
         assert skipped == 0
-        assert _json(out) == json.loads((COCO_FIXTURES / name).read_text())
+        records = json.loads((COCO_FIXTURES / name).read_text())
+        assert len(out) == len(records)
+        assert _by_image(_json(out)) == _by_image(records)
+
+
+def _in_store_order(
+    records: list[dict[str, Any]], stored_images: list[Any]
+) -> list[dict[str, Any]]:
+    """``records`` in the store's image order, file order within each image (a stable sort);
+    checks that the store holds exactly that image sequence."""
+    rank: dict[Any, int] = {}
+    for image in stored_images:
+        rank.setdefault(image, len(rank))
+    order = np.argsort([rank[r["image_id"]] for r in records], kind="stable")
+    out = [records[i] for i in order.tolist()]
+    assert [r["image_id"] for r in out] == stored_images
+    return out
 
 
 def test_coco_columns_match_pycocotools(store: Store) -> None:
@@ -102,19 +131,24 @@ def test_coco_columns_match_pycocotools(store: Store) -> None:
     segm = "cocoapi/results/instances_val2014_fakesegm100_results.json"
     import_coco_results(store, COCO_FIXTURES / segm, project="p", branch="segm")
     records = json.loads((COCO_FIXTURES / segm).read_text())
+    columns = ("data_unit_id", "x", "y", "w", "h", "area", "iscrowd", "manual")
     with store.read() as conn:
         project = catalog.get_project(conn, "p")
         main = catalog.get_branch(conn, project.id, "main")
         pred = catalog.get_branch(conn, project.id, "segm")
-        gt = read_annotations(
-            conn, branch_id=main.id, columns=("x", "y", "w", "h", "area", "iscrowd", "manual")
+        gt = read_annotations(conn, branch_id=main.id, columns=columns)
+        dt = read_annotations(
+            conn, branch_id=pred.id, columns=("data_unit_id", "area", "confidence", "manual")
         )
-        dt = read_annotations(conn, branch_id=pred.id, columns=("area", "confidence", "manual"))
-    assert_array_equal(
-        np.stack([gt[k] for k in "xywh"], 1), [a["bbox"] for a in source["annotations"]]
-    )
-    assert_array_equal(gt["area"], [a["area"] for a in source["annotations"]])
-    assert_array_equal(gt["iscrowd"], [bool(a["iscrowd"]) for a in source["annotations"]])
+        image_of = {
+            u.id: u.client_metadata["coco_image"]["id"]
+            for u in catalog.get_data_units(conn, project.id)
+        }
+    gt_source = _in_store_order(source["annotations"], [image_of[u] for u in gt["data_unit_id"]])
+    records = _in_store_order(records, [image_of[u] for u in dt["data_unit_id"]])
+    assert_array_equal(np.stack([gt[k] for k in "xywh"], 1), [a["bbox"] for a in gt_source])
+    assert_array_equal(gt["area"], [a["area"] for a in gt_source])
+    assert_array_equal(gt["iscrowd"], [bool(a["iscrowd"]) for a in gt_source])
     assert gt["manual"].all() and not dt["manual"].any()
     assert_array_equal(dt["confidence"], [r["score"] for r in records])
     # COCO.loadRes gives a segm result the area of its mask.
@@ -291,3 +325,54 @@ def test_sdk_rows_export_to_coco(store: Store, ontology: dict[str, Any]) -> None
         mask_utils.decode({"size": coco["size"], "counts": coco["counts"].encode()}), transposed.T
     )
     assert copy.deepcopy(anns[cats["Strawberry"]]["keypoints"][2::3]) == [2, 1, 0]
+
+
+def _coco_eval(dataset: dict[str, Any], results: list[dict[str, Any]]) -> Any:
+    """pycocotools' bbox ``COCOeval`` after ``evaluate`` and ``accumulate`` (output silenced)."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+        ev = COCOeval(gt, gt.loadRes(copy.deepcopy(results)), iouType="bbox")
+        ev.evaluate()
+        ev.accumulate()
+    return ev
+
+
+def test_grouped_export_evaluates_like_the_file(store: Store, tmp_path: Path) -> None:
+    """The exported results (grouped by image) give pycocotools' exact numbers for the file.
+
+    Scores rounded to one decimal make many ties, which pycocotools breaks by the order of the
+    detections within an image (stable sorts); reversing that order changes the numbers, so the
+    oracle can tell a reordering that matters from one that does not.
+    """
+    dataset_name = "faster_coco_eval/tests/dataset/cocoapi/instances_val2014_100.json"
+    dataset = json.loads((COCO_FIXTURES / dataset_name).read_text())
+    records = json.loads(
+        (COCO_FIXTURES / "cocoapi/results/instances_val2014_fakebbox100_results.json").read_text()
+    )
+    for r in records:
+        r["score"] = round(r["score"], 1)
+    import_coco_dataset(store, COCO_FIXTURES / dataset_name, project="p")
+    import_coco_results(store, write_json(tmp_path / "dets.json", records), project="p", branch="m")
+    exported, _ = export_coco_results(store, project="p", branch="m")
+    exported = _json(exported)
+    images = [r["image_id"] for r in exported]
+    assert images != [r["image_id"] for r in records]  # the file is not grouped by image
+    runs = 1 + sum(a != b for a, b in zip(images, images[1:], strict=False))
+    assert runs == len(set(images))  # each image's rows are contiguous
+    expected = _coco_eval(dataset, records)
+    got = _coco_eval(dataset, exported)
+    assert_array_equal(got.eval["precision"], expected.eval["precision"])
+    assert_array_equal(got.eval["recall"], expected.eval["recall"])
+    assert_array_equal(got.eval["scores"], expected.eval["scores"])
+    reversed_within = [r for image in _by_image(records).values() for r in image[::-1]]
+    assert not np.array_equal(
+        _coco_eval(dataset, reversed_within).eval["precision"], expected.eval["precision"]
+    )

@@ -134,8 +134,7 @@ class AnnotationRows:
 
     def take(self, index: NDArray[np.int64]) -> AnnotationRows:
         """The rows at ``index`` (in that order)."""
-        pick = index.tolist()
-        geometry = None if self.geometry is None else [self.geometry[i] for i in pick]
+        geometry = None if self.geometry is None else [self.geometry[i] for i in index.tolist()]
         arrays = {
             f.name: getattr(self, f.name)[index]
             for f in dataclasses.fields(self) if f.name != "geometry"
@@ -197,12 +196,23 @@ def write_rows(
     progress: Progress | None = None,
 ) -> int:
     """Append ``rows`` to their label rows on ``branch`` (created in bulk); return how many
-    label rows they touch.  Runs in the caller's transaction."""
+    label rows they touch.  Runs in the caller's transaction.
+
+    Rows are written grouped by label row, in their given order within each (a stable sort).
+    Nothing that reads a label row or evaluates a frame sees a difference: COCO evaluation
+    (pycocotools ``evaluateImg``/``accumulate``) orders detections per image with a stable
+    score sort and joins images in image-id order, so only the order within an image matters.
+    Inserting in file order when a file is not grouped by image put each row on a random page
+    of the ``label_row_id`` index (1M boxes: 8.3 s against 4.9 s grouped).
+    """
     n = len(rows)
     units = np.unique(rows.data_unit_id)
     row_of = ensure_label_rows(conn, units.tolist(), branch)
     lookup = np.array([row_of[int(u)] for u in units], dtype=np.int64)
     label_row_id = lookup[np.searchsorted(units, rows.data_unit_id)] if n else np.zeros(0, np.int64)
+    if n and (np.diff(label_row_id) < 0).any():
+        order = np.argsort(label_row_id, kind="stable")
+        rows, label_row_id = rows.take(order), label_row_id[order]
     hashes = new_object_hashes(n)
     done = 0
     for start in range(0, n, INSERT_CHUNK):
