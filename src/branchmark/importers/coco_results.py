@@ -35,6 +35,7 @@ from branchmark.importers.targets import (
     prepare_branch,
     write_rows,
 )
+from branchmark.objects.collector import paused_collector
 from branchmark.store import Store, catalog
 from branchmark.store.records import ProjectRecord
 
@@ -228,18 +229,22 @@ def import_coco_results(
     started = time.perf_counter()
     problems = Problems(skip_invalid=skip_invalid)
     source = str(path)
-    records = read_json_file(path)
-    with store.write() as conn:
-        record = catalog.get_project(conn, project)
-        ontology = OntologyObjects.from_ontology(catalog.get_ontology(conn, record.id))
-        targets = _image_map(conn, record, None if image_map is None else Path(image_map))
-        classes = _category_map(
-            conn, record, ontology, None if category_map is None else Path(category_map)
-        )
-        rows, touched = import_results_records(
-            conn, records, source=source, project=record, branch=branch, targets=targets,
-            classes=classes, problems=problems, mode=WriteMode(mode), progress=progress,
-        )  # fmt: skip
+    # A results file parses into millions of containers that live until the import ends and
+    # form no cycles; with the cyclic collector running, its full passes over them took ~1.6 s
+    # of the 2.4 s parse of a 1M-box file (and more during validation).
+    with paused_collector():
+        records = read_json_file(path)  # parsed before the write transaction takes the lock
+        with store.write() as conn:
+            record = catalog.get_project(conn, project)
+            ontology = OntologyObjects.from_ontology(catalog.get_ontology(conn, record.id))
+            targets = _image_map(conn, record, None if image_map is None else Path(image_map))
+            classes = _category_map(
+                conn, record, ontology, None if category_map is None else Path(category_map)
+            )
+            rows, touched = import_results_records(
+                conn, records, source=source, project=record, branch=branch, targets=targets,
+                classes=classes, problems=problems, mode=WriteMode(mode), progress=progress,
+            )  # fmt: skip
     return ImportReport(
         source=source, project=record.title, branch=branch, imported=len(rows),
         per_class=count_by(rows.feature_hash, ontology.names()), per_shape=count_by(rows.shape),
