@@ -88,32 +88,46 @@ def _number(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else html.escape(str(value))
 
 
+DASHES = ("", "6 3", "2 3", "8 3 2 3")
+"""Stroke patterns cycled with the colours, so curves that coincide (a class scored as a box and
+as a polygon often has the same curve) stay visible under each other."""
+
+
 def _pr_svg(curves: list[dict[str, Any]]) -> str:
     w, h, m = 420, 320, 40
+    plot_w, plot_h = w - m - 10, h - m - 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-        f'aria-label="precision-recall curves"><rect x="{m}" y="10" width="{w - m - 10}" '
-        f'height="{h - m - 10}" fill="none" stroke="#999"/>'
+        f'aria-label="precision-recall curves"><rect x="{m}" y="10" width="{plot_w}" '
+        f'height="{plot_h}" fill="none" stroke="#999"/>'
     ]
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x, y = m + tick * plot_w, 10 + (1 - tick) * plot_h
+        parts.append(
+            f'<text x="{x:.1f}" y="{h - m + 24}" font-size="10" text-anchor="middle">{tick:g}</text>'
+            f'<text x="{m - 4}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{tick:g}</text>'
+        )
     for i, curve in enumerate(curves):
         points = [
-            f"{m + r * (w - m - 10):.1f},{10 + (1 - p) * (h - m - 10):.1f}"
+            f"{m + r * plot_w:.1f},{10 + (1 - p) * plot_h:.1f}"
             for r, p in zip(curve["recall"], curve["precision"], strict=True)
             if p is not None and p >= 0
         ]
-        colour = PALETTE[i % len(PALETTE)]
+        colour, dash = PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)]
         parts.append(
             f'<polyline class="pr" fill="none" stroke="{colour}" stroke-width="1.5" '
-            f'points="{" ".join(points)}"><title>{html.escape(curve["name"])}</title></polyline>'
+            f'stroke-dasharray="{dash}" points="{" ".join(points)}">'
+            f"<title>{html.escape(curve['name'])}</title></polyline>"
         )
     parts.append(
-        f'<text x="{w // 2}" y="{h - 8}" font-size="12" text-anchor="middle">recall</text>'
-        f'<text x="12" y="{h // 2}" font-size="12" transform="rotate(-90 12 {h // 2})" '
+        f'<text x="{w // 2}" y="{h - 4}" font-size="12" text-anchor="middle">recall</text>'
+        f'<text x="10" y="{h // 2}" font-size="12" transform="rotate(-90 10 {h // 2})" '
         'text-anchor="middle">precision</text></svg>'
     )
     legend = "".join(
-        f'<li><span style="color:{PALETTE[i % len(PALETTE)]}">■</span> '
-        f"{html.escape(c['name'])}</li>"
+        f'<li><svg width="28" height="8"><line x1="0" y1="4" x2="28" y2="4" stroke-width="2" '
+        f'stroke="{PALETTE[i % len(PALETTE)]}" stroke-dasharray="{DASHES[i % len(DASHES)]}"/>'
+        f"</svg> {html.escape(c['name'])}</li>"
         for i, c in enumerate(curves)
     )
     return "".join(parts) + f'<ul class="legend">{legend}</ul>'
