@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from branchmark.bundle import Bundle, LabelDict, SavePayload
 from branchmark.errors import DataUnitNotFound, StoreError, ValidationError
 from branchmark.media import probe_image, probe_video
-from branchmark.objects.collector import paused_collector
+from branchmark.collector import paused_collector
 from branchmark.objects.label_row import LabelRowV2
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.ontology.structure import OntologyStructure

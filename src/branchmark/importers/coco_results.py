@@ -35,7 +35,7 @@ from branchmark.importers.targets import (
     prepare_branch,
     write_rows,
 )
-from branchmark.objects.collector import paused_collector
+from branchmark.collector import paused_collector
 from branchmark.store import Store, catalog
 from branchmark.store.records import ProjectRecord
 
