@@ -362,7 +362,7 @@ class LabelRowV2:
     def _check_frames(self) -> None:
         limit = self.number_of_frames
         for obj in self._objects.values():
-            for frame in obj._frames:
+            for frame in obj._frame_numbers():
                 if not 0 <= frame < limit:
                     raise frame_out_of_range(frame, limit, where=obj._where())
         for ci in self._classifications.values():
@@ -409,8 +409,8 @@ class LabelRowV2:
                 "an identical ObjectInstance which is not part of any LabelRowV2."
             )
         object_instance.is_valid()
-        frames = object_instance._frames
-        if object_instance._dynamic and not object_instance._dynamic_frames() <= frames.keys():
+        frames = object_instance._frame_numbers()
+        if object_instance._dynamic and not object_instance._dynamic_frames() <= set(frames):
             raise LabelRowError(
                 "There are some dynamic answers on frames that have no coordinates. Please ensure "
                 "that all the dynamic answers are only on frames where coordinates have been set "
@@ -423,7 +423,7 @@ class LabelRowV2:
                 if frame >= limit:
                     raise frame_out_of_range(frame, limit, where=object_instance._where())
             if object_instance._ontology_object.shape is Shape.BITMASK:
-                for frame, data in frames.items():
+                for frame, data in object_instance._frames.items():
                     width, height = self._frame_size(frame)
                     check_bitmask_size(
                         data.coordinates,
@@ -513,7 +513,7 @@ class LabelRowV2:
                 and obj.feature_hash != filter_ontology_object.feature_node_hash
             ):
                 continue
-            if wanted is not None and wanted.isdisjoint(obj._frames):
+            if wanted is not None and wanted.isdisjoint(obj._frame_numbers()):
                 continue
             out.append(obj)
         return out

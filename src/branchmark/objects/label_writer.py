@@ -146,25 +146,27 @@ def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str,
             strings[id(ontology_object)] = cached
         name, color, shape, value, feature_hash = cached
         object_hash = obj._object_hash
-        for frame, data in obj._frames.items():
+        for (
+            frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
+            confidence, manual, _reviews, is_deleted,
+        ) in obj._frame_values():  # fmt: skip
             entry = {
                 "name": name,
                 "color": color,
                 "shape": shape,
                 "value": value,
-                "createdAt": fmt(data.created_at),
-                "createdBy": data.created_by,
-                "confidence": data.confidence,
+                "createdAt": fmt(created_at),
+                "createdBy": created_by,
+                "confidence": confidence,
                 "objectHash": object_hash,
                 "featureHash": feature_hash,
-                "manualAnnotation": data.manual_annotation,
-                "lastEditedAt": fmt(data.last_edited_at),
+                "manualAnnotation": manual,
+                "lastEditedAt": fmt(last_edited_at),
             }
-            if data.last_edited_by is not None:
-                entry["lastEditedBy"] = data.last_edited_by
-            if data.is_deleted is not None:
-                entry["isDeleted"] = data.is_deleted
-            coordinates = data.coordinates
+            if last_edited_by is not None:
+                entry["lastEditedBy"] = last_edited_by
+            if is_deleted is not None:
+                entry["isDeleted"] = is_deleted
             if type(coordinates) is BoundingBoxCoordinates:
                 entry["boundingBox"] = {
                     "h": coordinates.height,
@@ -206,8 +208,10 @@ def _object_entries_by_frame(
             strings[id(ontology_object)] = cached
         name, color, shape, value, feature_hash = cached
         object_hash = obj._object_hash
-        for frame, data in obj._frames.items():
-            coordinates = data.coordinates
+        for (
+            frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
+            confidence, manual, _reviews, is_deleted,
+        ) in obj._frame_values():  # fmt: skip
             geometry: dict[str, Any] | tuple[float, float, float, float]
             if type(coordinates) is BoundingBoxCoordinates:
                 geometry = (
@@ -221,10 +225,9 @@ def _object_entries_by_frame(
                 geometry = {}
                 write_coordinates(coordinates, geometry)
                 keys = tuple(geometry)
-            created, edited = fmt(data.created_at), fmt(data.last_edited_at)
+            created, edited = fmt(created_at), fmt(last_edited_at)
             key = (
-                id(ontology_object), created, data.created_by, edited, data.last_edited_by,
-                data.is_deleted, keys,
+                id(ontology_object), created, created_by, edited, last_edited_by, is_deleted, keys,
             )  # fmt: skip
             index = template_of.get(key)
             if index is None:
@@ -235,23 +238,22 @@ def _object_entries_by_frame(
                     "shape": None,
                     "value": value,
                     "createdAt": created,
-                    "createdBy": data.created_by,
+                    "createdBy": created_by,
                     "confidence": None,
                     "objectHash": None,
                     "featureHash": None,
                     "manualAnnotation": None,
                     "lastEditedAt": edited,
                 }
-                if data.last_edited_by is not None:
-                    template["lastEditedBy"] = data.last_edited_by
-                if data.is_deleted is not None:
-                    template["isDeleted"] = data.is_deleted
+                if last_edited_by is not None:
+                    template["lastEditedBy"] = last_edited_by
+                if is_deleted is not None:
+                    template["isDeleted"] = is_deleted
                 template.update(dict.fromkeys(keys))
                 index = template_of[key] = len(templates)
                 templates.append(template)
             entry = (
-                object_hash, feature_hash, shape, geometry, data.confidence,
-                data.manual_annotation, index,
+                object_hash, feature_hash, shape, geometry, confidence, manual, index,
             )  # fmt: skip
             frame_list = by_frame.get(frame)
             if frame_list is None:
