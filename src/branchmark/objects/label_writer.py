@@ -40,12 +40,16 @@ def prepare_label_row(row: LabelRowV2) -> PreparedLabelRow:
 
     objects = list(row._objects.values())
     entries, templates = _object_entries_by_frame(objects)
-    skeleton = _label_row_dict(row, objects, {frame: [] for frame in entries})
+    skeleton = _label_row_dict(row, objects, {frame: [] for frame in entries}, prepared=True)
     return PreparedLabelRow(skeleton, entries, templates)
 
 
 def _label_row_dict(
-    row: LabelRowV2, objects: list[ObjectInstance], by_frame: dict[int, list[dict[str, Any]]]
+    row: LabelRowV2,
+    objects: list[ObjectInstance],
+    by_frame: dict[int, list[dict[str, Any]]],
+    *,
+    prepared: bool = False,
 ) -> dict[str, Any]:
     meta = row.label_row_metadata
     classifications = list(row._classifications.values())
@@ -63,7 +67,7 @@ def _label_row_dict(
         "data_type": meta.data_type.value,
         "annotation_task_status": meta.annotation_task_status,
         "is_shadow_data": row._is_shadow_data,
-        "object_answers": _object_answers(objects),
+        "object_answers": _object_answers(objects, prepared=prepared),
         "classification_answers": _classification_answers(classifications),
         "object_actions": _object_actions(objects),
         "label_status": meta.label_status,
@@ -72,9 +76,14 @@ def _label_row_dict(
     }
 
 
-def _object_answers(objects: list[ObjectInstance]) -> dict[str, Any]:
+def _object_answers(objects: list[ObjectInstance], *, prepared: bool = False) -> dict[str, Any]:
+    """``object_answers``; ``prepared``: an object without static answers gets just its
+    ``objectNumber`` (None when unset) instead of the entry, as ``PreparedLabelRow`` allows."""
     out: dict[str, Any] = {}
     for obj in objects:
+        if prepared and not obj._static:
+            out[obj._object_hash] = obj._object_number
+            continue
         entry: dict[str, Any] = {
             "classifications": answer_rules.static_answers_json(obj._ontology_object, obj._static)
             if obj._static

@@ -100,7 +100,10 @@ class PreparedLabelRow:
     ``objects[frame]`` that frame's entries in order, and ``templates`` the entries' dicts with
     their five column values (confidence, objectHash, featureHash, manualAnnotation, shape) and
     geometry keys set to None, i.e. the ``meta`` the store keeps (entries sharing a template share
-    one blob).  :func:`split_label_row` gives exactly the parts it gives for the full dict.
+    one blob).  In ``skeleton["object_answers"]`` an object whose entry holds no answers may be
+    given as just its ``objectNumber`` (an int, or None when it has none) instead of
+    ``{"classifications": [], "objectHash": h[, "objectNumber": n]}``.  :func:`split_label_row`
+    gives exactly the parts it gives for the full dict.
     """
 
     skeleton: dict[str, Any]
@@ -189,6 +192,7 @@ def split_label_row(
     """
     prepared: Mapping[int, list[ObjectEntry]] = {}
     templates: list[dict[str, Any]] = []
+    is_prepared = isinstance(label_dict, PreparedLabelRow)
     if isinstance(label_dict, PreparedLabelRow):
         prepared, templates = label_dict.objects, label_dict.templates
         label_dict = label_dict.skeleton
@@ -199,6 +203,12 @@ def split_label_row(
     answers: dict[str, list[bytes | None]] = {}
     defaults: dict[str, Any] = {}
     for h, entry in label_dict["object_answers"].items():
+        if is_prepared and (entry is None or type(entry) is int):
+            # a prepared row's "no answers" entry: just the object number (see PreparedLabelRow)
+            object_numbers[h] = entry
+            defaults[h] = entry
+            answers[h] = [None, None]
+            continue
         if type(entry) is not dict or "classifications" not in entry:
             _require(entry, "classifications", f"object_answers[{h!r}]")
         number = entry.get("objectNumber")
@@ -281,6 +291,10 @@ def split_label_row(
     annotated = {row[1] for row in rows}
     for h, entry in defaults.items():
         if h not in annotated:  # an answers entry for an object with no frames: keep it as is
+            if type(entry) is not dict:  # a prepared row's object number
+                number, entry = entry, {"classifications": [], "objectHash": h}
+                if number is not None:
+                    entry["objectNumber"] = number
             answers[h][0] = orjson.dumps(entry)
     header = {k: (None if k in HEADER_COLUMN_KEYS else v) for k, v in label_dict.items()}
     header["data_units"] = header_units
