@@ -136,24 +136,32 @@ def _classification_answers(classifications: list[ClassificationInstance]) -> di
     return out
 
 
+ObjectStrings = tuple[str, str, str, str, str]
+
+
+def _object_strings(obj: ObjectInstance, cache: dict[int, ObjectStrings]) -> ObjectStrings:
+    """Name, colour, shape, value and feature hash of ``obj``'s ontology object, read once per
+    ontology object (``cache`` is keyed by its id) since every entry repeats them."""
+    ontology_object = obj._ontology_object
+    cached = cache.get(id(ontology_object))
+    if cached is None:
+        cached = cache[id(ontology_object)] = (
+            ontology_object.name,
+            ontology_object.color,
+            ontology_object.shape.value,
+            ontology_object.value,
+            ontology_object.feature_node_hash,
+        )
+    return cached
+
+
 def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str, Any]]]:
     """Per frame, the object entries in instance order."""
     by_frame: dict[int, list[dict[str, Any]]] = {}
-    strings: dict[int, tuple[str, str, str, str, str]] = {}
+    strings: dict[int, ObjectStrings] = {}
     fmt = format_timestamp
     for obj in objects:
-        ontology_object = obj._ontology_object
-        cached = strings.get(id(ontology_object))
-        if cached is None:
-            cached = (
-                ontology_object.name,
-                ontology_object.color,
-                ontology_object.shape.value,
-                ontology_object.value,
-                ontology_object.feature_node_hash,
-            )
-            strings[id(ontology_object)] = cached
-        name, color, shape, value, feature_hash = cached
+        name, color, shape, value, feature_hash = _object_strings(obj, strings)
         object_hash = obj._object_hash
         for (
             frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
@@ -199,23 +207,12 @@ def _object_entries_by_frame(
     """Per frame, the object entries of :func:`_objects_by_frame` as ``ObjectEntry`` values,
     and the entry templates they index."""
     by_frame: dict[int, list[ObjectEntry]] = {}
-    strings: dict[int, tuple[str, str, str, str, str]] = {}
+    strings: dict[int, ObjectStrings] = {}
     templates: list[dict[str, Any]] = []
     template_of: dict[tuple[Any, ...], int] = {}
     fmt = format_timestamp
     for obj in objects:
-        ontology_object = obj._ontology_object
-        cached = strings.get(id(ontology_object))
-        if cached is None:
-            cached = (
-                ontology_object.name,
-                ontology_object.color,
-                ontology_object.shape.value,
-                ontology_object.value,
-                ontology_object.feature_node_hash,
-            )
-            strings[id(ontology_object)] = cached
-        name, color, shape, value, feature_hash = cached
+        name, color, shape, value, feature_hash = _object_strings(obj, strings)
         object_hash = obj._object_hash
         for (
             frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
@@ -236,7 +233,8 @@ def _object_entries_by_frame(
                 keys = tuple(geometry)
             created, edited = fmt(created_at), fmt(last_edited_at)
             key = (
-                id(ontology_object), created, created_by, edited, last_edited_by, is_deleted, keys,
+                id(obj._ontology_object), created, created_by, edited, last_edited_by, is_deleted,
+                keys,
             )  # fmt: skip
             index = template_of.get(key)
             if index is None:
