@@ -404,27 +404,31 @@ class Project:
         """Copy an image into the workspace as a data unit; return its data hash."""
         source = Path(path)
         info = probe_image(source)
-        data_hash = str(uuid.uuid4())
-        media_path = self._copy_media(source, data_hash)
-        with self._media_kept_on_success([media_path]), self._store.write() as conn:
-            catalog.add_data_unit(
-                conn,
-                self._record.id,
-                title=title or source.name,
-                data_type="image",
-                width=info.width,
-                height=info.height,
-                media_path=media_path,
-                data_link=media_path,
-                file_type=info.file_type,
-                data_hash=data_hash,
-            )
-        return data_hash
+        return self._add_media_unit(
+            source, title, "image", width=info.width, height=info.height, file_type=info.file_type
+        )
 
     def add_video(self, path: str | Path, title: str | None = None) -> str:
         """Copy a video into the workspace (size, frames, fps read with OpenCV)."""
         source = Path(path)
         info = probe_video(source)
+        return self._add_media_unit(
+            source,
+            title,
+            "video",
+            width=info.width,
+            height=info.height,
+            frames=info.frames,
+            fps=info.fps,
+            duration=info.duration,
+            file_type=info.file_type,
+        )
+
+    def _add_media_unit(
+        self, source: Path, title: str | None, data_type: str, **facts: Any
+    ) -> str:
+        """Copy ``source`` into the media folder and register it as one data unit (the copy is
+        removed again if the insert fails); ``facts`` are the probed sizes and type."""
         data_hash = str(uuid.uuid4())
         media_path = self._copy_media(source, data_hash)
         with self._media_kept_on_success([media_path]), self._store.write() as conn:
@@ -432,16 +436,11 @@ class Project:
                 conn,
                 self._record.id,
                 title=title or source.name,
-                data_type="video",
-                width=info.width,
-                height=info.height,
-                frames=info.frames,
-                fps=info.fps,
-                duration=info.duration,
+                data_type=data_type,
                 media_path=media_path,
                 data_link=media_path,
-                file_type=info.file_type,
                 data_hash=data_hash,
+                **facts,
             )
         return data_hash
 
