@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from branchmark.bundle import Bundle, LabelDict, SavePayload
+from branchmark.collector import paused_collector
 from branchmark.errors import DataUnitNotFound, StoreError, ValidationError
 from branchmark.media import probe_image, probe_video
-from branchmark.collector import paused_collector
 from branchmark.objects.label_row import LabelRowV2
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.ontology.structure import OntologyStructure

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from branchmark.collector import paused_collector
 from branchmark.errors import ImportFormatError
 from branchmark.importers.coco_format import CategoryTable, ImageTable, read_coco_results
 from branchmark.importers.coco_rows import build_rows
@@ -35,7 +36,6 @@ from branchmark.importers.targets import (
     prepare_branch,
     write_rows,
 )
-from branchmark.collector import paused_collector
 from branchmark.store import Store, catalog
 from branchmark.store.records import ProjectRecord
 
