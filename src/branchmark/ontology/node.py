@@ -31,11 +31,13 @@ class OntologyNode:
 
     def get_child_by_hash(self, feature_node_hash: str, type_: type[N] | None = None) -> N:
         """The node of this subtree with ``feature_node_hash``; see the module docstring."""
-        return find_child_by_hash(self.child_nodes(), feature_node_hash, type_)
+        found: N = find_child_by_hash(self.child_nodes(), feature_node_hash, type_)
+        return found
 
     def get_child_by_title(self, title: str, type_: type[N] | None = None) -> N:
         """The single node of this subtree titled ``title`` (and of ``type_`` when given)."""
-        return find_child_by_title(self.child_nodes(), title, type_)
+        found: N = find_child_by_title(self.child_nodes(), title, type_)
+        return found
 
     def get_children_by_title(self, title: str, type_: type[N] | None = None) -> list[N]:
         """Every node of this subtree titled ``title`` (and of ``type_``); never raises."""
