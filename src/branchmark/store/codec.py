@@ -1,11 +1,16 @@
 """The ``geometry`` blob of an annotation row, and the pixel extent derived from it.
 
-A blob is one marker byte followed by JSON (orjson, so float64 values round-trip exactly):
+A blob is one marker byte followed by JSON (orjson, so float64 values round-trip exactly), or
+for the commonest shape by four packed doubles:
 
 ``N`` + ``{"<encord key>": value, ...}``
     Normalised geometry exactly as in the Encord label-row entry (``boundingBox``,
     ``rotatableBoundingBox``, ``polygon`` + ``polygons``, ``polyline``, ``point``, ``bitmask``,
     ``skeleton``, ...).  Written by SDK saves.
+``B`` + ``h, w, x, y`` as little-endian float64 (33 bytes)
+    ``N`` + ``{"boundingBox": {"h": h, "w": w, "x": x, "y": y}}`` for four finite floats, the
+    form nearly every saved prediction takes: a third of the JSON's size, bit-exact, and no JSON
+    to write or parse.  :func:`decode_geometry` gives it back as that ``N`` payload.
 ``P`` + ``{...}``
     Pixel geometry as importers read it from COCO, kept exactly so a COCO export gives the input
     back: ``{}`` for boxes and points (the ``x, y, w, h`` columns hold them), ``{"polygons":
@@ -23,6 +28,7 @@ rotatable box, whose ``theta`` is in degrees).
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import orjson
@@ -43,6 +49,9 @@ GEOMETRY_KEYS = (
 )
 NORMALISED = b"N"
 PIXELS = b"P"
+BOX = b"B"
+_BOX_STRUCT = struct.Struct("<4d")
+_pack_box = _BOX_STRUCT.pack
 
 NAN = math.nan
 
@@ -57,6 +66,27 @@ def encode_normalised(geometry: dict[str, Any]) -> bytes:
     return NORMALISED + orjson.dumps(geometry)
 
 
+def encode_box(h: Any, w: Any, x: Any, y: Any) -> bytes:
+    """Blob for Encord ``{"boundingBox": {"h": h, "w": w, "x": x, "y": y}}``: the packed ``B``
+    form when all four are finite floats, else the ``N`` JSON (which keeps an int an int).
+
+    >>> decode_geometry(encode_box(0.5, 0.25, 0.125, 0.0))
+    ('N', {'boundingBox': {'h': 0.5, 'w': 0.25, 'x': 0.125, 'y': 0.0}})
+    >>> encode_box(1, 0.5, 0.0, 0.0)[:1]
+    b'N'
+    """
+    # x - x is 0.0 for a finite float and NaN for an infinite or NaN one
+    if (
+        type(h) is float
+        and type(w) is float
+        and type(x) is float
+        and type(y) is float
+        and h - h + w - w + x - x + y - y == 0.0
+    ):
+        return BOX + _pack_box(h, w, x, y)
+    return NORMALISED + orjson.dumps({"boundingBox": {"h": h, "w": w, "x": x, "y": y}})
+
+
 def encode_pixels(geometry: dict[str, Any] | None = None) -> bytes:
     """Blob for pixel geometry: ``{}``, ``{"polygons"}``, ``{"points"}`` or ``{"rle"}`` (see above).
 
@@ -67,13 +97,24 @@ def encode_pixels(geometry: dict[str, Any] | None = None) -> bytes:
 
 
 def decode_geometry(blob: bytes | None) -> tuple[str, dict[str, Any]]:
-    """``("N" | "P", payload)`` of a geometry blob (``("P", {})`` for NULL)."""
+    """``("N" | "P", payload)`` of a geometry blob (``("P", {})`` for NULL; a ``B`` blob is
+    its ``N`` form)."""
     if not blob:
         return "P", {}
     marker = blob[:1]
+    if marker == BOX:
+        return "N", {"boundingBox": decode_box(blob)}
     if marker not in (NORMALISED, PIXELS):
-        raise ValueError(f"geometry blob starts with {marker!r}, expected b'N' or b'P'")
+        raise ValueError(f"geometry blob starts with {marker!r}, expected b'N', b'P' or b'B'")
     return marker.decode(), orjson.loads(blob[1:])
+
+
+def decode_box(blob: bytes) -> dict[str, float]:
+    """``{"h", "w", "x", "y"}`` of a ``B`` blob."""
+    if len(blob) != 1 + _BOX_STRUCT.size:
+        raise ValueError(f"box geometry blob of {len(blob)} bytes, expected {1 + _BOX_STRUCT.size}")
+    h, w, x, y = _BOX_STRUCT.unpack_from(blob, 1)
+    return {"h": h, "w": w, "x": x, "y": y}
 
 
 def _points_extent(xs: list[float], ys: list[float], width: float, height: float) -> Extent:

@@ -6,6 +6,11 @@ per frame, one answers row per object and one row per classification instance.
 :func:`compose_label_row` puts the same dict back together from those rows.  Values the store keeps
 in columns are left in the header and in the per-entry ``meta`` as ``None`` placeholders so key
 order and presence survive; geometry goes to the ``geometry`` blob (see ``codec``).
+
+Entries of one row mostly share their ``meta`` (a model's boxes differ only in the column values
+and geometry), so each distinct ``meta`` blob is kept once, in the header under
+:data:`ENTRY_TEMPLATES_KEY`, and an annotation's ``meta`` column holds ``#<index>`` into that list.
+Rows stored before this kept the JSON itself in ``meta``; both read back the same.
 """
 
 from __future__ import annotations
@@ -43,6 +48,28 @@ _ENTRY_BLANK = frozenset(ENTRY_COLUMN_KEYS)
 INT_MARK = 0
 """Placeholder of a ``confidence`` given as an int (a float column would return ``1.0``)."""
 _GEOMETRY_KEY_SET = frozenset(codec.GEOMETRY_KEYS)
+ENTRY_TEMPLATES_KEY = "branchmark:entry_templates"
+"""Header key of the row's distinct entry ``meta`` blobs (never a key of an Encord dict)."""
+TEMPLATE_REF = b"#"
+_BOX_FIELDS = ("h", "w", "x", "y")
+
+
+class _Templates:
+    """The distinct ``meta`` blobs of one row's entries, each kept once (see the module doc)."""
+
+    __slots__ = ("blobs", "refs")
+
+    def __init__(self) -> None:
+        self.blobs: list[bytes] = []
+        self.refs: dict[bytes, bytes] = {}
+
+    def ref(self, blob: bytes) -> bytes:
+        """The ``meta`` column value standing for ``blob``."""
+        ref = self.refs.get(blob)
+        if ref is None:
+            ref = self.refs[blob] = b"#%d" % len(self.blobs)
+            self.blobs.append(blob)
+        return ref
 
 AnnotationRow = tuple[Any, ...]
 """``(frame, object_hash, feature_hash, shape, x, y, w, h, theta, area, iscrowd, confidence,
@@ -197,8 +224,11 @@ def split_label_row(
         prepared, templates = label_dict.objects, label_dict.templates
         label_dict = label_dict.skeleton
     metas: dict[int, bytes] = {}
+    shared = _Templates()
     for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
         _require(label_dict, key, "label row")
+    if ENTRY_TEMPLATES_KEY in label_dict:
+        raise ValidationError(f"label row: key {ENTRY_TEMPLATES_KEY!r} is reserved for the store")
     object_numbers: dict[str, int | None] = {}
     answers: dict[str, list[bytes | None]] = {}
     defaults: dict[str, Any] = {}
@@ -250,6 +280,7 @@ def split_label_row(
                     prepared.get(frame),
                     templates,
                     metas,
+                    shared,
                 )
             placeholder: dict[str, Any] = frames
         else:
@@ -266,6 +297,7 @@ def split_label_row(
                 prepared.get(frame),
                 templates,
                 metas,
+                shared,
             )
         header_units[unit_key] = {**unit, "labels": placeholder}
 
@@ -299,6 +331,8 @@ def split_label_row(
     header = {k: (None if k in HEADER_COLUMN_KEYS else v) for k, v in label_dict.items()}
     header["data_units"] = header_units
     header["object_answers"] = list(label_dict["object_answers"])  # the key order
+    if shared.blobs:
+        header[ENTRY_TEMPLATES_KEY] = [orjson.Fragment(blob) for blob in shared.blobs]
     return LabelRowParts(
         header=orjson.dumps(header),
         label_status=str(label_dict.get("label_status") or "NOT_LABELLED"),
@@ -321,17 +355,21 @@ def _split_frame(
     prepared: list[ObjectEntry] | None = None,
     templates: list[dict[str, Any]] | None = None,
     metas: dict[int, bytes] | None = None,
+    shared: _Templates | None = None,
 ) -> dict[str, Any]:
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
         width, height = frame_size(frame)
     w_px, h_px = float(width or 0), float(height or 0)
     sized = w_px > 0 and h_px > 0
+    if shared is None:
+        shared = _Templates()
     if prepared:
         _split_prepared(
             prepared,
             templates or [],
             {} if metas is None else metas,
+            shared,
             frame,
             w_px,
             h_px,
@@ -344,6 +382,7 @@ def _split_frame(
     geometry_keys = _GEOMETRY_KEY_SET
     dumps = orjson.dumps
     numbers_get = object_numbers.get
+    meta_ref = shared.ref
     for i, entry in enumerate(objects):
         # The hot loop of every SDK save: one pass over the entry's keys splits it into the
         # geometry (blob), the column values (placeholders in meta) and the rest (meta).
@@ -400,8 +439,8 @@ def _split_frame(
                 confidence,
                 bool(entry.get("manualAnnotation", True)),
                 numbers_get(object_hash),
-                codec.NORMALISED + dumps(geometry),
-                dumps(meta),
+                _geometry_blob(geometry),
+                meta_ref(dumps(meta)),
             )
         )
     return {**frame_labels, "objects": None}
@@ -411,6 +450,7 @@ def _split_prepared(
     entries: list[ObjectEntry],
     templates: list[dict[str, Any]],
     metas: dict[int, bytes],
+    shared: _Templates,
     frame: int,
     w_px: float,
     h_px: float,
@@ -423,6 +463,7 @@ def _split_prepared(
     dumps = orjson.dumps
     numbers_get = object_numbers.get
     normalised = codec.NORMALISED
+    encode_box = codec.encode_box
     for i, (object_hash, feature_hash, shape, geometry, confidence, manual, template) in enumerate(
         entries
     ):
@@ -434,7 +475,7 @@ def _split_prepared(
                 meta = dumps({**templates[template], "confidence": INT_MARK})
             else:
                 meta = dumps(templates[template])
-            metas[key] = meta
+            meta = metas[key] = shared.ref(meta)
         if isinstance(geometry, tuple):
             bh, bw, bx, by = geometry
             if sized:  # codec.extent_of's arithmetic for a boundingBox, inline
@@ -448,7 +489,7 @@ def _split_prepared(
                 theta = codec.NAN
             else:
                 x, y, w, h, theta, area = codec.NO_EXTENT
-            blob = normalised + dumps({"boundingBox": {"h": bh, "w": bw, "x": bx, "y": by}})
+            blob = encode_box(bh, bw, bx, by)
         else:
             x, y, w, h, theta, area = _prepared_extent(
                 geometry, w_px, h_px, sized, f"{where}.objects[{i}] (object {object_hash})", shape
@@ -474,6 +515,15 @@ def _split_prepared(
                 meta,
             )
         )
+
+
+def _geometry_blob(geometry: dict[str, Any]) -> bytes:
+    """The blob of an entry's geometry keys: packed for a lone ``boundingBox`` of four floats."""
+    if len(geometry) == 1:
+        box = geometry.get("boundingBox")
+        if type(box) is dict and tuple(box) == _BOX_FIELDS:
+            return codec.encode_box(box["h"], box["w"], box["x"], box["y"])
+    return codec.NORMALISED + orjson.dumps(geometry)
 
 
 def _prepared_extent(
@@ -540,6 +590,7 @@ def compose_label_row(
 
     numbers: dict[str, int | None] = {}
     order: list[str] = []
+    shared = _entry_templates(header.get(ENTRY_TEMPLATES_KEY))
     for row in annotations:
         (
             frame,
@@ -570,6 +621,7 @@ def compose_label_row(
             sizes.get(frame) or sizes.get(0) or (0.0, 0.0),
             object_names,
             default_time,
+            shared,
         )
         if object_hash not in numbers:
             numbers[object_hash] = number
@@ -635,7 +687,7 @@ def compose_label_row(
         "classification_answers": classification_answers,
         "object_actions": object_actions,
     }
-    result = {k: values.get(k, v) for k, v in header.items()}
+    result = {k: values.get(k, v) for k, v in header.items() if k != ENTRY_TEMPLATES_KEY}
     result["data_units"] = units
     return result
 
@@ -653,6 +705,7 @@ def _compose_entry(
     size: tuple[float, float],
     object_names: Mapping[str, tuple[str, str]],
     default_time: str,
+    shared: list[Callable[[], dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     kind, payload = codec.decode_geometry(geometry_blob)
     if kind == "P":
@@ -679,7 +732,16 @@ def _compose_entry(
             **payload,
         }
         return entry
-    entry = orjson.loads(meta_blob)
+    if meta_blob[:1] == TEMPLATE_REF:
+        index = int(meta_blob[1:])
+        if shared is None or not 0 <= index < len(shared):
+            raise ValidationError(
+                f"object {object_hash} frame {frame}: entry template {index} is not in the "
+                f"row's header (the store is inconsistent)"
+            )
+        entry = shared[index]()
+    else:
+        entry = orjson.loads(meta_blob)
     entry["objectHash"] = object_hash
     entry["featureHash"] = feature_hash
     entry["shape"] = shape
@@ -689,6 +751,21 @@ def _compose_entry(
         entry["manualAnnotation"] = bool(manual)
     entry.update(payload)
     return entry
+
+
+def _entry_templates(stored: Any) -> list[Callable[[], dict[str, Any]]] | None:
+    """Per stored template, a function giving a fresh copy of it (a shallow copy where the
+    template holds no container, else a deep one, so entries never share a list or dict)."""
+    if stored is None:
+        return None
+    makers: list[Callable[[], dict[str, Any]]] = []
+    for template in stored:
+        if any(type(v) in (dict, list) for v in template.values()):
+            blob = orjson.dumps(template)
+            makers.append(functools.partial(orjson.loads, blob))
+        else:
+            makers.append(functools.partial(dict, template))
+    return makers
 
 
 def _restore(placeholder: Any, value: Any) -> Any:
