@@ -126,7 +126,7 @@ class CocoAnnotations:
         """The records where ``keep`` is true."""
         pick = np.flatnonzero(keep)
         picked = pick.tolist()
-        values = {}
+        values: dict[str, Any] = {}  # one column per field, each of its own type
         for field in dataclasses.fields(self):
             column = getattr(self, field.name)
             values[field.name] = (

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from pycocotools import mask as mask_utils
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
 
 from branchmark.importers.coco_format import CocoAnnotations
 from branchmark.importers.report import Problems

@@ -239,6 +239,7 @@ def read_number_lists(
     n = len(values)
     given = present(values)
     out = np.full((n, width), np.nan)
+    ok: NDArray[np.bool_]
     fast = False
     if given.all() and set(map(type, values)) <= {list} and set(map(len, values)) <= {width}:
         # One flat list: its type set and np.array cost 0.26 s for 1M boxes, against 0.57 s
@@ -247,7 +248,8 @@ def read_number_lists(
         fast = set(map(type, flat)) <= _NUMBER_TYPES
     if fast:
         out = np.array(flat, dtype=np.float64).reshape(n, width)
-        ok = np.isfinite(out).all(axis=1)
+        # np.all, not the method: numpy's stubs type an axis reduction as "bool or array".
+        ok = np.all(np.isfinite(out), axis=1)
     else:
         ok = np.zeros(n, dtype=bool)
         for i, v in enumerate(values):

@@ -221,7 +221,7 @@ def import_encord(
                 problem = (
                     f"a second label row for data unit {unit.title!r} (first: {seen[unit.id]})"
                 )
-            if problem is not None or unit is None:
+            if problem is not None or not isinstance(unit, DataUnitRecord):
                 problems.fail(f"{where}: {problem}")
                 continue
             seen[unit.id] = where

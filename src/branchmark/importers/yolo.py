@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs in our dependencies (types-PyYAML)
 
 from branchmark.errors import ImportFormatError
 from branchmark.importers.json_files import show_value
@@ -220,7 +220,7 @@ def import_yolo(
                         columns[key].append(value)
         n = len(columns["unit"])
         boxes = np.array(columns["box"], dtype=np.float64).reshape(n, 4)
-        conf = np.array([1.0 if c is None else c for c in columns["conf"]], dtype=np.float64)
+        confidence = np.array([1.0 if c is None else c for c in columns["conf"]], dtype=np.float64)
         rows = AnnotationRows(
             data_unit_id=np.array(columns["unit"], dtype=np.int64),
             frame=np.zeros(n, np.int64),
@@ -232,7 +232,7 @@ def import_yolo(
             h=boxes[:, 3],
             area=np.full(n, np.nan),
             iscrowd=np.zeros(n, bool),
-            confidence=conf,
+            confidence=confidence,
             manual=np.array([c is None for c in columns["conf"]], dtype=bool),
             geometry=columns["geometry"]
             if any(g is not None for g in columns["geometry"])
