@@ -60,11 +60,14 @@ class BranchObjects:
     """One branch's objects (``N``) as columns; geometry in frame pixels.
 
     ``image`` is the evaluation-image position; ``category`` the class position (its shape is
-    ``class_shapes[category]``); ``box`` ``(N, 4)`` ``xyxy``; ``box_area`` ``w*h`` (COCO's
-    box-IoU union term); ``geometry`` holds per-object pixel payloads for :data:`BLOB_SHAPES`
-    objects (``None`` elsewhere): ``{"mask": coco_rle}``, ``{"keypoints": (K, 3) array,
-    "names": [...]}``, ``{"points": (P, 2) array}``.  ``crowd`` is read for ground truth only
-    and ``score`` for predictions only (the other side holds False / 1.0).
+    ``class_shapes[category]``); ``box`` ``(N, 4)`` ``xyxy``; ``box_xywh`` ``(N, 4)`` the stored
+    ``x, y, w, h`` themselves (OKS of GT without labelled points grows this box as computeOks
+    grows the COCO ``bbox``, and ``(x + w) - x`` may differ from ``w`` in the last bit);
+    ``box_area`` ``w*h`` (COCO's box-IoU union term); ``geometry`` holds per-object pixel
+    payloads for :data:`BLOB_SHAPES` objects (``None`` elsewhere): ``{"mask": coco_rle}``,
+    ``{"keypoints": (K, 3) array, "names": [...]}``, ``{"points": (P, 2) array}``.  ``crowd`` is
+    read for ground truth only and ``score`` for predictions only (the other side holds False /
+    1.0).
     """
 
     annotation_id: NDArray[np.int64]
@@ -73,6 +76,7 @@ class BranchObjects:
     image: NDArray[np.int64]
     category: NDArray[np.int64]
     box: NDArray[np.float64]
+    box_xywh: NDArray[np.float64]
     box_area: NDArray[np.float64]
     theta: NDArray[np.float64]
     area: NDArray[np.float64]
@@ -340,6 +344,7 @@ def branch_objects(
         image=image,
         category=category,
         box=np.stack([x, y, x + w, y + h], axis=1).reshape(n, 4),
+        box_xywh=np.stack([x, y, w, h], axis=1).reshape(n, 4),
         box_area=w * h,
         theta=np.nan_to_num(pick(cols["theta"]), nan=0.0) if "theta" in cols else np.zeros(n),
         # SDK-saved shapes may have no area: the extent's, as COCO.loadRes gives results.

@@ -26,7 +26,11 @@ from numpy.typing import NDArray
 
 from branchmark.analysis.inputs import BranchObjects
 from branchmark.geometry.boxes import box_iou_pairs
-from branchmark.geometry.keypoints import compute_oks, point_similarity, select_keypoint_sigmas
+from branchmark.geometry.keypoints import (
+    compute_oks_pairs,
+    point_similarity,
+    select_keypoint_sigmas,
+)
 from branchmark.geometry.masks import RleMasks, decode_rle_strings, mask_iou_pairs
 from branchmark.geometry.polyline import pack_polylines, polyline_similarity
 from branchmark.geometry.rotated import rotated_box_iou
@@ -271,13 +275,18 @@ def image_pairs(
             sigmas = select_keypoint_sigmas(
                 names if len(names) == k else [str(j) for j in range(k)]
             )
-            out[np.ix_(gi, di)] = compute_oks(
+            # The stored x, y, w, h, not ``box`` (xyxy): computeOks grows the COCO bbox of a GT
+            # without labelled points, and (x + w) - x may differ from w in the last bit.
+            pair_g, pair_d = np.divmod(np.arange(len(gi) * len(di), dtype=np.int64), len(di))
+            out[np.ix_(gi, di)] = compute_oks_pairs(
                 np.stack([g_pts[j] for j in gi]),
                 np.stack([d_pts[j] for j in di]),
+                pair_g,
+                pair_d,
                 gt_areas=gt.area[gts[gi]],
-                gt_boxes=gt.box[gts[gi]],
+                gt_boxes_xywh=gt.box_xywh[gts[gi]],
                 sigmas=sigmas,
-            )
+            ).reshape(len(gi), len(di))
         return out
 
     def points(gts: IntArray, dts: IntArray, image: int) -> FloatArray:
