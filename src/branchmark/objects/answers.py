@@ -201,7 +201,8 @@ def parse_answer(attribute: Attribute, answers: Any, *, where: str) -> Any:
         by_hash = {o.feature_node_hash: o for o in attribute.options}
         options = []
         for item in answers:
-            option = by_hash.get(item.get("featureHash")) if isinstance(item, dict) else None
+            has_hash = isinstance(item, dict) and "featureHash" in item
+            option = by_hash.get(item["featureHash"]) if has_hash else None
             if option is None:
                 raise LabelRowError(
                     f"{where}: option {item!r} is not an option of attribute {attribute.name!r} "

@@ -8,11 +8,11 @@ alphabet; COCO flattens column-major.  So Encord's ``rleString`` is exactly pyco
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from pycocotools import mask as coco_mask
+from pycocotools import mask as coco_mask  # type: ignore[import-untyped]  # ships no types
 
 from branchmark.errors import EncordException
 
@@ -61,7 +61,7 @@ class BitmaskCoordinates:
     that when the instance is attached and when it is saved.
     """
 
-    EncodedBitmask = EncodedBitmask
+    EncodedBitmask: TypeAlias = EncodedBitmask  # the SDK's nested name
 
     __slots__ = ("_encoded",)
 

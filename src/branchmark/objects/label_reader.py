@@ -119,8 +119,8 @@ def read_label_row(row: LabelRowV2, d: dict[str, Any]) -> ParsedLabelRow:
                     index=index,
                     image_hash=key,
                     title=unit["data_title"],
-                    width=unit.get("width"),  # type: ignore[arg-type]
-                    height=unit.get("height"),  # type: ignore[arg-type]
+                    width=unit.get("width"),
+                    height=unit.get("height"),
                     data_link=unit["data_link"] or "",
                     file_type=unit["data_type"] or "",
                 )
