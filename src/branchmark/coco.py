@@ -19,7 +19,7 @@ import numba
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from pycocotools import mask as mask_utils
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
 
 from branchmark.errors import ImportFormatError
 from branchmark.evaluation.cocoeval import CocoEvalResult
@@ -319,7 +319,8 @@ class COCO:
 
     def annToRLE(self, ann: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         img = self.imgs[ann["image_id"]]
-        h, w, segm = img["height"], img["width"], ann["segmentation"]
+        h, w = img["height"], img["width"]
+        segm: list[Any] | dict[str, Any] = ann["segmentation"]  # polygons or an RLE
         if isinstance(segm, list):
             return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))  # type: ignore[no-any-return]
         if isinstance(segm["counts"], list):

@@ -7,13 +7,16 @@ here: a similarity provider (:mod:`branchmark.evaluation.similarity`) scores pai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def _column(values: ArrayLike, dtype: type, length: int | None, name: str) -> NDArray:  # type: ignore[type-arg]
+def _column(
+    values: ArrayLike, dtype: type[np.generic], length: int | None, name: str
+) -> NDArray[Any]:
     array = np.ascontiguousarray(values, dtype=dtype)
     if array.ndim != 1 or (length is not None and len(array) != length):
         expected = f"({length if length is not None else 'N'},)"
@@ -41,8 +44,9 @@ class GroundTruth:
     category: NDArray[np.int64]
     area: NDArray[np.float64]
     crowd: NDArray[np.bool_]
-    ignore: NDArray[np.bool_] = field(default=None)  # type: ignore[assignment]
-    unmatchable: NDArray[np.bool_] = field(default=None)  # type: ignore[assignment]
+    # None (the default) is replaced by an array in __post_init__: readers always see arrays.
+    ignore: NDArray[np.bool_] = None  # type: ignore[assignment]
+    unmatchable: NDArray[np.bool_] = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         n = len(np.asarray(self.image))

@@ -20,7 +20,7 @@ from typing import Any, cast
 import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pycocotools import mask as mask_utils
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
 
 
 @dataclass(frozen=True)
