@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -45,6 +45,7 @@ def coco(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write the branch as a COCO dataset (default) or results list."""
+    data: list[dict[str, Any]] | dict[str, Any]  # results list or dataset
     with Store.open(resolve_workspace(workspace)) as store:
         if results:
             data, skipped = export_coco_results(store, project=project, branch=branch)

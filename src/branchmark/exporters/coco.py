@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from pycocotools import mask as mask_utils
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
 
 from branchmark.importers.targets import COCO_META_KEY, OntologyObjects
 from branchmark.store import Store, catalog

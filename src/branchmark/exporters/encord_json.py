@@ -24,10 +24,10 @@ def export_encord(store: Store, *, project: str, branch: str) -> list[dict[str, 
         record = catalog.get_project(conn, project)
         target = catalog.get_branch(conn, record.id, branch)
         names = catalog.object_names(catalog.get_ontology(conn, record.id))
-        listing = [
-            e for e in lr.list_label_rows(conn, record.id, branch_name=branch) if e.row is not None
+        requests = [
+            (e.data_unit, target, e.row)
+            for e in lr.list_label_rows(conn, record.id, branch_name=branch)
+            if e.row is not None
         ]
-        dicts = lr.load_label_rows(
-            conn, [(e.data_unit, target, e.row) for e in listing], object_names=names
-        )  # type: ignore[misc]
+        dicts = lr.load_label_rows(conn, requests, object_names=names)
     return [d for d in dicts if d is not None]
