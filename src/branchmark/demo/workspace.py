@@ -101,14 +101,11 @@ def build_demo_workspace(
             lambda unit, row: _add_truth(row, unit.truth, shapes, lighting),
         )
         for info in dataset.detectors:
-            _save_branch(
-                project,
-                info.name,
-                hashes,
-                lambda unit, row, name=info.name: _add_detections(
-                    row, unit.predictions_of(name), shapes, lighting
-                ),
-            )
+
+            def fill(unit: DemoDataUnit, row: LabelRowV2, name: str = info.name) -> None:
+                _add_detections(row, unit.predictions_of(name), shapes, lighting)
+
+            _save_branch(project, info.name, hashes, fill)
             project.set_branch_metadata(
                 info.name,
                 {"model": info.name, "version": info.version, "notes": info.description},
