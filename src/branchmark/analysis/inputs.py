@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import sqlalchemy as sa
 from numpy.typing import NDArray
-from pycocotools import mask as mask_utils
+from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
 
 from branchmark.errors import OntologyMismatch
 from branchmark.geometry.keypoints import VISIBILITY_CODES
