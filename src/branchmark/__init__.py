@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from branchmark.errors import (
     AnalysisNotFound,
     BitmaskSizeMismatch,
-    BranchNotFound,
     BranchmarkError,
+    BranchNotFound,
     ConflictError,
     DataUnitNotFound,
     EncordException,

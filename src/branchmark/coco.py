@@ -202,7 +202,9 @@ class COCO:
         for key, value in self.dataset.get("info", {}).items():
             print(f"{key}: {value}")
 
-    def getAnnIds(self, imgIds: Any = (), catIds: Any = (), areaRng: Any = (), iscrowd: Any = None) -> list[Any]:  # noqa: N802,N803
+    def getAnnIds(
+        self, imgIds: Any = (), catIds: Any = (), areaRng: Any = (), iscrowd: Any = None
+    ) -> list[Any]:  # noqa: N802,N803
         img_ids, cat_ids = _ids(imgIds), _ids(catIds)
         if img_ids:
             lists = [self.imgToAnns[i] for i in img_ids if i in self.imgToAnns]
@@ -313,7 +315,12 @@ class COCO:
         if data.ndim != 2 or data.shape[1] != 7:
             raise ValueError(f"data: expected shape (N, 7), got {data.shape}")
         return [
-            {"image_id": int(r[0]), "bbox": [r[1], r[2], r[3], r[4]], "score": r[5], "category_id": int(r[6])}
+            {
+                "image_id": int(r[0]),
+                "bbox": [r[1], r[2], r[3], r[4]],
+                "score": r[5],
+                "category_id": int(r[6]),
+            }
             for r in data
         ]
 
@@ -389,7 +396,9 @@ class COCOeval:
             )
         raise AttributeError(f"'COCOeval' object has no attribute {name!r}")
 
-    def __init__(self, cocoGt: COCO | None = None, cocoDt: COCO | None = None, iouType: str = "segm") -> None:  # noqa: N803
+    def __init__(
+        self, cocoGt: COCO | None = None, cocoDt: COCO | None = None, iouType: str = "segm"
+    ) -> None:  # noqa: N803
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
         self.params = Params(iouType)

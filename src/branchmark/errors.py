@@ -3,8 +3,8 @@
 ::
 
     BranchmarkError
-     ├── NotFoundError (404)            ProjectNotFound, BranchNotFound, DataUnitNotFound, AnalysisNotFound,
-     │                                  MediaNotFound
+     ├── NotFoundError (404)            ProjectNotFound, BranchNotFound, DataUnitNotFound,
+     │                                  AnalysisNotFound, MediaNotFound
      ├── ConflictError (409)            RevisionConflict
      ├── ValidationError (422)          InvalidGeometry, OntologyMismatch, InvalidBranchName,
      │                                  InvalidConfidence, InvalidAnswer (also ValueError)

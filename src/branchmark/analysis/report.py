@@ -104,7 +104,8 @@ def _pr_svg(curves: list[dict[str, Any]]) -> str:
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
         x, y = m + tick * plot_w, 10 + (1 - tick) * plot_h
         parts.append(
-            f'<text x="{x:.1f}" y="{h - m + 24}" font-size="10" text-anchor="middle">{tick:g}</text>'
+            f'<text x="{x:.1f}" y="{h - m + 24}" font-size="10" '
+            f'text-anchor="middle">{tick:g}</text>'
             f'<text x="{m - 4}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{tick:g}</text>'
         )
     for i, curve in enumerate(curves):

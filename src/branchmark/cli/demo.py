@@ -25,7 +25,9 @@ def demo(
     ] = Path(DEFAULT_DEMO_WORKSPACE),
     seed: Annotated[int, typer.Option(help="Seed of the rendered scenes.")] = 0,
     images: Annotated[int, typer.Option(help="Number of still images.", min=1)] = 24,
-    video_frames: Annotated[int, typer.Option(help="Frames of the demo video (0: none).", min=0)] = 36,
+    video_frames: Annotated[
+        int, typer.Option(help="Frames of the demo video (0: none).", min=0)
+    ] = 36,
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Delete an existing demo workspace folder first.")
     ] = False,
@@ -45,9 +47,7 @@ def demo(
     if rebuild and workspace.exists():
         _remove_demo_workspace(workspace)
     if _has_demo_project(workspace):
-        console.print(
-            f"using the demo project already in {workspace} (--rebuild makes it again)"
-        )
+        console.print(f"using the demo project already in {workspace} (--rebuild makes it again)")
     else:
         started = time.perf_counter()
         with console.status("rendering scenes, running both detectors, storing labels"):

@@ -10,7 +10,9 @@ from typing import Annotated
 import orjson
 import typer
 
-eval_app = typer.Typer(help="Evaluate prediction files directly (no workspace needed).", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate prediction files directly (no workspace needed).", no_args_is_help=True
+)
 
 
 class IouTypeChoice(StrEnum):
@@ -21,10 +23,16 @@ class IouTypeChoice(StrEnum):
 
 @eval_app.command("coco")
 def coco(
-    ground_truth: Annotated[Path, typer.Argument(help="COCO dataset JSON (images, annotations, categories).")],
+    ground_truth: Annotated[
+        Path, typer.Argument(help="COCO dataset JSON (images, annotations, categories).")
+    ],
     results: Annotated[Path, typer.Argument(help="COCO results JSON (a list of detections).")],
-    iou_type: Annotated[IouTypeChoice, typer.Option("--iou-type", help="What to compare.")] = IouTypeChoice.BBOX,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the summary.")] = False,
+    iou_type: Annotated[
+        IouTypeChoice, typer.Option("--iou-type", help="What to compare.")
+    ] = IouTypeChoice.BBOX,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of the summary.")
+    ] = False,
 ) -> None:
     """Evaluate RESULTS against GROUND_TRUTH with the COCO protocol (pycocotools-exact).
 
@@ -53,7 +61,12 @@ def coco(
         str(c): (-1.0 if ap != ap else float(ap))
         for c, ap in zip(category_ids, result.class_ap, strict=True)
     }
-    payload = {"iou_type": kind, "stats": result.coco_stats(), "per_class_ap": per_class, "seconds": seconds}
+    payload = {
+        "iou_type": kind,
+        "stats": result.coco_stats(),
+        "per_class_ap": per_class,
+        "seconds": seconds,
+    }
     typer.echo(orjson.dumps(payload).decode())
 
 

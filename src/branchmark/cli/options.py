@@ -43,7 +43,7 @@ def resolve_workspace(workspace: str | None) -> str:
     return str(Path(DEFAULT_WORKSPACE))
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
