@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from branchmark.objects.classification_instance import ClassificationInstance
     from branchmark.objects.label_row import LabelRowV2
     from branchmark.objects.object_instance import ObjectInstance
-    from branchmark.store.label_dict import ObjectEntry, PreparedLabelRow
+    from branchmark.store.label_dict import BoxColumns, ObjectEntry, PreparedLabelRow
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
@@ -33,12 +33,18 @@ def write_label_row(row: LabelRowV2) -> dict[str, Any]:
 
 def prepare_label_row(row: LabelRowV2) -> PreparedLabelRow:
     """What :func:`write_label_row` says, for the store: the dict without its object entries
-    (``objects`` lists empty) plus those entries as values per frame (see
+    (``objects`` lists empty) plus those entries as values per frame, or as columns when every
+    object is a bounding box on one and the same frame (see
     :class:`~branchmark.store.label_dict.PreparedLabelRow`).  The save path: it makes no dict per
     object entry, and boxes sharing class and times share one entry template."""
     from branchmark.store.label_dict import PreparedLabelRow  # the store's neutral record
 
     objects = list(row._objects.values())
+    boxes = _box_columns(objects)
+    if boxes is not None:
+        columns, templates = boxes
+        skeleton = _label_row_dict(row, objects, {columns.frame: []}, prepared=True)
+        return PreparedLabelRow(skeleton, {}, templates, columns)
     entries, templates = _object_entries_by_frame(objects)
     skeleton = _label_row_dict(row, objects, {frame: [] for frame in entries}, prepared=True)
     return PreparedLabelRow(skeleton, entries, templates)
@@ -201,6 +207,123 @@ def _objects_by_frame(objects: list[ObjectInstance]) -> dict[int, list[dict[str,
     return by_frame
 
 
+class _Templates:
+    """The entry templates of one row (``PreparedLabelRow.templates``): one per object class,
+    times, authors, deletion flag and geometry keys, in order of first use."""
+
+    __slots__ = ("index_of", "strings", "templates")
+
+    def __init__(self) -> None:
+        self.templates: list[dict[str, Any]] = []
+        self.index_of: dict[tuple[Any, ...], int] = {}
+        self.strings: dict[int, ObjectStrings] = {}
+
+    def index(
+        self,
+        obj: ObjectInstance,
+        created_at: datetime,
+        created_by: str | None,
+        last_edited_at: datetime,
+        last_edited_by: str | None,
+        is_deleted: bool | None,
+        keys: tuple[str, ...],
+    ) -> int:
+        created, edited = format_timestamp(created_at), format_timestamp(last_edited_at)
+        key = (
+            id(obj._ontology_object), created, created_by, edited, last_edited_by, is_deleted,
+            keys,
+        )  # fmt: skip
+        index = self.index_of.get(key)
+        if index is None:
+            name, color, _, value, _ = _object_strings(obj, self.strings)
+            # _objects_by_frame's entry, key for key, with the per-box values left out
+            template: dict[str, Any] = {
+                "name": name,
+                "color": color,
+                "shape": None,
+                "value": value,
+                "createdAt": created,
+                "createdBy": created_by,
+                "confidence": None,
+                "objectHash": None,
+                "featureHash": None,
+                "manualAnnotation": None,
+                "lastEditedAt": edited,
+            }
+            if last_edited_by is not None:
+                template["lastEditedBy"] = last_edited_by
+            if is_deleted is not None:
+                template["isDeleted"] = is_deleted
+            template.update(dict.fromkeys(keys))
+            index = self.index_of[key] = len(self.templates)
+            self.templates.append(template)
+        return index
+
+
+def _box_columns(
+    objects: list[ObjectInstance],
+) -> tuple[BoxColumns, list[dict[str, Any]]] | None:
+    """The entries as :class:`~branchmark.store.label_dict.BoxColumns` when every object on a
+    frame is a single-frame bounding box and all are on one frame (a model's predictions for an
+    image); None otherwise.  Same entries, order and templates as :func:`_object_entries_by_frame`.
+    """
+    from branchmark.store.label_dict import BoxColumns
+
+    table = _Templates()
+    frame = -1
+    hashes: list[str] = []
+    features: list[str] = []
+    hs: list[Any] = []
+    ws: list[Any] = []
+    xs: list[Any] = []
+    ys: list[Any] = []
+    confidences: list[Any] = []
+    manuals: list[Any] = []
+    indices: list[int] = []
+    box = BoundingBoxCoordinates
+    last: tuple[Any, ...] = ()
+    index = -1
+    for obj in objects:
+        if obj._frame_map is not None:
+            return None
+        if obj._frame < 0:
+            continue  # on no frame: answers only, no entry
+        if frame != obj._frame:
+            if frame >= 0:
+                return None
+            frame = obj._frame
+        c = obj._coordinates
+        if type(c) is not box:
+            return None
+        onto, created_at, edited_at = obj._ontology_object, obj._created_at, obj._last_edited_at
+        created_by, edited_by, deleted = obj._created_by, obj._last_edited_by, obj._is_deleted
+        # boxes made together share class and times: an identity check finds their template
+        if not (
+            last
+            and onto is last[0]
+            and created_at is last[1]
+            and edited_at is last[2]
+            and created_by is last[3]
+            and edited_by is last[4]
+            and deleted is last[5]
+        ):
+            index = table.index(obj, created_at, created_by, edited_at, edited_by, deleted, _BOX_KEYS)
+            last = (onto, created_at, edited_at, created_by, edited_by, deleted)
+        hashes.append(obj._object_hash)
+        features.append(onto.feature_node_hash)
+        hs.append(c.height)
+        ws.append(c.width)
+        xs.append(c.top_left_x)
+        ys.append(c.top_left_y)
+        confidences.append(obj._confidence)
+        manuals.append(obj._manual)
+        indices.append(index)
+    if frame < 0:
+        return None
+    columns = BoxColumns(frame, hashes, features, hs, ws, xs, ys, confidences, manuals, indices)
+    return columns, table.templates
+
+
 def _object_entries_by_frame(
     objects: list[ObjectInstance],
 ) -> tuple[dict[int, list[ObjectEntry]], list[dict[str, Any]]]:
@@ -208,11 +331,9 @@ def _object_entries_by_frame(
     and the entry templates they index."""
     by_frame: dict[int, list[ObjectEntry]] = {}
     strings: dict[int, ObjectStrings] = {}
-    templates: list[dict[str, Any]] = []
-    template_of: dict[tuple[Any, ...], int] = {}
-    fmt = format_timestamp
+    table = _Templates()
     for obj in objects:
-        name, color, shape, value, feature_hash = _object_strings(obj, strings)
+        _, _, shape, _, feature_hash = _object_strings(obj, strings)
         object_hash = obj._object_hash
         for (
             frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
@@ -231,34 +352,9 @@ def _object_entries_by_frame(
                 geometry = {}
                 write_coordinates(coordinates, geometry)
                 keys = tuple(geometry)
-            created, edited = fmt(created_at), fmt(last_edited_at)
-            key = (
-                id(obj._ontology_object), created, created_by, edited, last_edited_by, is_deleted,
-                keys,
-            )  # fmt: skip
-            index = template_of.get(key)
-            if index is None:
-                # _objects_by_frame's entry, key for key, with the per-box values left out
-                template: dict[str, Any] = {
-                    "name": name,
-                    "color": color,
-                    "shape": None,
-                    "value": value,
-                    "createdAt": created,
-                    "createdBy": created_by,
-                    "confidence": None,
-                    "objectHash": None,
-                    "featureHash": None,
-                    "manualAnnotation": None,
-                    "lastEditedAt": edited,
-                }
-                if last_edited_by is not None:
-                    template["lastEditedBy"] = last_edited_by
-                if is_deleted is not None:
-                    template["isDeleted"] = is_deleted
-                template.update(dict.fromkeys(keys))
-                index = template_of[key] = len(templates)
-                templates.append(template)
+            index = table.index(
+                obj, created_at, created_by, last_edited_at, last_edited_by, is_deleted, keys
+            )
             entry = (
                 object_hash, feature_hash, shape, geometry, confidence, manual, index,
             )  # fmt: skip
@@ -267,7 +363,7 @@ def _object_entries_by_frame(
                 by_frame[frame] = [entry]
             else:
                 frame_list.append(entry)
-    return by_frame, templates
+    return by_frame, table.templates
 
 
 _BOX_KEYS = ("boundingBox",)

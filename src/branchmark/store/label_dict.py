@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 
 from branchmark.errors import ValidationError
@@ -95,6 +96,10 @@ ANNOTATION_FIELDS = (
 )
 
 
+AnnotationColumns = dict[str, list[Any]]
+"""The annotation rows of a label row as one list per :data:`ANNOTATION_FIELDS` name."""
+
+
 @dataclasses.dataclass(frozen=True)
 class LabelRowParts:
     """A label-row dict cut into the rows the store writes."""
@@ -102,7 +107,7 @@ class LabelRowParts:
     header: bytes
     label_status: str
     created_at: datetime | None
-    annotations: list[AnnotationRow]
+    annotations: AnnotationColumns
     answers: list[tuple[str, bytes | None, bytes | None]]  # object_hash, answers, actions
     classifications: list[tuple[str, str, str, float | None, bool, bytes]]
 
@@ -118,6 +123,43 @@ the cyclic garbage collector has to follow, so the collector stops tracking them
 
 
 @dataclasses.dataclass(frozen=True)
+class BoxColumns:
+    """The object entries of a row that are all bounding boxes on one frame, as columns.
+
+    Entry ``i`` is the :data:`ObjectEntry` ``(object_hash[i], feature_hash[i], "bounding_box",
+    (h[i], w[i], x[i], y[i]), confidence[i], manual[i], template[i])`` of ``frame``; a model's
+    boxes for an image come this way, and the store turns whole columns into annotation columns.
+    """
+
+    frame: int
+    object_hash: list[str]
+    feature_hash: list[str]
+    h: list[Any]
+    w: list[Any]
+    x: list[Any]
+    y: list[Any]
+    confidence: list[Any]
+    manual: list[Any]
+    template: list[int]
+
+    def entries(self) -> list[ObjectEntry]:
+        """The same entries as :data:`ObjectEntry` values."""
+        n = len(self.object_hash)
+        return list(
+            zip(
+                self.object_hash,
+                self.feature_hash,
+                ["bounding_box"] * n,
+                zip(self.h, self.w, self.x, self.y, strict=True),
+                self.confidence,
+                self.manual,
+                self.template,
+                strict=True,
+            )
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class PreparedLabelRow:
     """A label-row dict whose object entries come as :data:`ObjectEntry` values per frame.
 
@@ -129,13 +171,15 @@ class PreparedLabelRow:
     geometry keys set to None, i.e. the ``meta`` the store keeps (entries sharing a template share
     one blob).  In ``skeleton["object_answers"]`` an object whose entry holds no answers may be
     given as just its ``objectNumber`` (an int, or None when it has none) instead of
-    ``{"classifications": [], "objectHash": h[, "objectNumber": n]}``.  :func:`split_label_row`
+    ``{"classifications": [], "objectHash": h[, "objectNumber": n]}``.  ``boxes``, when given,
+    holds every object entry of the row (``objects`` is then empty).  :func:`split_label_row`
     gives exactly the parts it gives for the full dict.
     """
 
     skeleton: dict[str, Any]
     objects: dict[int, list[ObjectEntry]]
     templates: list[dict[str, Any]]
+    boxes: BoxColumns | None = None
 
 
 def format_time(moment: datetime) -> str:
@@ -217,11 +261,13 @@ def split_label_row(
     of a malformed dict; nothing is written by this function.  A :class:`PreparedLabelRow`
     gives the parts of the dict it stands for.
     """
-    prepared: Mapping[int, list[ObjectEntry]] = {}
+    prepared: Mapping[int, list[ObjectEntry] | BoxColumns] = {}
     templates: list[dict[str, Any]] = []
     is_prepared = isinstance(label_dict, PreparedLabelRow)
     if isinstance(label_dict, PreparedLabelRow):
         prepared, templates = label_dict.objects, label_dict.templates
+        if label_dict.boxes is not None:
+            prepared = {label_dict.boxes.frame: label_dict.boxes}
         label_dict = label_dict.skeleton
     metas: dict[int, bytes] = {}
     shared = _Templates()
@@ -254,6 +300,7 @@ def split_label_row(
         answers.setdefault(h, [None, None])[1] = orjson.dumps(entry)
 
     rows: list[AnnotationRow] = []
+    box_columns: list[AnnotationColumns] = []
     header_units: dict[str, Any] = {}
     for unit_key, unit in label_dict["data_units"].items():
         where = f"data_units[{unit_key!r}]"
@@ -281,6 +328,7 @@ def split_label_row(
                     templates,
                     metas,
                     shared,
+                    box_columns,
                 )
             placeholder: dict[str, Any] = frames
         else:
@@ -298,6 +346,7 @@ def split_label_row(
                 templates,
                 metas,
                 shared,
+                box_columns,
             )
         header_units[unit_key] = {**unit, "labels": placeholder}
 
@@ -320,7 +369,8 @@ def split_label_row(
             )
         )
 
-    annotated = {row[1] for row in rows}
+    annotations = _columns(rows, box_columns)
+    annotated = set(annotations["object_hash"])
     for h, entry in defaults.items():
         if h not in annotated:  # an answers entry for an object with no frames: keep it as is
             if type(entry) is not dict:  # a prepared row's object number
@@ -337,7 +387,7 @@ def split_label_row(
         header=orjson.dumps(header),
         label_status=str(label_dict.get("label_status") or "NOT_LABELLED"),
         created_at=parse_time(label_dict.get("created_at")),
-        annotations=rows,
+        annotations=annotations,
         answers=[(h, a, b) for h, (a, b) in answers.items() if a is not None or b is not None],
         classifications=classifications,
     )
@@ -352,10 +402,11 @@ def _split_frame(
     object_numbers: Mapping[str, int | None],
     rows: list[AnnotationRow],
     where: str,
-    prepared: list[ObjectEntry] | None = None,
+    prepared: list[ObjectEntry] | BoxColumns | None = None,
     templates: list[dict[str, Any]] | None = None,
     metas: dict[int, bytes] | None = None,
     shared: _Templates | None = None,
+    box_columns: list[AnnotationColumns] | None = None,
 ) -> dict[str, Any]:
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
@@ -364,6 +415,21 @@ def _split_frame(
     sized = w_px > 0 and h_px > 0
     if shared is None:
         shared = _Templates()
+    if isinstance(prepared, BoxColumns):
+        assert box_columns is not None, "BoxColumns need the caller's column chunks"
+        # Columns in, columns out; entries of any other kind cannot be in this frame.
+        columns = _split_boxes(
+            prepared, templates or [], {} if metas is None else metas, shared, w_px, h_px, sized,
+            object_numbers,
+        )  # fmt: skip
+        if columns is not None:
+            if rows:  # keep the row order: earlier frames' rows first
+                box_columns.append(_columns(rows, []))
+                rows.clear()
+            box_columns.append(columns)
+            prepared = None
+        else:
+            prepared = prepared.entries()
     if prepared:
         _split_prepared(
             prepared,
@@ -515,6 +581,94 @@ def _split_prepared(
                 meta,
             )
         )
+
+
+def _columns(rows: list[AnnotationRow], chunks: list[AnnotationColumns]) -> AnnotationColumns:
+    """The annotation columns of ``chunks`` followed by ``rows``."""
+    if not chunks:
+        if not rows:
+            return {name: [] for name in ANNOTATION_FIELDS}
+        return {
+            name: list(column)
+            for name, column in zip(ANNOTATION_FIELDS, zip(*rows, strict=True), strict=True)
+        }
+    if len(chunks) == 1 and not rows:
+        return chunks[0]
+    out: AnnotationColumns = {name: [] for name in ANNOTATION_FIELDS}
+    for chunk in [*chunks, _columns(rows, [])]:
+        for name in ANNOTATION_FIELDS:
+            out[name] += chunk[name]
+    return out
+
+
+_FLOAT = {float}
+_BOX_BLOB = np.dtype([("marker", "S1"), ("hwxy", "<f8", (4,))])  # codec's B blob, 33 bytes
+
+
+def _split_boxes(
+    boxes: BoxColumns,
+    templates: list[dict[str, Any]],
+    metas: dict[int, bytes],
+    shared: _Templates,
+    w_px: float,
+    h_px: float,
+    sized: bool,
+    object_numbers: Mapping[str, int | None],
+) -> AnnotationColumns | None:
+    """The columns :func:`_split_prepared` makes of ``boxes.entries()``, made column-wise; None
+    when some entry needs its per-entry handling (a coordinate or confidence that is not a float,
+    a coordinate that is not finite), or there are no entries."""
+    n = len(boxes.object_hash)
+    corners = (boxes.h, boxes.w, boxes.x, boxes.y)
+    if n == 0 or any(set(map(type, c)) != _FLOAT for c in (*corners, boxes.confidence)):
+        return None
+    hwxy = np.array(corners, dtype=np.float64)
+    if not np.isfinite(hwxy).all():
+        return None
+    blobs = np.empty(n, dtype=_BOX_BLOB)
+    blobs["marker"] = codec.BOX
+    blobs["hwxy"] = hwxy.T
+    packed = bytearray(blobs.tobytes())  # slices are bytearrays: what sqlite3 binds fastest
+    size = _BOX_BLOB.itemsize
+    refs: dict[int, bytes] = {}
+    for template in dict.fromkeys(boxes.template):  # first use first, as _split_prepared
+        ref = metas.get(template)
+        if ref is None:
+            ref = metas[template] = shared.ref(orjson.dumps(templates[template]))
+        refs[template] = ref
+    if len(refs) == 1:
+        meta = [ref] * n
+    else:
+        meta = list(map(refs.__getitem__, boxes.template))
+    if sized:  # codec.extent_of's arithmetic for a boundingBox, on whole columns
+        w, h = hwxy[1] * w_px, hwxy[0] * h_px
+        extent = [(hwxy[2] * w_px).tolist(), (hwxy[3] * h_px).tolist(), w.tolist(), h.tolist()]
+        area = (w * h).tolist()
+    else:
+        extent = [[None] * n for _ in range(4)]
+        area = [None] * n
+    manual = boxes.manual
+    hashes, features = boxes.object_hash, boxes.feature_hash
+    return {
+        "frame": [boxes.frame] * n,
+        "object_hash": list(hashes) if set(map(type, hashes)) == {str} else list(map(str, hashes)),
+        "feature_hash": (
+            list(features) if set(map(type, features)) == {str} else list(map(str, features))
+        ),
+        "shape": ["bounding_box"] * n,
+        "x": extent[0],
+        "y": extent[1],
+        "w": extent[2],
+        "h": extent[3],
+        "theta": [None] * n,
+        "area": area,
+        "iscrowd": [False] * n,
+        "confidence": list(boxes.confidence),
+        "manual": list(manual) if set(map(type, manual)) == {bool} else list(map(bool, manual)),
+        "object_number": list(map(object_numbers.get, hashes)),
+        "geometry": [packed[i : i + size] for i in range(0, n * size, size)],
+        "meta": meta,
+    }
 
 
 def _geometry_blob(geometry: dict[str, Any]) -> bytes:

@@ -27,7 +27,7 @@ from branchmark.store.label_dict import (
     split_label_row,
 )
 from branchmark.store.records import BranchRecord, DataUnitRecord, LabelRowRecord, as_utc
-from branchmark.store.row_writer import insert_rows
+from branchmark.store.row_writer import insert_columns, insert_rows
 
 CHUNK = 500
 
@@ -436,20 +436,20 @@ def save_label_rows(conn: sa.Connection, requests: Sequence[SaveRequest]) -> lis
     for chunk in _chunks(saved_ids):
         for table in (t.annotations, t.object_answers, t.classifications):
             conn.execute(table.delete().where(table.c.label_row_id.in_(chunk)))
-    ann_rows: list[tuple[Any, ...]] = []
+    owners = ("project_id", "branch_id", "data_unit_id", "label_row_id")
+    columns: dict[str, list[Any]] = {name: [] for name in (*owners, *ANNOTATION_FIELDS)}
     ans_rows: list[tuple[Any, ...]] = []
     cls_rows: list[tuple[Any, ...]] = []
     for req, part, row_id in zip(requests, parts, saved_ids, strict=True):
         base = (req.data_unit.project_id, req.branch.id, req.data_unit.id, row_id)
-        ann_rows.extend(base + r for r in part.annotations)
+        n = len(part.annotations["frame"])
+        for name, value in zip(owners, base, strict=True):
+            columns[name] += [value] * n
+        for name in ANNOTATION_FIELDS:
+            columns[name] += part.annotations[name]
         ans_rows.extend((req.branch.id, row_id) + r for r in part.answers)
         cls_rows.extend(base + r for r in part.classifications)
-    insert_rows(
-        conn,
-        t.annotations,
-        ("project_id", "branch_id", "data_unit_id", "label_row_id", *ANNOTATION_FIELDS),
-        ann_rows,
-    )
+    insert_columns(conn, t.annotations, columns, n=len(columns["frame"]))
     insert_rows(
         conn,
         t.object_answers,
