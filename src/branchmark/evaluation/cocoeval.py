@@ -103,7 +103,10 @@ def _stat_specs(params: CocoParams) -> list[tuple[int, float | None, str, int]]:
 
 
 def _summarize(
-    params: CocoParams, precision: FloatArray, recall: FloatArray, spec: tuple[int, float | None, str, int]
+    params: CocoParams,
+    precision: FloatArray,
+    recall: FloatArray,
+    spec: tuple[int, float | None, str, int],
 ) -> float:
     """``COCOeval.summarize._summarize`` with NaN in place of -1."""
     ap, thr, area, max_det = spec
@@ -183,7 +186,9 @@ def evaluate_coco(
         max_dets=np.asarray(params.max_dets, np.int64),
         recall_thresholds=params.recall_thresholds,
     )
-    stats = np.array([_summarize(params, acc.precision, acc.recall, s) for s in _stat_specs(params)])
+    stats = np.array(
+        [_summarize(params, acc.precision, acc.recall, s) for s in _stat_specs(params)]
+    )
     all_index = params.area_labels.index("all") if "all" in params.area_labels else 0
     per_class = acc.precision[:, :, :, all_index, -1]
     class_ap = np.full(n_cls, np.nan)

@@ -187,7 +187,9 @@ def _pair_similarity(
     return values
 
 
-def _compatible_pairs(compatible: Compatibility, pair_gt: IntArray, pair_dt: IntArray) -> NDArray[np.bool_]:
+def _compatible_pairs(
+    compatible: Compatibility, pair_gt: IntArray, pair_dt: IntArray
+) -> NDArray[np.bool_]:
     if isinstance(compatible, np.ndarray):
         return np.asarray(compatible, dtype=bool)[pair_gt, pair_dt]
     allowed = np.asarray(compatible(pair_gt, pair_dt), dtype=bool)
@@ -359,7 +361,9 @@ def match_objects(
     """
     thr = np.asarray(thresholds, dtype=np.float64).reshape(-1)
     cap = len(dt) + 1 if max_dets is None else int(max_dets)
-    groups = arrange_groups(gt, dt, similarity, use_cats=use_cats, max_det=cap, compatible=compatible)
+    groups = arrange_groups(
+        gt, dt, similarity, use_cats=use_cats, max_det=cap, compatible=compatible
+    )
     ranges = np.asarray([area_range], dtype=np.float64)
     state, dt_pos, gt_pos = match_groups(
         groups.gt_start, groups.dt_start, groups.pair_start, groups.similarity,

@@ -74,7 +74,9 @@ class CocoParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "iou_type", IouType(self.iou_type))
         object.__setattr__(self, "iou_thresholds", _frozen(self.iou_thresholds, (), "iouThrs"))
-        object.__setattr__(self, "recall_thresholds", _frozen(self.recall_thresholds, (), "recThrs"))
+        object.__setattr__(
+            self, "recall_thresholds", _frozen(self.recall_thresholds, (), "recThrs")
+        )
         object.__setattr__(self, "area_ranges", _frozen(self.area_ranges, (2,), "areaRng"))
         object.__setattr__(self, "keypoint_sigmas", _frozen(self.keypoint_sigmas, (), "sigmas"))
         # COCOeval.evaluate sorts maxDets; the largest one truncates detections per image.

@@ -25,7 +25,9 @@ def _remap(known: list[Any], wanted: Sequence[Any]) -> NDArray[np.int64]:
     return np.array([first.get(k, -1) for k in known] + [-1], dtype=np.int64)
 
 
-def _similarity(kind: IouType, gt: CocoGroundTruthArrays, res: CocoResultArrays, params: CocoParams) -> Similarity:
+def _similarity(
+    kind: IouType, gt: CocoGroundTruthArrays, res: CocoResultArrays, params: CocoParams
+) -> Similarity:
     if kind is IouType.BBOX:
         assert res.boxes is not None and res.box_area is not None  # read_results sets them for bbox
         return BoxSimilarity(gt.boxes, res.boxes, gt.crowd, gt.box_area, res.box_area)
@@ -76,4 +78,6 @@ def evaluate_arrays(
         ground_truth, detections, _similarity(params.iou_type, gt, res, params),
         params=params, n_classes=len(cats),
     )  # fmt: skip
-    return result, ([-1] if not params.use_cats else [c.item() if hasattr(c, "item") else c for c in cats])
+    return result, (
+        [-1] if not params.use_cats else [c.item() if hasattr(c, "item") else c for c in cats]
+    )

@@ -34,7 +34,9 @@ def _fail(source: str, where: str, field: str, problem: str) -> ImportFormatErro
     return ImportFormatError(f"{source}: {where}: field '{field}' {problem}")
 
 
-def _column(records: Sequence[Any], field: str, source: str, where: str, default: Any = ...) -> list[Any]:
+def _column(
+    records: Sequence[Any], field: str, source: str, where: str, default: Any = ...
+) -> list[Any]:
     """``[r[field] for r in records]``; the error names the first bad record."""
     try:
         if default is ...:
@@ -115,10 +117,11 @@ def _sorted_ids(ids: list[Any], source: str, what: str) -> list[Any]:
 class CocoGroundTruthArrays:
     """A COCO dataset as arrays, annotation order kept.
 
-    ``image_ids`` / ``category_ids`` are the sorted unique ids (pycocotools ``sorted(getImgIds())``);
-    ``image``/``category`` hold positions into them (-1: not listed).  ``boxes`` are ``xyxy``
-    pixels, ``box_area`` the ``w * h`` of the source ``xywh`` boxes, kept as ``boxes_xywh``
-    (OKS builds an unlabelled GT's region from them, and ``(x + w) - x`` is not always ``w``).
+    ``image_ids`` / ``category_ids`` are the sorted unique ids (pycocotools
+    ``sorted(getImgIds())``); ``image``/``category`` hold positions into them (-1: not listed).
+    ``boxes`` are ``xyxy`` pixels, ``box_area`` the ``w * h`` of the source ``xywh`` boxes, kept
+    as ``boxes_xywh`` (OKS builds an unlabelled GT's region from them, and ``(x + w) - x`` is not
+    always ``w``).
     """
 
     source: str
@@ -148,7 +151,9 @@ class CocoGroundTruthArrays:
         return _masks(self.segmentations, h, w, self.source, "annotations")
 
 
-def _masks(segs: list[Any], h: NDArray[np.int64], w: NDArray[np.int64], source: str, where: str) -> RleMasks:
+def _masks(
+    segs: list[Any], h: NDArray[np.int64], w: NDArray[np.int64], source: str, where: str
+) -> RleMasks:
     try:  # all compressed RLE (detector output): decode without a per-mask Python call
         counts = list(map(itemgetter("counts"), segs))
         size_list = list(map(itemgetter("size"), segs))
@@ -172,7 +177,9 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
     """Arrays of a parsed COCO dataset (``{"images", "annotations", "categories"}``)."""
     kind = IouType(iou_type)
     if not isinstance(data, dict):
-        raise ImportFormatError(f"{source}: expected a COCO dataset object, got {type(data).__name__}")
+        raise ImportFormatError(
+            f"{source}: expected a COCO dataset object, got {type(data).__name__}"
+        )
     for key in ("images", "annotations", "categories"):
         if not isinstance(data.get(key), list):
             raise ImportFormatError(f"{source}: field '{key}' must be a list")
@@ -186,7 +193,9 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
     widths = np.array([images[k].get("width", 0) for k in order], dtype=np.int64)
     category_ids = _sorted_ids(_column(cats, "id", source, "categories"), source, "category")
     n = len(anns)
-    boxes_xywh = _numbers(_column(anns, "bbox", source, "annotations"), (n, 4), source, "annotations", "bbox")
+    boxes_xywh = _numbers(
+        _column(anns, "bbox", source, "annotations"), (n, 4), source, "annotations", "bbox"
+    )
     keypoints = None
     no_keypoints = np.zeros(n, bool)
     if kind is IouType.KEYPOINTS:
@@ -196,13 +205,16 @@ def read_ground_truth(data: Any, *, source: str, iou_type: IouType | str) -> Coc
         labelled = np.count_nonzero(keypoints[:, :, 2] > 0, axis=1)
         counts = _column(anns, "num_keypoints", source, "annotations", default=None)
         # COCOeval._prepare: num_keypoints == 0 makes the GT ignored.
-        no_keypoints = np.array([(c if c is not None else lab) == 0 for c, lab in zip(counts, labelled, strict=True)])
+        no_keypoints = np.array(
+            [(c if c is not None else lab) == 0 for c, lab in zip(counts, labelled, strict=True)]
+        )
     return CocoGroundTruthArrays(
         source=source, image_ids=image_ids, heights=heights, widths=widths,
         category_ids=category_ids, annotation_ids=_column(anns, "id", source, "annotations"),
         image=_positions(_column(anns, "image_id", source, "annotations"), image_ids),
         category=_positions(_column(anns, "category_id", source, "annotations"), category_ids),
-        area=_numbers(_column(anns, "area", source, "annotations"), (n,), source, "annotations", "area"),
+        area=_numbers(_column(anns, "area", source, "annotations"), (n,), source, "annotations",
+                      "area"),
         crowd=np.array(_column(anns, "iscrowd", source, "annotations", default=0), dtype=bool),
         no_keypoints=no_keypoints, boxes=xywh_to_xyxy(boxes_xywh),
         box_area=boxes_xywh[:, 2] * boxes_xywh[:, 3],
