@@ -280,7 +280,6 @@ def _box_columns(
     confidences: list[Any] = []
     manuals: list[Any] = []
     indices: list[int] = []
-    box = BoundingBoxCoordinates
     last: tuple[Any, ...] = ()
     index = -1
     for obj in objects:
@@ -292,8 +291,8 @@ def _box_columns(
             if frame >= 0:
                 return None
             frame = obj._frame
-        c = obj._coordinates
-        if type(c) is not box:
+        c = obj._coordinates  # a box's values as a tuple (see ObjectInstance._compact_coordinates)
+        if type(c) is not tuple:
             return None
         onto, created_at, edited_at = obj._ontology_object, obj._created_at, obj._last_edited_at
         created_by, edited_by, deleted = obj._created_by, obj._last_edited_by, obj._is_deleted
@@ -311,10 +310,10 @@ def _box_columns(
             last = (onto, created_at, edited_at, created_by, edited_by, deleted)
         hashes.append(obj._object_hash)
         features.append(onto.feature_node_hash)
-        hs.append(c.height)
-        ws.append(c.width)
-        xs.append(c.top_left_x)
-        ys.append(c.top_left_y)
+        hs.append(c[0])
+        ws.append(c[1])
+        xs.append(c[2])
+        ys.append(c[3])
         confidences.append(obj._confidence)
         manuals.append(obj._manual)
         indices.append(index)

@@ -20,6 +20,24 @@ _last_window: tuple[tzinfo, datetime, datetime] | None = None
 _SECOND = timedelta(seconds=1)
 
 
+_now_second = -1
+_now_value = datetime.fromtimestamp(0, timezone.utc)
+
+
+def utc_now() -> datetime:
+    """The current UTC time to the whole second, as the label-row format keeps it.
+
+    One datetime object per second: instances stamped within it share it, so the writer finds
+    their common entry template by identity.  (``datetime.now`` with a zone was 0.4 us a call.)
+    """
+    global _now_second, _now_value
+    second = int(time.time())
+    if second != _now_second:
+        _now_value = datetime.fromtimestamp(second, timezone.utc)
+        _now_second = second
+    return _now_value
+
+
 def format_timestamp(value: datetime) -> str:
     """Encord's label-row time format; a naive datetime is local time, converted to UTC.
 
