@@ -54,8 +54,9 @@ class Detection:
     """One object a detector found on the pixels.
 
     ``polygon`` is a single outer ring (no holes).  ``confidence`` is in ``(0, 1]`` and comes
-    from the detector's own evidence.  ``ripeness`` is None where the detector abstains.  ``track_id`` is set for video frames (detections linked
-    frame to frame by the detector's tracker) and None for still images.
+    from the detector's own evidence.  ``ripeness`` is None where the detector abstains.
+    ``track_id`` is set for video frames (detections linked frame to frame by the detector's
+    tracker) and None for still images.
     """
 
     class_name: str

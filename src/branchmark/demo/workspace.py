@@ -141,7 +141,9 @@ def _save_branch(
     fill: Callable[[DemoDataUnit, LabelRowV2], None],
 ) -> None:
     """List the branch's rows, initialise them in one bundle, fill each, save in one bundle."""
-    rows = [row for row in project.list_label_rows_v2(branch_name=branch) if row.data_hash in hashes]
+    rows = [
+        row for row in project.list_label_rows_v2(branch_name=branch) if row.data_hash in hashes
+    ]
     with project.create_bundle() as bundle:
         for row in rows:
             row.initialise_labels(bundle=bundle)
@@ -156,7 +158,9 @@ def _shapes_by_class(structure: OntologyStructure) -> dict[str, _Shapes]:
     shapes: dict[str, _Shapes] = {}
     described = {(d.class_name, d.shape): d for d in describe_objects()}
     for class_name in sorted({name for name, _ in described}):
-        box = structure.get_child_by_hash(described[class_name, "bounding_box"].feature_hash, Object)
+        box = structure.get_child_by_hash(
+            described[class_name, "bounding_box"].feature_hash, Object
+        )
         polygon = structure.get_child_by_hash(described[class_name, "polygon"].feature_hash, Object)
         shapes[class_name] = _Shapes(
             box=box,
@@ -190,9 +194,7 @@ def _box(box: Sequence[float], width: int, height: int) -> BoundingBoxCoordinate
 
 def _ring(flat: Sequence[float], width: int, height: int) -> list[PointCoordinate]:
     # Vertices are pixel centres in [0.5, W - 0.5]: normalised they stay inside 0..1.
-    return [
-        PointCoordinate(flat[i] / width, flat[i + 1] / height) for i in range(0, len(flat), 2)
-    ]
+    return [PointCoordinate(flat[i] / width, flat[i + 1] / height) for i in range(0, len(flat), 2)]
 
 
 def _polygon(

@@ -343,7 +343,8 @@ def mask_boxes(masks: RleMasks) -> NDArray[np.float64]:
 
     Examples
     --------
-    >>> mask_boxes(encode_masks(np.pad(np.ones((1, 2, 3), bool), ((0, 0), (1, 0), (0, 0))))).tolist()
+    >>> padded = np.pad(np.ones((1, 2, 3), bool), ((0, 0), (1, 0), (0, 0)))
+    >>> mask_boxes(encode_masks(padded)).tolist()
     [[0.0, 1.0, 3.0, 3.0]]
     """
     xywh = _boxes(masks.counts, masks.offsets, masks.heights, masks.widths)
@@ -446,7 +447,9 @@ def _pair_iou(
     return out
 
 
-def _check_sizes(gt: RleMasks, pred: RleMasks, gt_index: NDArray[np.int64], pred_index: NDArray[np.int64]) -> None:
+def _check_sizes(
+    gt: RleMasks, pred: RleMasks, gt_index: NDArray[np.int64], pred_index: NDArray[np.int64]
+) -> None:
     bad = (gt.heights[gt_index] != pred.heights[pred_index]) | (
         gt.widths[gt_index] != pred.widths[pred_index]
     )
@@ -499,7 +502,9 @@ def mask_iou_pairs(
     return _pair_iou(gt.counts, gt.offsets, gt.heights, pred.counts, pred.offsets, gi, pi, is_crowd)
 
 
-def mask_iou(gt: RleMasks, pred: RleMasks, *, crowd: ArrayLike | None = None) -> NDArray[np.float64]:
+def mask_iou(
+    gt: RleMasks, pred: RleMasks, *, crowd: ArrayLike | None = None
+) -> NDArray[np.float64]:
     """IoU of every ground-truth mask with every predicted mask, shape ``(G, D)``.
 
     Parameters

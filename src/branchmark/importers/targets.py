@@ -29,13 +29,13 @@ INSERT_CHUNK = 200_000
 """Rows per ``insert_annotations`` call (progress is reported between chunks)."""
 
 COCO_META_KEY = "coco"
-"""Key of the main branch's metadata holding the categories (and header) of a COCO dataset import."""
+"""Main-branch metadata key holding the categories (and header) of a COCO dataset import."""
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` called while rows are written."""
 
 
-class WriteMode(str, enum.Enum):
+class WriteMode(str, enum.Enum):  # noqa: UP042  (a StrEnum's str() would give the value)
     """What an import does with labels already on the branch.
 
     ``new`` refuses a branch that holds any (the CLI default: nothing is lost by accident);

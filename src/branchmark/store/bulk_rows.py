@@ -66,7 +66,8 @@ def ensure_label_rows(
         now = _now(conn)
         insert_rows(
             conn, lr,
-            ("project_id", "data_unit_id", "branch_id", "label_hash", "revision", "created_at", "last_edited_at"),
+            ("project_id", "data_unit_id", "branch_id", "label_hash", "revision", "created_at",
+             "last_edited_at"),
             [(branch.project_id, i, branch.id, str(uuid.uuid4()), 1, now, now) for i in missing],
         )  # fmt: skip
         for chunk in _chunks(missing):
@@ -139,10 +140,11 @@ def add_image_units(
     now = _now(conn)
     insert_rows(
         conn, t.data_units,
-        ("project_id", "data_hash", "title", "data_type", "width", "height", "frames", "media_path",
-         "data_link", "file_type", "dataset_hash", "dataset_title", "client_metadata", "created_at"),
-        [(project_id, hashes[i], titles[i], "image", int(widths[i]), int(heights[i]), 1, media_paths[i],
-          media_paths[i], file_types[i], "", "", None if client_metadata[i] is None
+        ("project_id", "data_hash", "title", "data_type", "width", "height", "frames",
+         "media_path", "data_link", "file_type", "dataset_hash", "dataset_title",
+         "client_metadata", "created_at"),
+        [(project_id, hashes[i], titles[i], "image", int(widths[i]), int(heights[i]), 1,
+          media_paths[i], media_paths[i], file_types[i], "", "", None if client_metadata[i] is None
           else orjson.dumps(client_metadata[i]).decode(), now) for i in range(n)],
     )  # fmt: skip
     ids: dict[str, int] = {}
