@@ -408,8 +408,9 @@ class LabelRowV2:
                 "ObjectInstance to one LabelRowV2. You can do a ObjectInstance.copy() to create "
                 "an identical ObjectInstance which is not part of any LabelRowV2."
             )
-        object_instance.is_valid()
         frames = object_instance._frame_numbers()
+        if not frames:
+            object_instance.is_valid()  # raises the SDK's error
         if object_instance._dynamic and not object_instance._dynamic_frames() <= set(frames):
             raise LabelRowError(
                 "There are some dynamic answers on frames that have no coordinates. Please ensure "
@@ -417,7 +418,10 @@ class LabelRowV2:
                 "previously."
             )
         if self.strict:
-            self._check_feature(object_instance.feature_hash, object_instance)
+            feature_hash = object_instance._ontology_object.feature_node_hash
+            known = self._object_hashes
+            if known is None or feature_hash not in known:
+                self._check_feature(feature_hash, object_instance)
             limit = self.number_of_frames
             for frame in frames:
                 if frame >= limit:

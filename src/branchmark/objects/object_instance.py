@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 FrameValues = tuple[int, Any, datetime, "str | None", datetime, "str | None", Any, Any, Any, Any]
 # Keyed by the shape's string: hashing a str-Enum member runs Python code, a str does not.
 _COORDINATE_CLASS = {shape.value: cls for shape, (cls, _) in SHAPE_COORDINATES.items()}
+_NO_FRAMES: dict[int, FrameData] = {}  # a compact instance's first frame: nothing to overwrite
 
 
 class ObjectInstance:
@@ -229,11 +230,11 @@ class ObjectInstance:
                 f"Expected coordinates of one of the following types: `[{expected}]`, but got "
                 f"type `{type(coordinates)}`. ({self._where()})"
             )
-        frame_list = [frames] if type(frames) is int else frames_class_to_frames_list(frames)
+        frame_list = (frames,) if type(frames) is int else frames_class_to_frames_list(frames)
         parent = self._parent
         limit = parent.number_of_frames if parent is not None else None
         compact = self._frame_map is None and self._frame < 0 and len(frame_list) == 1
-        existing = {} if compact else self._frames
+        existing = _NO_FRAMES if compact else self._frames
         for frame in frame_list:
             if frame < 0 or (limit is not None and frame >= limit):
                 raise frame_out_of_range(frame, limit, where=self._where())
