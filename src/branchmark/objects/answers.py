@@ -136,7 +136,9 @@ def check_answer(attribute: Attribute, answer: Any, *, where: str) -> Any:
         return answer
     if isinstance(attribute, NumericAttribute):
         if not _is_number(answer) or not math.isfinite(answer):
-            raise InvalidAnswer(f"{field}: a numeric answer must be a finite number, got {answer!r}")
+            raise InvalidAnswer(
+                f"{field}: a numeric answer must be a finite number, got {answer!r}"
+            )
         return answer
     raise InvalidAnswer(f"{field}: unsupported attribute type {type(attribute).__name__}")
 

@@ -135,7 +135,9 @@ class BitmaskCoordinates:
 
     def __repr__(self) -> str:
         e = self._encoded
-        return f"BitmaskCoordinates(height={e.height}, width={e.width}, rle_string={e.rle_string!r})"
+        return (
+            f"BitmaskCoordinates(height={e.height}, width={e.width}, rle_string={e.rle_string!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``bitmask`` JSON value."""

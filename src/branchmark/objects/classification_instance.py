@@ -7,7 +7,7 @@ sets the instance's values, as the SDK does.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from branchmark.errors import LabelRowError
@@ -76,7 +76,7 @@ class ClassificationInstance:
         self._hash = classification_hash or generate_short_hash()
         self._range_only = range_only
         self._frames: dict[int, FrameData] = {}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self._meta = FrameData(None, now, None, now, None, 1.0, True, None, None)
         self._parent: LabelRowV2 | None = None
         self._static: answer_rules.StaticAnswers = {}
@@ -173,7 +173,7 @@ class ClassificationInstance:
             check_confidence(confidence, owner=self, frame=frame_list[0] if frame_list else None)
         if parent is not None:
             parent._check_classification_overlap(self, frame_list)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         data = FrameData(
             None,
             created_at or now,
@@ -194,7 +194,9 @@ class ClassificationInstance:
         self._meta = data
 
     def get_annotations(self) -> list[ClassificationAnnotation]:
-        return [ClassificationAnnotation(frame, self._frames[frame]) for frame in sorted(self._frames)]
+        return [
+            ClassificationAnnotation(frame, self._frames[frame]) for frame in sorted(self._frames)
+        ]
 
     def get_annotation(self, frame: int = 0) -> ClassificationAnnotation:
         data = self._frames.get(frame)

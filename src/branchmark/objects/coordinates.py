@@ -219,7 +219,7 @@ class PolylineCoordinates:
             yield f"polyline[{k}].y", p.y
 
 
-class Visibility(str, enum.Enum):
+class Visibility(str, enum.Enum):  # noqa: UP042  (a StrEnum's str() would give the value)
     """Visibility of a skeleton vertex."""
 
     VISIBLE = "visible"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Union
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ class Range:
 
 
 Ranges = list[Range]
-Frames = Union[int, list[int], Range, list[Range]]
+Frames = int | list[int] | Range | list[Range]
 
 
 def frames_class_to_frames_list(frames: Frames) -> list[int]:

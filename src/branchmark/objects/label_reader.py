@@ -10,7 +10,7 @@ Parsing builds new instances and touches the row only when everything parsed.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from branchmark.errors import LabelRowError, OntologyError
@@ -66,7 +66,7 @@ class _Reader:
         self.classifications_by_hash = {c.feature_node_hash: c for c in structure.classifications}
         self.times: dict[str, datetime] = {}
         self.attribute_indexes: dict[int, dict[str, Attribute]] = {}
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def time(self, value: Any, default: datetime) -> datetime:
         if not value:
@@ -276,7 +276,10 @@ def _read_object_actions(
         for frame_range in ranges_from_list(action.get("range", [])):
             for frame in range(frame_range.start, frame_range.end + 1):
                 previous = per_frame.get(frame)
-                per_frame[frame] = (_merge(attribute, previous[0] if previous else None, value), manual)
+                per_frame[frame] = (
+                    _merge(attribute, previous[0] if previous else None, value),
+                    manual,
+                )
 
 
 def _read_classifications(
@@ -288,7 +291,9 @@ def _read_classifications(
     for classification_hash in dict.fromkeys([*answers, *legacy]):
         entry = answers.get(classification_hash)
         frames_entries = legacy.get(classification_hash, [])
-        feature_hash = entry["featureHash"] if entry is not None else frames_entries[0][1]["featureHash"]
+        feature_hash = (
+            entry["featureHash"] if entry is not None else frames_entries[0][1]["featureHash"]
+        )
         classification = reader.classifications_by_hash.get(feature_hash)
         if classification is None:
             raise _unknown_feature(feature_hash)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 
-class DataType(str, enum.Enum):
+class DataType(str, enum.Enum):  # noqa: UP042  (a StrEnum's str() would give the value)
     """Media type of a data unit; values are the lower-case strings of the label-row JSON."""
 
     IMAGE = "image"

@@ -17,7 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from branchmark.errors import BitmaskSizeMismatch, FrameOutOfRange, InvalidConfidence, InvalidGeometry
+from branchmark.errors import (
+    BitmaskSizeMismatch,
+    FrameOutOfRange,
+    InvalidConfidence,
+    InvalidGeometry,
+)
 from branchmark.objects.bitmask import BitmaskCoordinates
 from branchmark.objects.coordinates import BoundingBoxCoordinates, PolygonCoordinates
 
@@ -46,9 +51,9 @@ def check_normalised(coordinates: Any, *, owner: Owner, frame: int) -> None:
     for field, value in iter_normalised():
         if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
             raise InvalidGeometry(
-                f"{owner._where()}, frame {frame}, field {field}: {value!r} is outside 0..1 (coordinates "
-                f"are normalised to the frame size; the Encord SDK accepts this, branchmark "
-                f"refuses it in strict mode)",
+                f"{owner._where()}, frame {frame}, field {field}: {value!r} is outside 0..1 "
+                f"(coordinates are normalised to the frame size; the Encord SDK accepts this, "
+                f"branchmark refuses it in strict mode)",
                 context={"frame": frame, "field": field},
             )
     if type(coordinates) is PolygonCoordinates:
@@ -56,8 +61,8 @@ def check_normalised(coordinates: Any, *, owner: Owner, frame: int) -> None:
             for j, ring in enumerate(polygon):
                 if len(ring) < 3:
                     raise InvalidGeometry(
-                        f"{owner._where()}, frame {frame}, field polygons[{i}][{j}]: a polygon ring needs "
-                        f"at least 3 points, got {len(ring)}",
+                        f"{owner._where()}, frame {frame}, field polygons[{i}][{j}]: a polygon "
+                        f"ring needs at least 3 points, got {len(ring)}",
                         context={"frame": frame, "field": f"polygons[{i}][{j}]"},
                     )
 
@@ -72,8 +77,8 @@ def check_confidence(confidence: Any, *, owner: Owner, frame: int | None) -> Non
             return
     at = f", frame {frame}" if frame is not None else ""
     raise InvalidConfidence(
-        f"{owner._where()}{at}, field confidence: {confidence!r} is not a finite number within 0..1 (the "
-        f"Encord SDK accepts this, branchmark refuses it in strict mode)",
+        f"{owner._where()}{at}, field confidence: {confidence!r} is not a finite number within "
+        f"0..1 (the Encord SDK accepts this, branchmark refuses it in strict mode)",
         context={"frame": frame, "field": "confidence"},
     )
 
@@ -86,9 +91,9 @@ def check_bitmask_size(
         return
     if coordinates.width != width or coordinates.height != height:
         raise BitmaskSizeMismatch(
-            f"Bitmask dimensions don't match the media dimensions: {owner._where()}, frame {frame}, field "
-            f"bitmask: mask is {coordinates.height}x{coordinates.width} (HxW), frame is "
-            f"{height}x{width}",
+            f"Bitmask dimensions don't match the media dimensions: {owner._where()}, "
+            f"frame {frame}, field bitmask: mask is {coordinates.height}x{coordinates.width} "
+            f"(HxW), frame is {height}x{width}",
             context={"frame": frame, "field": "bitmask"},
         )
 
