@@ -22,7 +22,7 @@ from branchmark.errors import (
     ResourceNotFoundError,
     RevisionConflict,
 )
-from branchmark.objects import Object
+from branchmark.objects import LabelRowV2, Object
 from branchmark.objects.coordinates import BoundingBoxCoordinates
 from tests.conftest import ENCORD_FIXTURES
 
@@ -187,6 +187,30 @@ def test_bundle_dropped_on_exception_saves_nothing(project: bm.Project) -> None:
     for row in fresh:
         row.initialise_labels()
         assert row.get_object_instances() == []
+
+
+def test_units_added_elsewhere_after_a_listing_are_found_and_unknown_ones_refused(
+    project: bm.Project, tmp_path: Path
+) -> None:
+    project.list_label_rows_v2(branch_name="det.v1")  # this Project has now read its units
+    other = bm.UserClient.open(tmp_path / "ws").get_project("Fruit")
+    other.add_data_unit("late.png", "image", 64, 48)
+    [late] = project.list_label_rows_v2(branch_name="det.v1", data_title_eq="late.png")
+    late.initialise_labels()
+    inst = _cherry(project).create_instance()
+    inst.set_for_frames(_box(0.3), frames=0)
+    late.add_object_instance(inst)
+    late.save()
+    [check] = other.list_label_rows_v2(branch_name="det.v1", data_title_eq="late.png")
+    check.initialise_labels()
+    assert [o.get_annotation(0).coordinates for o in check.get_object_instances()] == [_box(0.3)]
+    ghost = LabelRowV2(
+        late.label_row_metadata.replace(data_hash="no-such-unit", label_hash=None, revision=0),
+        project,
+        project.ontology_structure,
+    )
+    with pytest.raises(bm.DataUnitNotFound, match="no-such-unit.*Fruit"):
+        ghost.initialise_labels()
 
 
 def test_label_operations_need_initialisation(project: bm.Project) -> None:

@@ -82,6 +82,9 @@ class Project:
         self._store = store
         self._record = record
         self._ontology: OntologyStructure | None = None
+        # Data units never change once added and leave only with their project (there is no
+        # unit deletion), so records read once serve every later bundle by data hash.
+        self._units: dict[str, DataUnitRecord] = {}
 
     # identity ------------------------------------------------------------------------------
     @property
@@ -160,6 +163,7 @@ class Project:
             )
         rows = []
         for entry in listing:
+            self._units.setdefault(entry.data_unit.data_hash, entry.data_unit)
             row = entry.row
             if label_statuses is not None:
                 status = "NOT_LABELLED" if row is None else row.label_status
@@ -180,9 +184,10 @@ class Project:
     def _locate(
         self, conn: Any, metas: Sequence[LabelRowMetadata]
     ) -> list[tuple[DataUnitRecord, BranchRecord]]:
-        """Data unit and branch of each row (one query per 500 rows; branches made as needed)."""
-        hashes = sorted({m.data_hash for m in metas})
-        units: dict[str, DataUnitRecord] = {}
+        """Data unit and branch of each row (units not seen yet read 500 per query; branches
+        made as needed)."""
+        units = self._units
+        hashes = sorted({m.data_hash for m in metas} - units.keys())
         for start in range(0, len(hashes), 500):
             for unit in catalog.get_data_units(
                 conn, self._record.id, data_hashes=hashes[start : start + 500]

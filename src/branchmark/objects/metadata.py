@@ -26,11 +26,17 @@ class DataType(str, enum.Enum):  # noqa: UP042  (a StrEnum's str() would give th
         """Accept the enum, its value in any case (``"VIDEO"`` as in listings), or its name."""
         if isinstance(value, DataType):
             return value
+        member = _BY_TEXT.get(value)  # the stored value itself: every listed row asks
+        if member is not None:
+            return member
         text = str(value).strip().lower()
         for member in cls:
             if member.value == text or member.name.lower() == text:
                 return member
         raise ValueError(f"unknown data type {value!r}; expected one of {[m.value for m in cls]}")
+
+
+_BY_TEXT: dict[Any, DataType] = {member.value: member for member in DataType}
 
 
 @dataclasses.dataclass(frozen=True)
