@@ -36,7 +36,10 @@ class MemoryBackend:
         for meta in rows:
             stored = self.rows.get(meta.data_hash)
             out.append(
-                (copy.deepcopy(stored), meta.replace(label_hash=meta.label_hash or "lh-" + meta.data_hash))
+                (
+                    copy.deepcopy(stored),
+                    meta.replace(label_hash=meta.label_hash or "lh-" + meta.data_hash),
+                )
             )
         return out
 

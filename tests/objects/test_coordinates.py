@@ -37,7 +37,12 @@ def round_trip(coordinates):  # type: ignore[no-untyped-def]
 @given(st.builds(BoundingBoxCoordinates, unit, unit, unit, unit))
 def test_bounding_box_round_trip(box: BoundingBoxCoordinates) -> None:
     assert round_trip(box) == box
-    assert box.to_dict() == {"h": box.height, "w": box.width, "x": box.top_left_x, "y": box.top_left_y}
+    assert box.to_dict() == {
+        "h": box.height,
+        "w": box.width,
+        "x": box.top_left_x,
+        "y": box.top_left_y,
+    }
 
 
 @given(st.builds(RotatableBoundingBoxCoordinates, unit, unit, unit, unit, st.floats(-360, 360)))
@@ -88,7 +93,13 @@ def test_bitmask_rle_is_pycocotools_on_transposed_mask(mask: np.ndarray) -> None
     coords = BitmaskCoordinates(mask)
     expected = coco_mask.encode(np.asfortranarray(mask.T.astype(np.uint8)))["counts"].decode()
     assert coords.rle_string == expected
-    assert coords.to_dict() == {"top": 0, "left": 0, "height": mask.shape[0], "width": mask.shape[1], "rleString": expected}
+    assert coords.to_dict() == {
+        "top": 0,
+        "left": 0,
+        "height": mask.shape[0],
+        "width": mask.shape[1],
+        "rleString": expected,
+    }
     np.testing.assert_array_equal(coords.to_numpy_array(), mask)
     assert round_trip(coords) == coords
 
@@ -121,7 +132,9 @@ def test_polygon_needs_points() -> None:
 
 
 def test_polygon_legacy_only_entry_and_both_given() -> None:
-    entry = {"polygon": {"0": {"x": 0.1, "y": 0.1}, "1": {"x": 0.2, "y": 0.1}, "2": {"x": 0.2, "y": 0.3}}}
+    entry = {
+        "polygon": {"0": {"x": 0.1, "y": 0.1}, "1": {"x": 0.2, "y": 0.1}, "2": {"x": 0.2, "y": 0.3}}
+    }
     coords = PolygonCoordinates.from_dict(entry)
     assert coords.polygons == [[coords.values]]
     other = [[[PointCoordinate(0.5, 0.5), PointCoordinate(0.6, 0.5), PointCoordinate(0.6, 0.6)]]]

@@ -51,7 +51,9 @@ def test_rejected_forms_raise_runtime_error(ontology: OntologyStructure, frames)
 
 def test_negative_frame(ontology: OntologyStructure) -> None:
     instance = ontology.objects[0].create_instance()
-    with pytest.raises(LabelRowError, match="`-1` is not within the acceptable bounds of `0` to `inf`"):
+    with pytest.raises(
+        LabelRowError, match="`-1` is not within the acceptable bounds of `0` to `inf`"
+    ):
         instance.set_for_frames(BOX, -1)
 
 

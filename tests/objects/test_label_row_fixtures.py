@@ -26,10 +26,13 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "encord"
 def load_fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
+
 CASES = [
     pytest.param("image_all_shapes.json", "image_all_shapes.json", id="image"),
     pytest.param("image_group.json", "image_group.json", id="img_group"),
-    pytest.param("legacy-sdk-0.1.202/image_all_shapes.json", "image_all_shapes.json", id="legacy-image"),
+    pytest.param(
+        "legacy-sdk-0.1.202/image_all_shapes.json", "image_all_shapes.json", id="legacy-image"
+    ),
     pytest.param("legacy-sdk-0.1.202/image_group.json", "image_group.json", id="legacy-img_group"),
 ]
 
@@ -40,7 +43,9 @@ def detached_row(ontology: OntologyStructure, d: dict) -> LabelRowV2:
 
 
 @pytest.mark.parametrize(("source", "expected"), CASES)
-def test_round_trip_is_byte_identical(ontology: OntologyStructure, source: str, expected: str) -> None:
+def test_round_trip_is_byte_identical(
+    ontology: OntologyStructure, source: str, expected: str
+) -> None:
     d = load_fixture(source)
     row = detached_row(ontology, d)
     row.from_labels_dict(copy.deepcopy(d))
@@ -67,7 +72,9 @@ def test_parsed_instances(ontology: OntologyStructure) -> None:
     mask = row.get_object_instances(filter_ontology_object=ontology.objects[5])[0]
     bitmask = mask.get_annotation().coordinates
     assert isinstance(bitmask, BitmaskCoordinates) and bitmask.to_numpy_array().shape == (48, 64)
-    radio = row.get_classification_instances(filter_ontology_classification=ontology.classifications[0])
+    radio = row.get_classification_instances(
+        filter_ontology_classification=ontology.classifications[0]
+    )
     assert radio[0].get_answer().value == "cherry" and radio[0].confidence == 0.83
     assert (row.width, row.height, row.file_type) == (64, 48, "image/png")
 
@@ -85,7 +92,14 @@ def test_image_group_frame_views(ontology: OntologyStructure) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    ["label_hash", "data_units", "object_answers", "object_actions", "classification_answers", "label_status"],
+    [
+        "label_hash",
+        "data_units",
+        "object_answers",
+        "object_actions",
+        "classification_answers",
+        "label_status",
+    ],
 )
 def test_missing_required_key_is_key_error(ontology: OntologyStructure, key: str) -> None:
     d = load_fixture("image_all_shapes.json")

@@ -46,7 +46,9 @@ def test_polygon_ring_needs_three_points(ontology: OntologyStructure) -> None:
 def test_confidence(ontology: OntologyStructure, confidence: object) -> None:
     instance = ontology.objects[0].create_instance()
     with pytest.raises(errors.InvalidConfidence) as info:
-        instance.set_for_frames(BoundingBoxCoordinates(0.1, 0.1, 0.1, 0.1), frames=2, confidence=confidence)  # type: ignore[arg-type]
+        instance.set_for_frames(
+            BoundingBoxCoordinates(0.1, 0.1, 0.1, 0.1), frames=2, confidence=confidence
+        )  # type: ignore[arg-type]
     _names(str(info.value), instance, 2, "confidence")
 
 

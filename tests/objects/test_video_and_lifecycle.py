@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,11 +16,13 @@ from branchmark.objects.coordinates import BoundingBoxCoordinates
 from branchmark.objects.frames import Range
 from branchmark.objects.metadata import DataType
 
-T0 = datetime(2025, 1, 15, 12, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 15, 12, tzinfo=UTC)
 
 
 def build_video(ontology: OntologyStructure, make_row, backend):  # type: ignore[no-untyped-def]
-    row = make_row(ontology, data_type=DataType.VIDEO, frames=50, backend=backend, fps=25.0, duration=2.0)
+    row = make_row(
+        ontology, data_type=DataType.VIDEO, frames=50, backend=backend, fps=25.0, duration=2.0
+    )
     cherry = ontology.get_child_by_title("Cherry", type_=Object)
     track = cherry.create_instance(object_number=1)
     for frame in (103 % 50, 4, 5):
@@ -39,7 +41,12 @@ def build_video(ontology: OntologyStructure, make_row, backend):  # type: ignore
     track.set_answer(12.5)  # inferred: the only numeric attribute
     row.add_object_instance(track)
     other = cherry.create_instance(object_number=2)
-    other.set_for_frames(BoundingBoxCoordinates(0.2, 0.2, 0.5, 0.5), frames=Range(10, 12), created_at=T0, last_edited_at=T0)
+    other.set_for_frames(
+        BoundingBoxCoordinates(0.2, 0.2, 0.5, 0.5),
+        frames=Range(10, 12),
+        created_at=T0,
+        last_edited_at=T0,
+    )
     row.add_object_instance(other)
     return row, track
 
@@ -50,7 +57,9 @@ def test_video_round_trip_through_backend(ontology, make_row, backend_class) -> 
     text = ontology.classifications[2]
     ci = text.create_instance()
     ci.set_answer("a cherry tree")
-    ci.set_for_frames(Range(0, 9), confidence=0.4, manual_annotation=False, created_at=T0, last_edited_at=T0)
+    ci.set_for_frames(
+        Range(0, 9), confidence=0.4, manual_annotation=False, created_at=T0, last_edited_at=T0
+    )
     row.add_classification_instance(ci)
     row.save()
     saved = backend.rows["data-1"]
@@ -63,7 +72,9 @@ def test_video_round_trip_through_backend(ontology, make_row, backend_class) -> 
     assert [(a["range"], len(a["answers"])) for a in actions] == [([[3, 4]], 1), ([[5, 5]], 2)]
     assert saved["object_answers"][track.object_hash]["objectNumber"] == 1
     assert saved["classification_answers"][ci.classification_hash]["range"] == [[0, 9]]
-    reloaded = make_row(ontology, data_type=DataType.VIDEO, frames=50, backend=backend, fps=25.0, duration=2.0)
+    reloaded = make_row(
+        ontology, data_type=DataType.VIDEO, frames=50, backend=backend, fps=25.0, duration=2.0
+    )
     assert reloaded.to_encord_dict() == saved
     again = reloaded.get_object_instances()[0]
     parts = ontology.get_child_by_hash("y4/24zdI")
@@ -76,7 +87,9 @@ def test_video_round_trip_through_backend(ontology, make_row, backend_class) -> 
 
 def test_bundle_defers_load_and_save(ontology, make_row, backend_class) -> None:  # type: ignore[no-untyped-def]
     backend = backend_class()
-    rows = [make_row(ontology, backend=backend, initialise=False, data_hash=f"d{i}") for i in range(3)]
+    rows = [
+        make_row(ontology, backend=backend, initialise=False, data_hash=f"d{i}") for i in range(3)
+    ]
     with Bundle(backend) as bundle:
         for row in rows:
             row.initialise_labels(bundle=bundle)
@@ -153,7 +166,12 @@ def test_classification_overlap_rules(ontology, make_row) -> None:  # type: igno
     unanswered = ontology.classifications[3].create_instance()
     unanswered.set_for_frames(0)
     row.add_classification_instance(unanswered)
-    assert row.to_encord_dict()["classification_answers"][unanswered.classification_hash]["classifications"] == []
+    assert (
+        row.to_encord_dict()["classification_answers"][unanswered.classification_hash][
+            "classifications"
+        ]
+        == []
+    )
     with pytest.raises(LabelRowError, match="not on any frames"):
         row.add_classification_instance(caption.create_instance())
     with pytest.raises(LabelRowError, match="overlapping"):
