@@ -62,7 +62,9 @@ def test_cocoapi_fake_results_equal_published_and_pycocotools(kind: str) -> None
 @pytest.mark.parity
 def test_keypoints_fixture_equals_published() -> None:
     folder = REAL / "faster_coco_eval/tests/keypoints_dataset"
-    ours, _ = evaluate(COCO, COCOeval, folder / "gt_dataset.json", str(folder / "dt_dataset.json"), "keypoints")
+    ours, _ = evaluate(
+        COCO, COCOeval, folder / "gt_dataset.json", str(folder / "dt_dataset.json"), "keypoints"
+    )
     expected = [0.5048844884488449, 0.7227722772277227, 0.6336633663366337, 0.46633663366336636,
                 0.7504950495049505, 0.5181818181818182, 0.7272727272727273, 0.6363636363636364,
                 0.4666666666666666, 0.75]  # fmt: skip
@@ -87,7 +89,9 @@ def test_lookups_and_numpy_results() -> None:
     ours = COCO(VAL100)
     assert sorted(ours.getImgIds()) == sorted(ref.getImgIds())
     assert ours.getCatIds(catNms=["person"]) == ref.getCatIds(catNms=["person"])
-    assert ours.getAnnIds(imgIds=ref.getImgIds()[:3], iscrowd=None) == ref.getAnnIds(imgIds=ref.getImgIds()[:3])
+    assert ours.getAnnIds(imgIds=ref.getImgIds()[:3], iscrowd=None) == ref.getAnnIds(
+        imgIds=ref.getImgIds()[:3]
+    )
     assert ours.loadImgs(ref.getImgIds()[0]) == ref.loadImgs(ref.getImgIds()[0])
     ann = ours.loadAnns(ours.getAnnIds()[0])[0]
     np.testing.assert_array_equal(ours.annToMask(ann), ref.annToMask(ann))
@@ -143,8 +147,9 @@ SCALARS = (
 )  # fmt: skip
 JSON_VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

@@ -58,4 +58,6 @@ def assert_same(reference: Any, ours: Any) -> None:
     np.testing.assert_allclose(class_ap(ours), class_ap(reference), rtol=0, atol=1e-12)
     for key in ("precision", "recall", "scores"):
         assert ours.eval[key].shape == reference.eval[key].shape, key
-        np.testing.assert_allclose(ours.eval[key], reference.eval[key], rtol=0, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(
+            ours.eval[key], reference.eval[key], rtol=0, atol=1e-12, err_msg=key
+        )

@@ -113,7 +113,9 @@ def test_providers_agree_and_compatibility_blocks_pairs() -> None:
     boxes = np.hstack([xy, xy + rng.uniform(5, 40, (30, 2))])
     gt_b, dt_b = boxes[:12], boxes[12:]
     image = (rng.integers(0, 3, 12), rng.integers(0, 3, 18))
-    gt, dt, sim = scene(gt_b, rng.integers(0, 2, 12), dt_b, rng.integers(0, 2, 18), rng.random(18), image=image)
+    gt, dt, sim = scene(
+        gt_b, rng.integers(0, 2, 12), dt_b, rng.integers(0, 2, 18), rng.random(18), image=image
+    )
     base = match_objects(gt, dt, sim, thresholds=ANALYSIS_IOU_THRESHOLDS)
     dense = box_iou(gt_b, dt_b)
     group = GroupSimilarity(lambda g, d: dense[np.ix_(g, d)])

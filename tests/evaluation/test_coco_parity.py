@@ -10,10 +10,14 @@ from tests.evaluation.coco_helpers import assert_same, coco_data, run_both
 pytestmark = pytest.mark.parity
 
 
-@pytest.mark.parametrize(("seed", "string_ids"), [(0, False), (1, True)], ids=["int-ids", "string-ids"])
+@pytest.mark.parametrize(
+    ("seed", "string_ids"), [(0, False), (1, True)], ids=["int-ids", "string-ids"]
+)
 @pytest.mark.parametrize("kind", ["bbox", "segm", "keypoints"])
 def test_generated_datasets_equal_pycocotools(kind: str, seed: int, string_ids: bool) -> None:
-    dataset, results = coco_data.generate(coco_data.Spec(kind=kind, seed=seed, string_ids=string_ids))
+    dataset, results = coco_data.generate(
+        coco_data.Spec(kind=kind, seed=seed, string_ids=string_ids)
+    )
     assert any(a["iscrowd"] for a in dataset["annotations"])
     reference, ours = run_both(dataset, results, kind)
     assert reference.stats[0] > 0
@@ -38,7 +42,13 @@ PARAMS = [
     pytest.param({"useCats": 0}, id="useCats-0"),
     pytest.param({"maxDets": [2, 5, 20]}, id="maxDets"),
     pytest.param({"maxDets": [50, 1, 10]}, id="maxDets-unsorted"),
-    pytest.param({"areaRng": [[0, 1e10], [0, 50**2], [50**2, 1e10]], "areaRngLbl": ["all", "small", "large"]}, id="areaRng"),
+    pytest.param(
+        {
+            "areaRng": [[0, 1e10], [0, 50**2], [50**2, 1e10]],
+            "areaRngLbl": ["all", "small", "large"],
+        },
+        id="areaRng",
+    ),
     pytest.param({"iouThrs": np.array([0.3, 0.5, 0.75])}, id="iouThrs"),
     pytest.param({"recThrs": np.linspace(0, 1, 11)}, id="recThrs"),
 ]

@@ -70,7 +70,9 @@ def test_zero_area_boxes_have_zero_iou() -> None:
 
 coords = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_subnormal=False, width=32)
 sides = st.floats(min_value=0.0625, max_value=1e3, allow_nan=False, allow_subnormal=False, width=32)
-boxes = st.tuples(coords, coords, sides, sides).map(lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]])
+boxes = st.tuples(coords, coords, sides, sides).map(
+    lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -43,7 +43,12 @@ def test_fixture_round_trips_to_identical_json(raw: dict, structure: OntologyStr
 
 def test_parsed_model(structure: OntologyStructure) -> None:
     cherry = structure.objects[0]
-    assert (cherry.uid, cherry.name, cherry.shape, cherry.color) == (1, "Cherry", Shape.BOUNDING_BOX, "#D33115")
+    assert (cherry.uid, cherry.name, cherry.shape, cherry.color) == (
+        1,
+        "Cherry",
+        Shape.BOUNDING_BOX,
+        "#D33115",
+    )
     ripeness = cherry.attributes[0]
     assert isinstance(ripeness, RadioAttribute) and ripeness.uid == [1, 1]
     ripe = ripeness.options[0]
@@ -64,7 +69,10 @@ def test_title_lookup_rules(structure: OntologyStructure) -> None:
         structure.get_child_by_title("Cherry", type_=Classification)
     with pytest.raises(OntologyError, match="No item was found"):
         structure.get_child_by_title("Nope", type_=Object)
-    assert structure.get_child_by_title("Caption", type_=Classification).feature_node_hash == "c1a55003"
+    assert (
+        structure.get_child_by_title("Caption", type_=Classification).feature_node_hash
+        == "c1a55003"
+    )
     assert len(structure.get_children_by_title("Cherry")) == 2
     assert structure.get_children_by_title("Nope") == []
 
@@ -111,9 +119,13 @@ def test_builders_produce_the_documented_json() -> None:
 @pytest.mark.parametrize(
     "build",
     [
-        pytest.param(lambda s: s.add_object("X", Shape.POINT, feature_node_hash="0b1e4a01"), id="object-hash"),
+        pytest.param(
+            lambda s: s.add_object("X", Shape.POINT, feature_node_hash="0b1e4a01"), id="object-hash"
+        ),
         pytest.param(lambda s: s.add_object("X", Shape.POINT, uid=1), id="object-uid"),
-        pytest.param(lambda s: s.add_classification(feature_node_hash="c1a55001"), id="classification-hash"),
+        pytest.param(
+            lambda s: s.add_classification(feature_node_hash="c1a55001"), id="classification-hash"
+        ),
         pytest.param(
             lambda s: s.classifications[0].add_attribute(TextAttribute, "Second"), id="second-root"
         ),
@@ -133,11 +145,33 @@ def test_builders_refuse_duplicates(structure: OntologyStructure, build) -> None
 def test_from_dict_type_errors() -> None:
     with pytest.raises(TypeError, match="shape 'blob'"):
         OntologyStructure.from_dict(
-            {"objects": [{"id": "1", "name": "x", "color": "#000000", "shape": "blob", "featureNodeHash": "aa"}]}
+            {
+                "objects": [
+                    {
+                        "id": "1",
+                        "name": "x",
+                        "color": "#000000",
+                        "shape": "blob",
+                        "featureNodeHash": "aa",
+                    }
+                ]
+            }
         )
-    bad_attribute = {"id": "1.1", "name": "a", "type": "slider", "featureNodeHash": "a", "required": False}
+    bad_attribute = {
+        "id": "1.1",
+        "name": "a",
+        "type": "slider",
+        "featureNodeHash": "a",
+        "required": False,
+    }
     with pytest.raises(TypeError, match="Attribute is ill-formed"):
-        OntologyStructure.from_dict({"classifications": [{"id": "1", "featureNodeHash": "c", "attributes": [bad_attribute]}]})
+        OntologyStructure.from_dict(
+            {
+                "classifications": [
+                    {"id": "1", "featureNodeHash": "c", "attributes": [bad_attribute]}
+                ]
+            }
+        )
 
 
 def test_classification_without_attribute_cannot_serialise() -> None:
@@ -162,4 +196,7 @@ def test_skeleton_object_shares_template_hash() -> None:
     obj = s.add_skeleton_object("Limb", template)
     assert obj.shape is Shape.SKELETON
     assert obj.feature_node_hash == s.skeleton_templates["Line"].feature_node_hash
-    assert s.to_dict()["skeleton_templates"][0]["template"]["feature_node_hash"] == obj.feature_node_hash
+    assert (
+        s.to_dict()["skeleton_templates"][0]["template"]["feature_node_hash"]
+        == obj.feature_node_hash
+    )
