@@ -51,8 +51,9 @@ from branchmark.evaluation import (
 from branchmark.store import catalog
 from branchmark.store import schema as t
 
-#: Bumped whenever a change to this package or ``evaluation/`` changes stored numbers.
-PROTOCOL_VERSION = "coco-1"
+#: Bumped whenever a change to this package or ``evaluation/`` changes stored numbers
+#: (coco-2: skeleton GT without labelled points is ignored, as COCOeval._prepare ignores it).
+PROTOCOL_VERSION = "coco-2"
 CONFUSION_IOU = 0.5
 Progress = Callable[[str, float], None]
 
@@ -192,6 +193,20 @@ def _coco_params(gt: BranchObjects, dt: BranchObjects) -> CocoParams:
     )
 
 
+def _ignored_gt(gt: BranchObjects) -> NDArray[np.bool_]:
+    """``(G,)`` the GT the evaluation ignores: crowd, and skeletons without labelled points.
+
+    ``COCOeval._prepare`` ignores a keypoint GT whose ``num_keypoints`` is 0, crowd or not;
+    skeletons are always scored by OKS here, so the rule holds for every skeleton GT.
+    """
+    skeletons = [k for k, shape in enumerate(gt.class_shapes) if shape == "skeleton"]
+    ignored = gt.crowd.astype(bool)
+    for i in np.flatnonzero(np.isin(gt.category, skeletons)).tolist():
+        payload = gt.geometry[i]
+        ignored[i] |= payload is not None and payload["num_keypoints"] == 0
+    return ignored
+
+
 def _partner_similarity(
     pairs: ImagePairs, gt_index: NDArray[np.int64], dt_index: NDArray[np.int64]
 ) -> NDArray[np.float64]:
@@ -225,7 +240,9 @@ def compute_outputs(
         pair_compatible = compatible(pairs.pair_gt, pairs.pair_dt)
     area_gt = np.where(np.isnan(gt.area), gt.box_area, gt.area)
     area_dt = np.where(np.isnan(dt.area), dt.box_area, dt.area)
-    g = GroundTruth(image=gt.image, category=gt.category, area=area_gt, crowd=gt.crowd)
+    g = GroundTruth(
+        image=gt.image, category=gt.category, area=area_gt, crowd=gt.crowd, ignore=_ignored_gt(gt)
+    )
     d = Detections(image=dt.image, category=dt.category, score=dt.score, area=area_dt)
     n_classes = len(inputs.classes.feature_hashes)
     say("coco", 0.45)

@@ -65,7 +65,9 @@ class BranchObjects:
     grows the COCO ``bbox``, and ``(x + w) - x`` may differ from ``w`` in the last bit);
     ``box_area`` ``w*h`` (COCO's box-IoU union term); ``geometry`` holds per-object pixel
     payloads for :data:`BLOB_SHAPES` objects (``None`` elsewhere): ``{"mask": coco_rle}``,
-    ``{"keypoints": (K, 3) array, "names": [...]}``, ``{"points": (P, 2) array}``.  ``crowd`` is
+    ``{"keypoints": (K, 3) array, "names": [...], "num_keypoints": int}`` (COCO's
+    ``num_keypoints`` when the import kept it, else the points with visibility > 0),
+    ``{"points": (P, 2) array}``.  ``crowd`` is
     read for ground truth only and ``score`` for predictions only (the other side holds False /
     1.0).
     """
@@ -135,23 +137,29 @@ def size_of(
 
 
 def _keypoints(payload: Mapping[str, Any], marker: str, size: tuple[int, int]) -> dict[str, Any]:
+    given = None
     if marker == "P" and "keypoints" in payload:
         points = np.asarray(payload["keypoints"], dtype=np.float64).reshape(-1, 3)
         names = [str(v.get("name", i)) for i, v in enumerate(payload.get("skeleton", {}).values())]
-        return {"keypoints": points, "names": names}
-    skeleton = payload.get("skeleton", {})
-    vertices = (
-        [skeleton[k] for k in sorted(skeleton, key=int)] if isinstance(skeleton, dict) else skeleton
-    )
-    w, h = size
-    points = np.array(
-        [
-            [v["x"] * w, v["y"] * h, VISIBILITY_CODES.get(str(v.get("visibility", "visible")), 2)]
-            for v in vertices
-        ],
-        dtype=np.float64,
-    ).reshape(-1, 3)
-    return {"keypoints": points, "names": [str(v.get("name", i)) for i, v in enumerate(vertices)]}
+        # COCOeval._prepare reads the record's num_keypoints, not the visibilities (as
+        # evaluation.records.read_ground_truth does); the COCO import keeps the field.
+        given = payload.get("coco", {}).get("num_keypoints")
+    else:
+        skeleton = payload.get("skeleton", {})
+        vertices = (
+            [skeleton[k] for k in sorted(skeleton, key=int)]
+            if isinstance(skeleton, dict)
+            else skeleton
+        )
+        w, h = size
+        codes = [VISIBILITY_CODES.get(str(v.get("visibility", "visible")), 2) for v in vertices]
+        points = np.array(
+            [[v["x"] * w, v["y"] * h, c] for v, c in zip(vertices, codes, strict=True)],
+            dtype=np.float64,
+        ).reshape(-1, 3)
+        names = [str(v.get("name", i)) for i, v in enumerate(vertices)]
+    labelled = int(np.count_nonzero(points[:, 2] > 0)) if given is None else int(given)
+    return {"keypoints": points, "names": names, "num_keypoints": labelled}
 
 
 def _polygon_rle(polygons: Sequence[Sequence[Sequence[float]]], w: int, h: int) -> dict[str, Any]:
