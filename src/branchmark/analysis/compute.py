@@ -52,7 +52,8 @@ from branchmark.store import catalog
 from branchmark.store import schema as t
 
 #: Bumped whenever a change to this package or ``evaluation/`` changes stored numbers
-#: (coco-2: skeleton GT without labelled points is ignored, as COCOeval._prepare ignores it).
+#: (coco-2: skeleton GT without labelled points is ignored, as COCOeval._prepare ignores it;
+#: rotated IoU from the stored x, y, w, h, which moves it in the last bit).
 PROTOCOL_VERSION = "coco-2"
 CONFUSION_IOU = 0.5
 Progress = Callable[[str, float], None]

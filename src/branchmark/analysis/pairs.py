@@ -256,11 +256,9 @@ def image_pairs(
         )
 
     def rotated(gts: IntArray, dts: IntArray, _image: int) -> FloatArray:
+        # The stored x, y, w, h, not ``box`` (xyxy): (x + w) - x may differ from w in the last bit.
         def as_xywht(o: BranchObjects, i: IntArray) -> FloatArray:
-            box = o.box[i]
-            return np.column_stack(
-                [box[:, 0], box[:, 1], box[:, 2] - box[:, 0], box[:, 3] - box[:, 1], o.theta[i]]
-            )
+            return np.column_stack([o.box_xywh[i], o.theta[i]])
 
         return rotated_box_iou(as_xywht(gt, gts), as_xywht(dt, dts))
 
