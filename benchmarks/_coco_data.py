@@ -58,7 +58,9 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     n_classes = 1 if keypoints else spec.n_classes
     image_id = (lambda i: f"img-{i:05d}") if spec.string_ids else (lambda i: int(i * 3 + 1))
     cat_id = (lambda c: f"cat{c}") if spec.string_ids else (lambda c: int(c * 2 + 1))
-    categories = [{"id": cat_id(c), "name": f"class{c}", "supercategory": "thing"} for c in range(n_classes)]
+    categories = [
+        {"id": cat_id(c), "name": f"class{c}", "supercategory": "thing"} for c in range(n_classes)
+    ]
     if keypoints:
         categories[0].update(name="person", keypoints=[f"k{i}" for i in range(N_KEYPOINTS)])
     images, anns, results = [], [], []
@@ -66,7 +68,9 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     silent = {n_classes - 1} if spec.edge_cases and n_classes > 2 else set()
     for i in range(spec.n_images):
         width, height = int(rng.integers(320, 641)), int(rng.integers(240, 481))
-        images.append({"id": image_id(i), "width": width, "height": height, "file_name": f"{i}.jpg"})
+        images.append(
+            {"id": image_id(i), "width": width, "height": height, "file_name": f"{i}.jpg"}
+        )
         n_gt = int(rng.poisson(spec.gt_per_image))
         if spec.edge_cases and i % 7 == 3:
             n_gt = 0  # images without GT (detections still land on some)
@@ -80,8 +84,9 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             box = np.array([x, y, w, h])
             c = int(rng.integers(0, n_classes))
             crowd = int(rng.random() < spec.crowd_fraction)
-            ann: dict[str, Any] = {"id": len(anns) + 1, "image_id": image_id(i), "category_id": cat_id(c),
-                                   "bbox": box.tolist(), "iscrowd": crowd}  # fmt: skip
+            ann: dict[str, Any] = {"id": len(anns) + 1, "image_id": image_id(i),
+                                   "category_id": cat_id(c), "bbox": box.tolist(),
+                                   "iscrowd": crowd}  # fmt: skip
             if spec.kind == "segm" or (spec.kind == "bbox" and spec.edge_cases):
                 poly = _polygon(rng, box)
                 form = rng.random()
@@ -96,11 +101,18 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                         ann["segmentation"] = {"size": [height, width], "counts": runs.tolist()}
                         area = float(decoded.sum())
                     else:
-                        ann["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+                        ann["segmentation"] = {
+                            "size": rle["size"],
+                            "counts": rle["counts"].decode(),
+                        }
                         area = float(mask_utils.area(rle))
                 else:
                     ann["segmentation"] = [poly]
-                    area = float(mask_utils.area(mask_utils.merge(mask_utils.frPyObjects([poly], height, width))))
+                    area = float(
+                        mask_utils.area(
+                            mask_utils.merge(mask_utils.frPyObjects([poly], height, width))
+                        )
+                    )
                 ann["area"] = area
             else:
                 ann["area"] = float(np.round(w * h * rng.uniform(0.5, 1.0), 2))
@@ -115,7 +127,7 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             anns.append(ann)
             boxes.append((box, c, ann))
         n_det = int(rng.poisson(spec.dets_per_image))
-        for d in range(n_det):
+        for _ in range(n_det):
             if boxes and rng.random() < 0.6:
                 box, c, source = boxes[int(rng.integers(0, len(boxes)))]
                 jitter = rng.normal(0, 0.12, 4) * np.array([box[2], box[3], box[2], box[3]])
@@ -131,12 +143,18 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 c = 0
             box = np.round(box, 2)
             score = float(np.round(rng.random(), 2 if spec.edge_cases else 6))  # ties
-            det: dict[str, Any] = {"image_id": image_id(i), "category_id": cat_id(c), "score": score}
+            det: dict[str, Any] = {
+                "image_id": image_id(i),
+                "category_id": cat_id(c),
+                "score": score,
+            }
             if spec.kind != "keypoints" or rng.random() < 0.5:
                 det["bbox"] = box.tolist()
             if spec.kind == "segm":
                 if source is not None and isinstance(source.get("segmentation"), list):
-                    shift = np.tile(box[:2] - np.array(source["bbox"][:2]), len(source["segmentation"][0]) // 2)
+                    shift = np.tile(
+                        box[:2] - np.array(source["bbox"][:2]), len(source["segmentation"][0]) // 2
+                    )
                     poly = np.round(np.array(source["segmentation"][0]) + shift, 2).tolist()
                 else:
                     poly = _polygon(rng, box)
@@ -148,10 +166,16 @@ def generate(spec: Spec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 if source is not None:
                     g = np.array(source["keypoints"], dtype=float).reshape(-1, 3)
                     noise = rng.normal(0, 0.05 * np.sqrt(source["area"] + 1), (N_KEYPOINTS, 2))
-                    pts = np.where(g[:, 2:] > 0, g[:, :2] + noise, rng.uniform(0, 1, (N_KEYPOINTS, 2)) * box[2:] + box[:2])
+                    pts = np.where(
+                        g[:, 2:] > 0,
+                        g[:, :2] + noise,
+                        rng.uniform(0, 1, (N_KEYPOINTS, 2)) * box[2:] + box[:2],
+                    )
                 else:
                     pts = rng.uniform(0, 1, (N_KEYPOINTS, 2)) * box[2:] + box[:2]
-                det["keypoints"] = np.hstack([np.round(pts, 2), np.ones((N_KEYPOINTS, 1))]).ravel().tolist()
+                det["keypoints"] = (
+                    np.hstack([np.round(pts, 2), np.ones((N_KEYPOINTS, 1))]).ravel().tolist()
+                )
                 det.pop("bbox", None)
             results.append(det)
             if spec.edge_cases and rng.random() < 0.05:

@@ -91,7 +91,8 @@ def _row(kind: str, label: str, t: dict, base: dict | None, diff: float | None) 
     ratio = lambda key: f"{t[key] / base[key]:.2f}" if base else ""  # noqa: E731
     d = "" if diff is None else f"{diff:.1e}"
     return (f"| {kind} | {label} | {t['seconds']:.2f} | {ratio('seconds')} | {t['cpu']:.2f} | "
-            f"{ratio('cpu')} | {t['rss_mb']:.0f} | {ratio('rss_mb')} | {t['load']:.1f} | {d} |")  # fmt: skip
+            f"{ratio('cpu')} | {t['rss_mb']:.0f} | {ratio('rss_mb')} | {t['load']:.1f} | "
+            f"{d} |")  # fmt: skip
 
 
 def main() -> None:

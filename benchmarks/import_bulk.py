@@ -86,8 +86,8 @@ def run_import(workspace: str, results_file: str, profile: bool) -> None:
     peak_mb = usage.ru_maxrss / 1024
     # CPU time next to wall time: on a shared machine the wall clock also measures the others.
     cpu = usage.ru_utime + usage.ru_stime
-    print(json.dumps({"rows": report.imported, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-                      "peak_rss_mb": round(peak_mb)}))  # fmt: skip
+    print(json.dumps({"rows": report.imported, "seconds": round(seconds, 2),
+                      "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak_mb)}))  # fmt: skip
 
 
 def main() -> None:
@@ -135,7 +135,8 @@ def main() -> None:
                 print(out.stderr)
             result = json.loads(out.stdout.strip().splitlines()[-1])
             backend = "postgresql" if args.database_url else "sqlite"
-            print(json.dumps({"backend": backend, "images": args.images, "results_file_mb": round(size_mb, 1),
+            print(json.dumps({"backend": backend, "images": args.images,
+                              "results_file_mb": round(size_mb, 1),
                               "dataset_import_s": round(setup, 2), **result}))  # fmt: skip
         finally:
             if args.database_url:
