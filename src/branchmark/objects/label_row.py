@@ -347,7 +347,7 @@ class LabelRowV2:
     def _check_object_numbers(self) -> None:
         seen: dict[tuple[str, int], ObjectInstance] = {}
         for obj in self._objects.values():
-            number = obj.object_number
+            number = obj._object_number
             if number is None:
                 continue
             other = seen.setdefault((obj.feature_hash, number), obj)
@@ -362,6 +362,8 @@ class LabelRowV2:
     def _check_frames(self) -> None:
         limit = self.number_of_frames
         for obj in self._objects.values():
+            if obj._frame_map is None and obj._frame < limit:
+                continue  # a compact instance (its frame is never negative)
             for frame in obj._frame_numbers():
                 if not 0 <= frame < limit:
                     raise frame_out_of_range(frame, limit, where=obj._where())

@@ -78,6 +78,8 @@ def _constant(values: Any, n: int) -> tuple[bool, Any]:
     first = values[0]
     if type(first) is float:
         return False, None
+    if values[-1] is not first and values[-1] != first:
+        return False, None  # most varying columns differ at the ends: no full pass
     # list.count (identity, then ==) is one C pass; the type check keeps 1, True and 1.0 apart.
     if values.count(first) != n or set(map(type, values)) != {type(first)}:
         return False, None
