@@ -163,7 +163,9 @@ def _boxes(
 
 @pytest.mark.parametrize("size", [(64, 48), (None, None)], ids=["sized", "unsized"])
 def test_boxes_on_one_frame_go_as_columns_and_split_the_same(
-    ontology: OntologyStructure, size: tuple[int | None, int | None], monkeypatch: pytest.MonkeyPatch
+    ontology: OntologyStructure,
+    size: tuple[int | None, int | None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     row = _image_row(ontology, size)
     _boxes(row, ontology, 30)
@@ -217,8 +219,10 @@ def test_rows_not_all_boxes_on_one_frame_use_entries(
         data_hash="v", data_title="v.mp4", data_type=DataType.VIDEO, number_of_frames=3,
         width=64, height=48,
     )  # fmt: skip
-    row = LabelRowV2(meta, None, ontology) if layout == "two_frames" else _image_row(
-        ontology, (64, 48)
+    row = (
+        LabelRowV2(meta, None, ontology)
+        if layout == "two_frames"
+        else _image_row(ontology, (64, 48))
     )
     if layout == "two_frames":
         row.from_labels_dict(

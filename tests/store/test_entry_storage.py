@@ -83,7 +83,9 @@ def _stored(store: Store, label_row_id: int) -> tuple[dict[str, Any], list[tuple
             sa.select(t.label_rows.c.header).where(t.label_rows.c.id == label_row_id)
         ).scalar_one()
         rows = conn.execute(
-            sa.select(a.c.geometry, a.c.meta).where(a.c.label_row_id == label_row_id).order_by(a.c.id)
+            sa.select(a.c.geometry, a.c.meta)
+            .where(a.c.label_row_id == label_row_id)
+            .order_by(a.c.id)
         ).all()
     return orjson.loads(header), [(bytes(g), bytes(m)) for g, m in rows]
 
@@ -167,8 +169,6 @@ def test_a_reference_to_a_missing_template_names_the_object(
     saved = save(store, unit, branch, row, d)
     a = t.annotations
     with store.write() as conn:
-        conn.execute(
-            a.update().where(a.c.object_hash == "box00001").values(meta=b"#99")
-        )
+        conn.execute(a.update().where(a.c.object_hash == "box00001").values(meta=b"#99"))
     with pytest.raises(ValidationError, match="box00001 frame 0: entry template 99"):
         load(store, unit, branch, saved)
