@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import mul
 from typing import Any
 
-import numpy as np
 import orjson
 
 from branchmark.errors import ValidationError
@@ -53,6 +56,7 @@ ENTRY_TEMPLATES_KEY = "branchmark:entry_templates"
 """Header key of the row's distinct entry ``meta`` blobs (never a key of an Encord dict)."""
 TEMPLATE_REF = b"#"
 _BOX_FIELDS = ("h", "w", "x", "y")
+_pack_box_blob = struct.Struct("<c4d").pack  # marker byte + h, w, x, y: codec.encode_box's B form
 
 
 class _Templates:
@@ -602,7 +606,8 @@ def _columns(rows: list[AnnotationRow], chunks: list[AnnotationColumns]) -> Anno
 
 
 _FLOAT = {float}
-_BOX_BLOB = np.dtype([("marker", "S1"), ("hwxy", "<f8", (4,))])  # codec's B blob, 33 bytes
+_STR = {str}
+_BOOL = {bool}
 
 
 def _split_boxes(
@@ -617,19 +622,17 @@ def _split_boxes(
 ) -> AnnotationColumns | None:
     """The columns :func:`_split_prepared` makes of ``boxes.entries()``, made column-wise; None
     when some entry needs its per-entry handling (a coordinate or confidence that is not a float,
-    a coordinate that is not finite), or there are no entries."""
+    a coordinate that is not finite), or there are no entries.
+
+    Built with ``map`` over whole columns (C loops; numpy's per-call cost is more than the work
+    for a row's few dozen boxes)."""
     n = len(boxes.object_hash)
-    corners = (boxes.h, boxes.w, boxes.x, boxes.y)
-    if n == 0 or any(set(map(type, c)) != _FLOAT for c in (*corners, boxes.confidence)):
+    hs, ws, xs, ys = boxes.h, boxes.w, boxes.x, boxes.y
+    if n == 0 or any(set(map(type, c)) != _FLOAT for c in (hs, ws, xs, ys, boxes.confidence)):
         return None
-    hwxy = np.array(corners, dtype=np.float64)
-    if not np.isfinite(hwxy).all():
+    # A sum of finite floats is finite (barring overflow near 1e308, which falls back too).
+    if not math.isfinite(sum(hs) + sum(ws) + sum(xs) + sum(ys)):
         return None
-    blobs = np.empty(n, dtype=_BOX_BLOB)
-    blobs["marker"] = codec.BOX
-    blobs["hwxy"] = hwxy.T
-    packed = bytearray(blobs.tobytes())  # slices are bytearrays: what sqlite3 binds fastest
-    size = _BOX_BLOB.itemsize
     refs: dict[int, bytes] = {}
     for template in dict.fromkeys(boxes.template):  # first use first, as _split_prepared
         ref = metas.get(template)
@@ -641,32 +644,34 @@ def _split_boxes(
     else:
         meta = list(map(refs.__getitem__, boxes.template))
     if sized:  # codec.extent_of's arithmetic for a boundingBox, on whole columns
-        w, h = hwxy[1] * w_px, hwxy[0] * h_px
-        extent = [(hwxy[2] * w_px).tolist(), (hwxy[3] * h_px).tolist(), w.tolist(), h.tolist()]
-        area = (w * h).tolist()
+        w = list(map(mul, ws, repeat(w_px)))
+        h = list(map(mul, hs, repeat(h_px)))
+        x = list(map(mul, xs, repeat(w_px)))
+        y = list(map(mul, ys, repeat(h_px)))
+        area = list(map(mul, w, h))
     else:
-        extent = [[None] * n for _ in range(4)]
-        area = [None] * n
+        x, y, w, h, area = ([None] * n for _ in range(5))
     manual = boxes.manual
     hashes, features = boxes.object_hash, boxes.feature_hash
     return {
         "frame": [boxes.frame] * n,
-        "object_hash": list(hashes) if set(map(type, hashes)) == {str} else list(map(str, hashes)),
+        "object_hash": list(hashes) if set(map(type, hashes)) == _STR else list(map(str, hashes)),
         "feature_hash": (
-            list(features) if set(map(type, features)) == {str} else list(map(str, features))
+            list(features) if set(map(type, features)) == _STR else list(map(str, features))
         ),
         "shape": ["bounding_box"] * n,
-        "x": extent[0],
-        "y": extent[1],
-        "w": extent[2],
-        "h": extent[3],
+        "x": x,
+        "y": y,
+        "w": w,
+        "h": h,
         "theta": [None] * n,
         "area": area,
         "iscrowd": [False] * n,
         "confidence": list(boxes.confidence),
-        "manual": list(manual) if set(map(type, manual)) == {bool} else list(map(bool, manual)),
+        "manual": list(manual) if set(map(type, manual)) == _BOOL else list(map(bool, manual)),
         "object_number": list(map(object_numbers.get, hashes)),
-        "geometry": [packed[i : i + size] for i in range(0, n * size, size)],
+        # codec's B blobs, as bytearrays: what sqlite3 binds without adaptation
+        "geometry": list(map(bytearray, map(_pack_box_blob, repeat(codec.BOX), hs, ws, xs, ys))),
         "meta": meta,
     }
 
