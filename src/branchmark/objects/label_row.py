@@ -39,6 +39,9 @@ _NOT_INITIALISED = (
 )
 
 
+_BITMASK = Shape.BITMASK  # a module constant: reading an enum member is slow in loops
+
+
 class LabelRowV2:
     """The labels of one data unit on one branch.
 
@@ -374,7 +377,7 @@ class LabelRowV2:
 
     def _check_bitmask_sizes(self) -> None:
         for obj in self._objects.values():
-            if obj._ontology_object.shape is not Shape.BITMASK:
+            if obj._ontology_object.shape is not _BITMASK:
                 continue
             for frame, data in obj._frames.items():
                 width, height = self._frame_size(frame)
@@ -428,7 +431,7 @@ class LabelRowV2:
             for frame in frames:
                 if frame >= limit:
                     raise frame_out_of_range(frame, limit, where=object_instance._where())
-            if object_instance._ontology_object.shape is Shape.BITMASK:
+            if object_instance._ontology_object.shape is _BITMASK:
                 for frame, data in object_instance._frames.items():
                     width, height = self._frame_size(frame)
                     check_bitmask_size(
