@@ -95,6 +95,8 @@ def _sqlite_values(column: sa.Column[Any], values: Any) -> list[Any]:
             return values.tolist()  # type: ignore[no-any-return]
         values = values.tolist()
     if isinstance(column.type, sa.LargeBinary):
+        if set(map(type, values)) == {bytearray}:  # one C pass; the box save path makes these
+            return values if isinstance(values, list) else list(values)
         return [v if type(v) is bytearray or v is None else bytearray(v) for v in values]
     if isinstance(column.type, sa.Boolean):
         return [None if v is None else int(v) for v in values]
