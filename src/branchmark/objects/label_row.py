@@ -365,7 +365,8 @@ class LabelRowV2:
     def _check_frames(self) -> None:
         limit = self.number_of_frames
         for obj in self._objects.values():
-            if obj._frame_map is None and obj._frame < limit:
+            compact = obj._compact
+            if obj._frame_map is None and (compact is None or compact[0] < limit):
                 continue  # a compact instance (its frame is never negative)
             for frame in obj._frame_numbers():
                 if not 0 <= frame < limit:

@@ -285,17 +285,20 @@ def _box_columns(
     for obj in objects:
         if obj._frame_map is not None:
             return None
-        if obj._frame < 0:
+        values = obj._compact
+        if values is None:
             continue  # on no frame: answers only, no entry
-        if frame != obj._frame:
+        (
+            obj_frame, c, created_at, created_by, edited_at, edited_by, confidence, manual,
+            _reviews, deleted,
+        ) = values  # fmt: skip
+        if frame != obj_frame:
             if frame >= 0:
                 return None
-            frame = obj._frame
-        c = obj._coordinates  # a box's values as a tuple (see ObjectInstance._compact_coordinates)
-        if type(c) is not tuple:
+            frame = obj_frame
+        if type(c) is not tuple:  # a box's values (see ObjectInstance.__init__)
             return None
-        onto, created_at, edited_at = obj._ontology_object, obj._created_at, obj._last_edited_at
-        created_by, edited_by, deleted = obj._created_by, obj._last_edited_by, obj._is_deleted
+        onto = obj._ontology_object
         # boxes made together share class and times: an identity check finds their template
         if not (
             last
@@ -314,8 +317,8 @@ def _box_columns(
         ws.append(c[1])
         xs.append(c[2])
         ys.append(c[3])
-        confidences.append(obj._confidence)
-        manuals.append(obj._manual)
+        confidences.append(confidence)
+        manuals.append(manual)
         indices.append(index)
     if frame < 0:
         return None

@@ -4,8 +4,9 @@ One instance placed on several frames is a track: it keeps one ``object_hash`` a
 coordinates, confidence, the manual flag and the rest of the metadata per frame.
 
 Most instances (every box of an image prediction) are on one frame, so an instance first keeps
-that frame's data in its own slots (``_frame`` >= 0, ``_frame_map`` None): no ``FrameData`` and
-no dict per box, three fewer objects to allocate and for the cyclic collector to walk.  A second
+that frame's values as one tuple (``_compact``, ``_frame_map`` None; a box's coordinates as their
+own tuple of floats): no ``FrameData`` and no dict per box, and nothing the cyclic collector
+keeps walking (tuples of plain values leave its lists after its first pass).  A second
 frame, or anything that needs a ``FrameData`` (an ``Annotation``, the reader), promotes the
 instance to the general ``_frames`` dict once; the two forms behave identically.
 """
@@ -41,6 +42,14 @@ _COORDINATE_CLASS = {shape.value: cls for shape, (cls, _) in SHAPE_COORDINATES.i
 _NO_FRAMES: dict[int, FrameData] = {}  # a compact instance's first frame: nothing to overwrite
 
 
+def _coordinates(compact: FrameValues) -> Any:
+    """The coordinates object of a compact instance's values (a box is kept as a tuple)."""
+    coordinates = compact[1]
+    if type(coordinates) is tuple:
+        return BoundingBoxCoordinates(*coordinates)
+    return coordinates
+
+
 class ObjectInstance:
     """An instance of an ontology :class:`~branchmark.ontology.Object`.
 
@@ -48,22 +57,13 @@ class ObjectInstance:
     """
 
     __slots__ = (
-        "_confidence",
-        "_coordinates",
-        "_created_at",
-        "_created_by",
+        "_compact",
         "_dynamic",
-        "_frame",
         "_frame_map",
-        "_is_deleted",
-        "_last_edited_at",
-        "_last_edited_by",
-        "_manual",
         "_object_hash",
         "_object_number",
         "_ontology_object",
         "_parent",
-        "_reviews",
         "_static",
     )
 
@@ -82,8 +82,14 @@ class ObjectInstance:
         self._ontology_object = ontology_object
         self._object_hash = object_hash or generate_short_hash()
         self._object_number = _check_object_number(object_number)
+        # An instance on one frame (nearly every prediction) keeps that frame's values as one
+        # FrameValues tuple in _compact, a bounding box's coordinates as their own tuple; the
+        # general form is _frame_map.  Tuples of plain values drop out of the cyclic garbage
+        # collector's lists after its first pass, and an instance whose frame data is one
+        # such tuple costs a full collection one cold object to visit instead of several: those
+        # passes over half a million kept instances were a third of building a prediction set.
         self._frame_map: dict[int, FrameData] | None = None
-        self._frame = -1  # the one frame of the compact form, -1 when on no frame
+        self._compact: FrameValues | None = None
         self._parent: LabelRowV2 | None = None
         self._static: answer_rules.StaticAnswers = {}
         self._dynamic: dict[str, dict[int, tuple[Any, bool]]] = {}
@@ -95,44 +101,25 @@ class ObjectInstance:
         frames = self._frame_map
         if frames is None:
             frames = self._frame_map = {}
-            if self._frame >= 0:
-                frames[self._frame] = FrameData(
-                    self._compact_coordinates(),
-                    self._created_at,
-                    self._created_by,
-                    self._last_edited_at,
-                    self._last_edited_by,
-                    self._confidence,
-                    self._manual,
-                    self._reviews,
-                    self._is_deleted,
-                )
-                self._frame = -1
-                self._coordinates = self._reviews = None
+            compact = self._compact
+            if compact is not None:
+                frame, _, *values = compact
+                frames[frame] = FrameData(_coordinates(compact), *values)
+                self._compact = None
         return frames
 
     @_frames.setter
     def _frames(self, frames: dict[int, FrameData]) -> None:
         self._frame_map = frames
-        self._frame = -1
-        self._coordinates = self._reviews = None
-
-    def _compact_coordinates(self) -> Any:
-        """The compact form's coordinates.  A bounding box is kept as its ``(height, width,
-        top_left_x, top_left_y)`` tuple: a tuple of floats drops out of the cyclic garbage
-        collector's lists after its first pass, a dataclass instance never does, and full passes
-        over half a million kept boxes were a third of building a bulk prediction set."""
-        coordinates = self._coordinates
-        if type(coordinates) is tuple:
-            return BoundingBoxCoordinates(*coordinates)
-        return coordinates
+        self._compact = None
 
     def _frame_numbers(self) -> Collection[int]:
         """The frames the instance is on, without promoting a compact instance."""
         frames = self._frame_map
         if frames is not None:
             return frames.keys()
-        return (self._frame,) if self._frame >= 0 else ()
+        compact = self._compact
+        return (compact[0],) if compact is not None else ()
 
     def _frame_values(self) -> list[FrameValues]:
         """``(frame, coordinates, created_at, created_by, last_edited_at, last_edited_by,
@@ -140,15 +127,10 @@ class ObjectInstance:
         without promoting a compact instance (the writer's loop)."""
         frames = self._frame_map
         if frames is None:
-            if self._frame < 0:
+            compact = self._compact
+            if compact is None:
                 return []
-            return [
-                (
-                    self._frame, self._compact_coordinates(), self._created_at, self._created_by,
-                    self._last_edited_at, self._last_edited_by, self._confidence, self._manual,
-                    self._reviews, self._is_deleted,
-                )
-            ]  # fmt: skip
+            return [(compact[0], _coordinates(compact), *compact[2:])]
         return [
             (
                 frame, d.coordinates, d.created_at, d.created_by, d.last_edited_at,
@@ -233,7 +215,7 @@ class ObjectInstance:
         frame_list = (frames,) if type(frames) is int else frames_class_to_frames_list(frames)
         parent = self._parent
         limit = parent.number_of_frames if parent is not None else None
-        compact = self._frame_map is None and self._frame < 0 and len(frame_list) == 1
+        compact = self._frame_map is None and self._compact is None and len(frame_list) == 1
         existing = _NO_FRAMES if compact else self._frames
         for frame in frame_list:
             if frame < 0 or (limit is not None and frame >= limit):
@@ -256,26 +238,28 @@ class ObjectInstance:
         now = None
         if created_at is None or last_edited_at is None:
             now = utc_now()
-        if compact:  # the first and only frame: kept in the instance's own slots
-            self._frame = frame_list[0]
-            self._coordinates = (
+        if compact:  # the first and only frame: one tuple (see __init__)
+            self._compact = (
+                frame_list[0],
                 (
-                    coordinates.height,
-                    coordinates.width,
-                    coordinates.top_left_x,
-                    coordinates.top_left_y,
-                )
-                if type(coordinates) is BoundingBoxCoordinates
-                else coordinates
+                    (
+                        coordinates.height,
+                        coordinates.width,
+                        coordinates.top_left_x,
+                        coordinates.top_left_y,
+                    )
+                    if type(coordinates) is BoundingBoxCoordinates
+                    else coordinates
+                ),
+                created_at or now,
+                created_by,
+                last_edited_at or now,
+                last_edited_by,
+                1.0 if confidence is None else confidence,
+                True if manual_annotation is None else manual_annotation,
+                reviews,
+                is_deleted,
             )
-            self._created_at = created_at or now
-            self._created_by = created_by
-            self._last_edited_at = last_edited_at or now
-            self._last_edited_by = last_edited_by
-            self._confidence = 1.0 if confidence is None else confidence
-            self._manual = True if manual_annotation is None else manual_annotation
-            self._reviews = reviews
-            self._is_deleted = is_deleted
             return
         for frame in frame_list:
             data = existing.get(frame)
