@@ -417,7 +417,7 @@ class LabelRowV2:
         frames = object_instance._frame_numbers()
         if not frames:
             object_instance.is_valid()  # raises the SDK's error
-        if object_instance._dynamic and not object_instance._dynamic_frames() <= set(frames):
+        if object_instance._dynamic_map and not object_instance._dynamic_frames() <= set(frames):
             raise LabelRowError(
                 "There are some dynamic answers on frames that have no coordinates. Please ensure "
                 "that all the dynamic answers are only on frames where coordinates have been set "

@@ -87,12 +87,12 @@ def _object_answers(objects: list[ObjectInstance], *, prepared: bool = False) ->
     ``objectNumber`` (None when unset) instead of the entry, as ``PreparedLabelRow`` allows."""
     out: dict[str, Any] = {}
     for obj in objects:
-        if prepared and not obj._static:
+        if prepared and not obj._static_map:
             out[obj._object_hash] = obj._object_number
             continue
         entry: dict[str, Any] = {
             "classifications": answer_rules.static_answers_json(obj._ontology_object, obj._static)
-            if obj._static
+            if obj._static_map
             else [],
             "objectHash": obj._object_hash,
         }
@@ -105,7 +105,7 @@ def _object_answers(objects: list[ObjectInstance], *, prepared: bool = False) ->
 def _object_actions(objects: list[ObjectInstance]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for obj in objects:
-        if not obj._dynamic:
+        if not obj._dynamic_map:
             continue
         actions = []
         for attribute in answer_rules.list_attributes(obj._ontology_object):

@@ -58,13 +58,13 @@ class ObjectInstance:
 
     __slots__ = (
         "_compact",
-        "_dynamic",
+        "_dynamic_map",
         "_frame_map",
         "_object_hash",
         "_object_number",
         "_ontology_object",
         "_parent",
-        "_static",
+        "_static_map",
     )
 
     def __init__(
@@ -91,8 +91,34 @@ class ObjectInstance:
         self._frame_map: dict[int, FrameData] | None = None
         self._compact: FrameValues | None = None
         self._parent: LabelRowV2 | None = None
-        self._static: answer_rules.StaticAnswers = {}
-        self._dynamic: dict[str, dict[int, tuple[Any, bool]]] = {}
+        # answers: dicts made on first use (most predictions have none; see _static)
+        self._static_map: answer_rules.StaticAnswers | None = None
+        self._dynamic_map: dict[str, dict[int, tuple[Any, bool]]] | None = None
+
+    @property
+    def _static(self) -> answer_rules.StaticAnswers:
+        """Static answers by attribute hash, made on first use.  Hot readers test
+        ``_static_map`` (None when there are none) so as not to make one."""
+        answers = self._static_map
+        if answers is None:
+            answers = self._static_map = {}
+        return answers
+
+    @_static.setter
+    def _static(self, answers: answer_rules.StaticAnswers) -> None:
+        self._static_map = answers
+
+    @property
+    def _dynamic(self) -> dict[str, dict[int, tuple[Any, bool]]]:
+        """Dynamic answers by attribute hash then frame, made on first use (as ``_static``)."""
+        answers = self._dynamic_map
+        if answers is None:
+            answers = self._dynamic_map = {}
+        return answers
+
+    @_dynamic.setter
+    def _dynamic(self, answers: dict[str, dict[int, tuple[Any, bool]]]) -> None:
+        self._dynamic_map = answers
 
     # frame storage ------------------------------------------------------------------------
     @property
