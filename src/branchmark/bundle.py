@@ -98,8 +98,8 @@ class Bundle:
                 callback(label_dict, meta)
         if saves:
             metas = self._backend.save_label_rows([(meta, d) for meta, d, _ in saves])
-            for (_, _, callback), meta in zip(saves, metas, strict=True):
-                callback(meta)
+            for (_, _, stored), meta in zip(saves, metas, strict=True):
+                stored(meta)
 
     def __enter__(self) -> Bundle:
         return self

@@ -429,9 +429,7 @@ class Project:
             file_type=info.file_type,
         )
 
-    def _add_media_unit(
-        self, source: Path, title: str | None, data_type: str, **facts: Any
-    ) -> str:
+    def _add_media_unit(self, source: Path, title: str | None, data_type: str, **facts: Any) -> str:
         """Copy ``source`` into the media folder and register it as one data unit (the copy is
         removed again if the insert fails); ``facts`` are the probed sizes and type."""
         data_hash = str(uuid.uuid4())

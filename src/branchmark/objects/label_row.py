@@ -387,7 +387,9 @@ class LabelRowV2:
                 )
 
     # adding and querying --------------------------------------------------------------------
-    def _check_feature(self, feature_hash: str, owner: ObjectInstance | ClassificationInstance) -> None:
+    def _check_feature(
+        self, feature_hash: str, owner: ObjectInstance | ClassificationInstance
+    ) -> None:
         if self._object_hashes is None or feature_hash not in self._object_hashes:
             # (Re)built on a miss, so classes added to the ontology after the row are seen.
             self._object_hashes = frozenset(

@@ -7,7 +7,7 @@ strings are looked up once per object class and timestamps are formatted through
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from branchmark.objects import answers as answer_rules
@@ -60,7 +60,7 @@ def _label_row_dict(
     meta = row.label_row_metadata
     classifications = list(row._classifications.values())
     # A row that never had times (new, not yet stored) is stamped now, as the server would.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "label_hash": meta.label_hash or ZERO_UUID,
         "branch_name": meta.branch_name,
@@ -309,7 +309,9 @@ def _box_columns(
             and edited_by is last[4]
             and deleted is last[5]
         ):
-            index = table.index(obj, created_at, created_by, edited_at, edited_by, deleted, _BOX_KEYS)
+            index = table.index(
+                obj, created_at, created_by, edited_at, edited_by, deleted, _BOX_KEYS
+            )
             last = (onto, created_at, edited_at, created_by, edited_by, deleted)
         hashes.append(obj._object_hash)
         features.append(onto.feature_node_hash)

@@ -14,7 +14,7 @@ instance to the general ``_frames`` dict once; the two forms behave identically.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from branchmark.errors import LabelRowError
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 FrameValues = tuple[int, Any, datetime, "str | None", datetime, "str | None", Any, Any, Any, Any]
 # Keyed by the shape's string: hashing a str-Enum member runs Python code, a str does not.
 _COORDINATE_CLASS = {shape.value: cls for shape, (cls, _) in SHAPE_COORDINATES.items()}
+_EPOCH = datetime.fromtimestamp(0, UTC)
 _NO_FRAMES: dict[int, FrameData] = {}  # a compact instance's first frame: nothing to overwrite
 
 
@@ -261,9 +262,8 @@ class ObjectInstance:
                     check_bitmask_size(
                         coordinates, width=width, height=height, owner=self, frame=frame
                     )
-        now = None
-        if created_at is None or last_edited_at is None:
-            now = utc_now()
+        # (only read where a time was not given)
+        now = utc_now() if created_at is None or last_edited_at is None else _EPOCH
         if compact:  # the first and only frame: one tuple (see __init__)
             self._compact = (
                 frame_list[0],
@@ -292,9 +292,9 @@ class ObjectInstance:
             if data is None:
                 existing[frame] = FrameData(
                     coordinates,
-                    created_at or now,  # type: ignore[arg-type]
+                    created_at or now,
                     created_by,
-                    last_edited_at or now,  # type: ignore[arg-type]
+                    last_edited_at or now,
                     last_edited_by,
                     1.0 if confidence is None else confidence,
                     True if manual_annotation is None else manual_annotation,
@@ -307,7 +307,7 @@ class ObjectInstance:
                 data.created_at = created_at
             if created_by is not None:
                 data.created_by = created_by
-            data.last_edited_at = last_edited_at or now  # type: ignore[assignment]
+            data.last_edited_at = last_edited_at or now
             if last_edited_by is not None:
                 data.last_edited_by = last_edited_by
             if confidence is not None:
@@ -359,7 +359,9 @@ class ObjectInstance:
         """An identical instance with a new hash, on no label row (no ``object_number``)."""
         twin = ObjectInstance(self._ontology_object)
         twin._frames = {frame: data.copy() for frame, data in self._frames.items()}
-        twin._static = {k: (list(v) if isinstance(v, list) else v, m) for k, (v, m) in self._static.items()}
+        twin._static = {
+            k: (list(v) if isinstance(v, list) else v, m) for k, (v, m) in self._static.items()
+        }
         twin._dynamic = {k: dict(v) for k, v in self._dynamic.items()}
         return twin
 
@@ -396,7 +398,9 @@ class ObjectInstance:
             )
             return
         value = answer_rules.check_answer(attribute, answer, where=self._where())
-        frame_list = sorted(self._frame_numbers()) if frames is None else frames_class_to_frames_list(frames)
+        frame_list = (
+            sorted(self._frame_numbers()) if frames is None else frames_class_to_frames_list(frames)
+        )
         per_frame = self._dynamic.setdefault(attribute.feature_node_hash, {})
         if not overwrite:
             taken = [f for f in frame_list if f in per_frame]

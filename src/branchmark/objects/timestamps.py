@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 _FORMAT = "%a, %d %b %Y %H:%M:%S UTC"
 _CACHE: dict[int, str] = {}
@@ -21,7 +21,7 @@ _SECOND = timedelta(seconds=1)
 
 
 _now_second = -1
-_now_value = datetime.fromtimestamp(0, timezone.utc)
+_now_value = datetime.fromtimestamp(0, UTC)
 
 
 def utc_now() -> datetime:
@@ -33,7 +33,7 @@ def utc_now() -> datetime:
     global _now_second, _now_value
     second = int(time.time())
     if second != _now_second:
-        _now_value = datetime.fromtimestamp(second, timezone.utc)
+        _now_value = datetime.fromtimestamp(second, UTC)
         _now_second = second
     return _now_value
 
@@ -79,7 +79,7 @@ def parse_timestamp(text: str) -> datetime:
     """
     try:
         parsed = time.strptime(text, _FORMAT)
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except ValueError:
         pass
     try:
@@ -89,4 +89,4 @@ def parse_timestamp(text: str) -> datetime:
             f"unrecognised timestamp {text!r}: expected 'Wed, 15 Jan 2025 12:00:00 UTC', "
             f"'YYYY-MM-DD HH:MM:SS' or ISO 8601"
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

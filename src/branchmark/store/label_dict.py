@@ -76,6 +76,7 @@ class _Templates:
             self.blobs.append(blob)
         return ref
 
+
 AnnotationRow = tuple[Any, ...]
 """``(frame, object_hash, feature_hash, shape, x, y, w, h, theta, area, iscrowd, confidence,
 manual, object_number, geometry, meta)``: the ``annotations`` columns a save writes."""
