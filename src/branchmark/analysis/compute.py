@@ -6,7 +6,8 @@ the revisions it saw); :func:`compute_outputs` runs ``evaluation/`` on the array
 - ``evaluate_coco`` (the COCO protocol: 12 stats, precision/recall/scores arrays, per-class AP),
 - ``match_objects`` on the analysis grid 0.05:0.05:0.95 (per-object outcomes, no maxDets cap),
 - FP reasons at every grid threshold, the class-agnostic confusion matrix at IoU 0.5 with its
-  matched pairs (``confusion_cells.match_confusion``, on the same pair similarities),
+  matched pairs (``confusion_pairs.match_confusion``, on the same pair similarities and with
+  the same ignored GT),
 - the Encord-style summary at (0.5, 0.0) via ``summarize_thresholds``,
 - frame-level classification metrics.
 """
@@ -52,8 +53,9 @@ from branchmark.store import catalog
 from branchmark.store import schema as t
 
 #: Bumped whenever a change to this package or ``evaluation/`` changes stored numbers
-#: (coco-2: skeleton GT without labelled points is ignored, as COCOeval._prepare ignores it;
-#: rotated IoU from the stored x, y, w, h, which moves it in the last bit).
+#: (coco-2: skeleton GT without labelled points is ignored, as COCOeval._prepare ignores it, in
+#: the COCO numbers, the outcomes and the confusion matrix; rotated IoU from the stored x, y, w,
+#: h, which moves it in the last bit).  A stored result of another version is stale.
 PROTOCOL_VERSION = "coco-2"
 CONFUSION_IOU = 0.5
 Progress = Callable[[str, float], None]
@@ -241,8 +243,10 @@ def compute_outputs(
         pair_compatible = compatible(pairs.pair_gt, pairs.pair_dt)
     area_gt = np.where(np.isnan(gt.area), gt.box_area, gt.area)
     area_dt = np.where(np.isnan(dt.area), dt.box_area, dt.area)
+    # One ignore rule for the COCO protocol, the per-object outcomes and the confusion matrix.
+    gt_ignore = _ignored_gt(gt)
     g = GroundTruth(
-        image=gt.image, category=gt.category, area=area_gt, crowd=gt.crowd, ignore=_ignored_gt(gt)
+        image=gt.image, category=gt.category, area=area_gt, crowd=gt.crowd, ignore=gt_ignore
     )
     d = Detections(image=dt.image, category=dt.category, score=dt.score, area=area_dt)
     n_classes = len(inputs.classes.feature_hashes)
@@ -277,6 +281,7 @@ def compute_outputs(
     confusion_pairs = match_confusion(
         gt_image=gt.image,
         gt_crowd=gt.crowd,
+        gt_ignored=gt_ignore,
         dt_image=dt.image,
         dt_score=dt.score,
         similarity=pairs.lookup,

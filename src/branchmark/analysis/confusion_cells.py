@@ -4,7 +4,7 @@ Stored per object with each result (``analysis_arrays``, written by
 :mod:`~branchmark.analysis.persist` from :class:`~branchmark.analysis.confusion_pairs.
 ConfusionPairs`): predictions ``confusion_partner`` (annotation id of the matched GT, -1 none),
 ``confusion_row`` (the matrix row the prediction counts in: the partner's class position, ``K``
-for background, -1 when absorbed by a crowd GT and counted nowhere) and
+for background, -1 when absorbed by a crowd or ignored GT and counted nowhere) and
 ``confusion_similarity`` (NaN without partner); GT ``confusion_missed`` (counted in the
 ``missed`` column).  A cell's listing filters these columns, so its total is the cell's count.
 """

@@ -31,10 +31,11 @@ class ConfusionPairs:
     Attributes
     ----------
     dt_partner : ``(D,)`` int64 index of the GT each prediction matched (-1 none).
-    dt_counted : ``(D,)`` bool, False for predictions absorbed by a crowd GT (counted nowhere).
+    dt_counted : ``(D,)`` bool, False for predictions absorbed by a crowd or ignored GT (counted
+        nowhere).
     dt_similarity : ``(D,)`` float64 similarity to the partner (NaN none).
     gt_partner : ``(G,)`` int64 index of the prediction each GT matched (-1 none).
-    gt_counted : ``(G,)`` bool, False for crowd GT (counted nowhere).
+    gt_counted : ``(G,)`` bool, False for crowd and ignored GT (counted nowhere).
     iou_threshold : the similarity threshold of the matching.
     """
 
@@ -79,6 +80,7 @@ def match_confusion(
     *,
     gt_image: NDArray[np.int64],
     gt_crowd: NDArray[np.bool_],
+    gt_ignored: NDArray[np.bool_],
     dt_image: NDArray[np.int64],
     dt_score: NDArray[np.float64],
     similarity: PairSimilarity,
@@ -87,13 +89,17 @@ def match_confusion(
     """Class-agnostic greedy matching per image at ``iou_threshold``.
 
     Predictions are taken by descending score, ties in input order (pass them in the order of
-    ``evaluation.confusion_matrix``'s per-image lists); crowd GT absorb predictions, which then
-    count nowhere.  ``similarity`` is a pair callable over the given objects' indices.
+    ``evaluation.confusion_matrix``'s per-image lists).  ``gt_crowd`` and ``gt_ignored``
+    ``(G,)`` are ``confusion_matrix``'s flags: crowd and ignored GT (the evaluation's ignore
+    rule, e.g. keypoint GT without labelled points) are matched last and count nowhere, nor do
+    the predictions they absorb (a crowd GT any number, another ignored GT one, as
+    ``COCOeval.evaluateImg``).  ``similarity`` is a pair callable over the given objects'
+    indices.
     """
     n_gt, n_dt = len(gt_image), len(dt_image)
     # Every object is class 0: the matching ignores classes, which must not even break ties.
     gt = GroundTruth(image=gt_image, category=np.zeros(n_gt, np.int64), area=np.ones(n_gt),
-                     crowd=gt_crowd)  # fmt: skip
+                     crowd=gt_crowd, ignore=gt_ignored)  # fmt: skip
     dt = Detections(image=dt_image, category=np.zeros(n_dt, np.int64), score=dt_score,
                     area=np.ones(n_dt))  # fmt: skip
     if n_gt and n_dt:

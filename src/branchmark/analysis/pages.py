@@ -5,7 +5,8 @@ At ``(IoU t on the grid, confidence c)``, with ``b = 1 << t``:
 - a prediction is kept when ``score >= c``; then TP: ``matched_mask & b`` and not
   ``ignored_mask & b``; FP: neither; ignored: ``ignored_mask & b``; its FP reason is
   ``(reasons >> 3t) & 7``;
-- a GT object is ignored (crowd), or matched at ``(t, c)`` when ``match_score[:, t] >= c``,
+- a GT object is ignored (crowd, or a keypoint GT without labelled points, which
+  ``COCOeval._prepare`` ignores too), or matched at ``(t, c)`` when ``match_score[:, t] >= c``,
   else FN.
 
 The filters are boolean masks over the cached columns (a few milliseconds for a million
