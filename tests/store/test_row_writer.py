@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from branchmark.store import Store, catalog
 from branchmark.store import label_rows as lr
 from branchmark.store import schema as t
-from branchmark.store.row_writer import Same, insert_columns, insert_rows
+from branchmark.store.row_writer import ROWS_PER_STATEMENT, Same, insert_columns, insert_rows
 
 COLUMNS = (
     "project_id", "branch_id", "data_unit_id", "label_row_id", "frame", "object_hash",
@@ -37,8 +37,8 @@ def _owner(store: Store, ontology: dict[str, Any], title: str) -> tuple[int, int
     return project.id, branch.id, unit.id, row.id
 
 
-def _rows(owner: tuple[int, int, int, int], variant: str) -> list[tuple[Any, ...]]:
-    """Five annotation rows; ``variant`` decides which columns hold one value throughout."""
+def _rows(owner: tuple[int, int, int, int], variant: str, n: int = 5) -> list[tuple[Any, ...]]:
+    """``n`` annotation rows; ``variant`` decides which columns hold one value throughout."""
     p, b, u, r = owner
     varied = variant == "varied"
     return [
@@ -57,7 +57,7 @@ def _rows(owner: tuple[int, int, int, int], variant: str) -> list[tuple[Any, ...
             (b"N{\"k\":" + bytes([i]) + b"\x00}") if varied else b"P{}",
             None if varied and i == 4 else b'{"name":"x"}',
         )
-        for i in range(5)
+        for i in range(n)
     ]  # fmt: skip
 
 
@@ -76,22 +76,25 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @pytest.mark.parametrize("variant", ["varied", "constant"])
+@pytest.mark.parametrize(
+    "n", [5, ROWS_PER_STATEMENT, 2 * ROWS_PER_STATEMENT + 7], ids=["few", "one_group", "groups"]
+)
 def test_insert_rows_stores_what_sqlalchemy_stores(
-    store: Store, ontology: dict[str, Any], variant: str
+    store: Store, ontology: dict[str, Any], variant: str, n: int
 ) -> None:
     fast, slow = _owner(store, ontology, "fast"), _owner(store, ontology, "slow")
     with store.write() as conn:
-        insert_rows(conn, t.annotations, COLUMNS, _rows(fast, variant))
+        insert_rows(conn, t.annotations, COLUMNS, _rows(fast, variant, n))
         expected = [
             {
                 k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in zip(COLUMNS, r, strict=True)
             }
-            for r in _rows(slow, variant)
+            for r in _rows(slow, variant, n)
         ]
         conn.execute(t.annotations.insert(), expected)
     got, want = _read(store, fast[1]), _read(store, slow[1])
-    assert len(got) == 5
+    assert len(got) == n  # in id order: multi-row statements keep the row order
     for g, w in zip(got, want, strict=True):
         assert all(_same(x, y) for x, y in zip(g, w, strict=True)), (g, w)
 

@@ -4,8 +4,9 @@ SQLAlchemy's per-row parameter processing costs more than the database's own ins
 paths (importers, label-row saves) hand plain values to the DBAPI cursor:
 
 SQLite
-    One ``executemany``.  A column holding one value on every row (a branch id, a shape, a
-    default blob, all-NULL) is written into the statement as a SQL literal, so SQLite binds only
+    One ``executemany`` of multi-row ``INSERT ... VALUES`` statements.  A column holding one
+    value on every row (a branch id, a shape, a default blob, all-NULL) is written into the
+    statement as a SQL literal, so SQLite binds only
     the columns that vary.  Bound values are given in the types Python's ``sqlite3`` binds
     without its adapter lookup (``int``, ``float``, ``str``, ``bytearray``): on CPython 3.11 a
     ``bool``, ``bytes`` or ``None`` parameter costs about 0.6 us more each, which for a 20-column
@@ -28,6 +29,11 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+
+ROWS_PER_STATEMENT = 25
+"""Rows per multi-row ``INSERT ... VALUES`` on SQLite (measured: 25-30 % less per row than one
+row per execution for a 20-column annotation row; the statement keeps well under SQLite's
+32,766-parameter limit for any table here)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,11 +156,26 @@ def insert_columns(
         else:
             marks.append("?")
             bound.append(_sqlite_values(table.c[name], values))
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marks)})"
-    rows: Iterable[tuple[Any, ...]] = zip(*bound, strict=True) if bound else itertools.repeat((), n)
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    row_marks = f"({', '.join(marks)})"
     cursor: Any = conn.connection.cursor()
     try:
-        cursor.executemany(sql, rows)
+        if not bound:
+            cursor.executemany(head + row_marks, itertools.repeat((), n))
+            return
+        # ROWS_PER_STATEMENT rows per execution: sqlite3's per-execution cost (reset, step, the
+        # Python loop) is paid once for all of them.  Statement k's parameters are rows
+        # k*G .. k*G+G-1 in order, made by zip over strided slices (no Python loop per row);
+        # multi-row VALUES insert in order, so ids follow the rows.
+        group = ROWS_PER_STATEMENT
+        full = n - n % group
+        if full:
+            strided = [column[i:full:group] for i in range(group) for column in bound]
+            cursor.executemany(head + ", ".join([row_marks] * group), zip(*strided, strict=True))
+        if full < n:
+            cursor.executemany(
+                head + row_marks, zip(*(column[full:] for column in bound), strict=True)
+            )
     finally:
         cursor.close()
 
