@@ -6,13 +6,13 @@ paths (importers, label-row saves) hand plain values to the DBAPI cursor:
 SQLite
     One ``executemany`` of multi-row ``INSERT ... VALUES`` statements.  A column holding one
     value on every row (a branch id, a shape, a default blob, all-NULL) is written into the
-    statement as a SQL literal, so SQLite binds only
-    the columns that vary.  Bound values are given in the types Python's ``sqlite3`` binds
-    without its adapter lookup (``int``, ``float``, ``str``, ``bytearray``): on CPython 3.11 a
-    ``bool``, ``bytes`` or ``None`` parameter costs about 0.6 us more each, which for a 20-column
-    annotation row was a third of the insert.  Floats stay floats with NaN for "undefined": SQLite
-    stores a bound NaN as NULL (``sqlite3VdbeMemSetDouble``), so no per-value conversion is made.
-    Float constants are still bound, never rendered as text, so every value is stored bit-exact.
+    statement as a SQL literal, so SQLite binds only the columns that vary.  Bound values are
+    given in the types Python's ``sqlite3`` binds without its adapter lookup (``int``,
+    ``float``, ``str``, ``bytearray``): on CPython 3.11 a ``bool``, ``bytes`` or ``None``
+    parameter costs about 0.6 us more each, which for a 20-column annotation row was a third of
+    the insert.  Floats stay floats with NaN for "undefined": SQLite stores a bound NaN as NULL
+    (``sqlite3VdbeMemSetDouble``), so no per-value conversion is made. Float constants are still
+    bound, never rendered as text, so every value is stored bit-exact.
 PostgreSQL
     ``COPY ... FROM STDIN`` through psycopg's ``Copy.write_row`` (NaN floats are sent as NULL,
     which is what the store means by NaN; PostgreSQL would otherwise keep a float NaN).
