@@ -158,3 +158,16 @@ def coco_dicts(
         for j in range(len(pred))
     ]
     return dataset, results
+
+
+def set_protocol_version(store: Store, analysis_id: int, version: str) -> None:
+    """Rewrite the stored protocol version of an analysis's result (as an older release left it)."""
+    from branchmark.store import analysis_schema as s
+
+    r = s.analysis_results
+    with store.write() as conn:
+        done = conn.execute(
+            r.update().where(r.c.analysis_id == analysis_id).values(protocol_version=version)
+        )
+        if done.rowcount != 1:
+            raise ValueError(f"analysis {analysis_id} has no stored result")

@@ -7,11 +7,19 @@ import pytest
 import sqlalchemy as sa
 
 from branchmark import analysis as an
+from branchmark.analysis.compute import PROTOCOL_VERSION
 from branchmark.errors import AnalysisNotFound, ConflictError, OntologyMismatch, ValidationError
 from branchmark.store import Store, catalog
 from branchmark.store import analysis_schema as s
 from branchmark.store import schema as t
-from tests.analysis.builders import BoxSet, box_ontology, build_project, random_boxes, write_boxes
+from tests.analysis.builders import (
+    BoxSet,
+    box_ontology,
+    build_project,
+    random_boxes,
+    set_protocol_version,
+    write_boxes,
+)
 
 N_IMAGES, N_CLASSES = 8, 3
 
@@ -57,6 +65,26 @@ def test_stale_after_prediction_gt_and_ontology_edits_and_clear_after_reanalysis
     assert not again.stale and again.result.id != record.result.id
     assert again.summary["counts"]["predictions"] == before["predictions"] + 1
     assert again.summary["counts"]["ground_truth"] == before["ground_truth"] + 1
+
+
+def test_result_of_an_older_protocol_is_stale_until_reanalysed(setup) -> None:
+    """A result stored under another PROTOCOL_VERSION (its numbers came from other code) is
+    stale with nothing else changed; re-running it stores the current version."""
+    store, project, _ = setup
+    assert PROTOCOL_VERSION != "coco-1"
+    record = an.analyse(store, project, "a")
+    assert record.result.protocol_version == PROTOCOL_VERSION and not record.stale
+    set_protocol_version(store, record.id, "coco-1")
+    old = an.get_analysis(store, project, record.name)
+    assert old.result.protocol_version == "coco-1"
+    change = f"protocol changed (version coco-1 -> {PROTOCOL_VERSION})"
+    assert old.stale and old.staleness.changes == (change,)
+    (listed,) = [r for r in an.list_analyses(store, project) if r.name == record.name]
+    assert listed.staleness == old.staleness
+    again = an.reanalyse(store, project, record.name)
+    assert not again.stale and again.result.id != record.result.id
+    assert again.result.protocol_version == PROTOCOL_VERSION
+    assert again.summary == record.summary  # same inputs, same code: same numbers
 
 
 def test_failed_rerun_keeps_the_previous_result(setup) -> None:

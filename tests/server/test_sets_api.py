@@ -7,10 +7,13 @@ import time
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from branchmark import analysis
+from branchmark.analysis.compute import PROTOCOL_VERSION
 from branchmark.server import create_app
 from branchmark.store import Store, catalog
+from tests.analysis.builders import set_protocol_version
 from tests.server.conftest import SmallWorkspace, TestClient
 
 
@@ -157,6 +160,30 @@ def test_stale_badge_and_rerun(analysed: Any) -> None:
     )
     again = _wait(client, p, "model-a-vs-main-strict")
     assert again["status"] == "done" and not again["is_stale"]
+
+
+def test_result_of_an_older_protocol_is_stale_on_api_and_pages_until_rerun(analysed: Any) -> None:
+    client, ws = analysed
+    p, name = ws.project_hash, "model-a-vs-main-strict"
+    url, set_page = f"/api/projects/{p}/analyses/{name}", f"/projects/{p}/sets/model-a"
+    with Store.open(ws.path) as store:
+        set_protocol_version(store, client.get(url).json()["id"], "coco-1")
+    change = f"protocol changed (version coco-1 -> {PROTOCOL_VERSION})"
+    stale = client.get(url).json()
+    assert stale["is_stale"] and stale["stale"] == {"stale": True, "changes": [change]}
+    assert stale["result"]["protocol_version"] == "coco-1"
+    listed = client.get(f"/api/projects/{p}/analyses").json()["analyses"]
+    assert [a["stale"]["changes"] for a in listed if a["name"] == name] == [[change]]
+    shown = str(escape(change))
+    assert f'title="{shown}">stale</span>' in client.get(f"/projects/{p}").text
+    page = client.get(set_page, params={"analysis": name}).text
+    assert f'id="stale-badge" title="{shown}">stale: {shown}</span>' in page
+    assert client.post(f"{url}/rerun").status_code == 202
+    again = _wait(client, p, name)
+    assert again["status"] == "done" and not again["is_stale"]
+    assert again["result"]["protocol_version"] == PROTOCOL_VERSION
+    assert again["result"]["id"] != stale["result"]["id"]
+    assert 'id="stale-badge"' not in client.get(set_page, params={"analysis": name}).text
 
 
 def test_several_analyses_and_compare(analysed: Any) -> None:

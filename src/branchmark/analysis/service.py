@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from branchmark.analysis import jobs
-from branchmark.analysis.compute import Progress, compute_outputs, load_inputs
+from branchmark.analysis.compute import PROTOCOL_VERSION, Progress, compute_outputs, load_inputs
 from branchmark.analysis.persist import write_result
 from branchmark.analysis.queries import remember_outcomes
 from branchmark.analysis.records import AnalysisRecord, JobStatus, ResultInfo, Staleness
@@ -39,6 +39,9 @@ def default_name(branch: str, ground_truth: str, mode: MatchMode) -> str:
 
 
 def _staleness(conn: sa.Connection, row: Any, result: ResultInfo | None) -> Staleness:
+    """What changed since ``result`` was computed: either branch's revision, the ontology
+    version, or the protocol version (a result of another ``PROTOCOL_VERSION`` holds numbers
+    this code no longer computes)."""
     if result is None:
         return Staleness(False)
     branches = {b.id: b for b in catalog.list_branches(conn, row.project_id)}
@@ -57,6 +60,10 @@ def _staleness(conn: sa.Connection, row: Any, result: ResultInfo | None) -> Stal
             )
     if int(version) != result.ontology_version:
         changes.append(f"ontology changed (version {result.ontology_version} -> {version})")
+    if result.protocol_version != PROTOCOL_VERSION:
+        changes.append(
+            f"protocol changed (version {result.protocol_version} -> {PROTOCOL_VERSION})"
+        )
     return Staleness(bool(changes), tuple(changes))
 
 
