@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -150,3 +153,28 @@ def test_coordinates_do_not_check_ranges_at_construction() -> None:
 def test_skeleton_coordinate_requires_name() -> None:
     with pytest.raises(TypeError):
         SkeletonCoordinate(x=0.1, y=0.2)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "cls", [BoundingBoxCoordinates, RotatableBoundingBoxCoordinates, PointCoordinate]
+)
+def test_fast_init_behaves_as_the_dataclass_one(cls: type) -> None:
+    """The descriptor-filling __init__ against a plain frozen dataclass with the same fields."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    reference = dataclasses.make_dataclass("Reference", fields, frozen=True)
+    values = [0.125 * (i + 1) for i in range(len(fields))]
+    by_position, by_name = cls(*values), cls(**dict(zip(fields, values, strict=True)))
+    assert by_position == by_name
+    assert dataclasses.asdict(by_position) == dataclasses.asdict(reference(*values))
+    assert hash(by_position) == hash(cls(*values))
+    assert repr(by_position) == repr(reference(*values)).replace("Reference", cls.__name__)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(by_position, fields[0], 0.5)
+    assert getattr(dataclasses.replace(by_position, **{fields[0]: 0.5}), fields[0]) == 0.5
+    assert pickle.loads(pickle.dumps(by_position)) == by_position
+    for bad_args, bad_kwargs in ((values[:-1], {}), ([*values, 1.0], {}), (values[:-1], {"z": 1})):
+        with pytest.raises(TypeError) as ours:
+            cls(*bad_args, **bad_kwargs)
+        with pytest.raises(TypeError) as theirs:
+            reference(*bad_args, **bad_kwargs)
+        assert str(ours.value).split("()", 1)[1] == str(theirs.value).split("()", 1)[1]
