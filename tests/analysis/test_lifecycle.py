@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ import sqlalchemy as sa
 from branchmark import analysis as an
 from branchmark.analysis.compute import PROTOCOL_VERSION
 from branchmark.errors import AnalysisNotFound, ConflictError, OntologyMismatch, ValidationError
+from branchmark.project import Project
 from branchmark.store import Store, catalog
 from branchmark.store import analysis_schema as s
 from branchmark.store import schema as t
@@ -243,6 +246,61 @@ def test_compare_deltas_and_flips(setup) -> None:
     assert set(result.gt_flips["tp_to_fn"]["annotation_ids"]) == fa - fb
     assert set(result.gt_flips["fn_to_tp"]["annotation_ids"]) == fb - fa
     assert result.prediction_flips["compared"] == 0  # different prediction sets
+
+
+@pytest.mark.parametrize("face", ["analysis", "sdk"])
+def test_compare_refuses_results_of_different_protocol_versions_until_reanalysed(
+    setup, face: str
+) -> None:
+    """Objects would flip because the rules changed (coco-2 ignores keypoint GT without
+    labelled points), not the models: the comparison is refused, naming what to re-run, and
+    once that is re-run it gives the numbers it gave before the version was rewritten."""
+    store, project, _ = setup
+    a, b = an.analyse(store, project, "a"), an.analyse(store, project, "b")
+    sdk = Project(store, project)
+
+    def compare(x: str, y: str) -> an.Comparison:
+        if face == "sdk":
+            return sdk.compare_analyses(x, y, iou_threshold=0.5, confidence=0.2)
+        found = an.get_analysis(store, project, x), an.get_analysis(store, project, y)
+        return an.compare_analyses(store, *found, iou_threshold=0.5, confidence=0.2)
+
+    before = json.dumps(compare(a.name, b.name).to_dict(), sort_keys=True)
+    set_protocol_version(store, a.id, "coco-1")
+    with pytest.raises(ConflictError) as caught:
+        compare(a.name, b.name)
+    assert caught.value.message == (
+        f"{a.name!r} and {b.name!r} were computed under different protocol versions "
+        f"(coco-1 vs {PROTOCOL_VERSION}); reanalyse {a.name!r} to bring it to {PROTOCOL_VERSION}"
+    )
+    with pytest.raises(ConflictError) as caught:  # either order names the old one to re-run
+        compare(b.name, a.name)
+    assert caught.value.message == (
+        f"{b.name!r} and {a.name!r} were computed under different protocol versions "
+        f"({PROTOCOL_VERSION} vs coco-1); reanalyse {a.name!r} to bring it to {PROTOCOL_VERSION}"
+    )
+    an.reanalyse(store, project, a.name)
+    assert json.dumps(compare(a.name, b.name).to_dict(), sort_keys=True) == before
+
+
+def test_compare_of_two_old_protocols(setup) -> None:
+    """Two results of the same older version compare (no rule changed between them); two of
+    different older versions are refused with both to re-run."""
+    store, project, _ = setup
+    a, b = an.analyse(store, project, "a"), an.analyse(store, project, "b")
+    before = json.dumps(an.compare_analyses(store, a, b).to_dict(), sort_keys=True)
+    set_protocol_version(store, a.id, "coco-1")
+    set_protocol_version(store, b.id, "coco-1")
+    a, b = an.get_analysis(store, project, a.name), an.get_analysis(store, project, b.name)
+    assert json.dumps(an.compare_analyses(store, a, b).to_dict(), sort_keys=True) == before
+    set_protocol_version(store, b.id, "coco-0")
+    b = an.get_analysis(store, project, b.name)
+    with pytest.raises(ConflictError) as caught:
+        an.compare_analyses(store, a, b)
+    assert caught.value.message == (
+        f"{a.name!r} and {b.name!r} were computed under different protocol versions "
+        f"(coco-1 vs coco-0); reanalyse both to bring them to {PROTOCOL_VERSION}"
+    )
 
 
 def test_background_job_reports_progress_then_done(setup) -> None:

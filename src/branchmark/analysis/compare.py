@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from branchmark.analysis.compute import PROTOCOL_VERSION
 from branchmark.analysis.persist import StoredOutcomes
 from branchmark.analysis.queries import grid_index, snap_threshold, stored_outcomes, summary_at
 from branchmark.analysis.records import AnalysisRecord
@@ -91,7 +92,8 @@ def compare_analyses(
     """Per-class deltas (``b - a``) of AP, precision, recall, F1 and the objects that flipped.
 
     Both analyses must use the same ground-truth branch, analysed at the same revision (else
-    GT objects cannot be paired: ``ConflictError`` says which to re-run).
+    GT objects cannot be paired), and results of the same protocol version (else objects flip
+    because the rules changed, not the models): ``ConflictError`` says which to re-run.
     """
     if a.ground_truth != b.ground_truth:
         raise ConflictError(
@@ -106,6 +108,16 @@ def compare_analyses(
         raise ConflictError(
             f"{a.name!r} and {b.name!r} saw different revisions of {a.ground_truth!r} "
             f"({a.result.gt_revision} vs {b.result.gt_revision}); reanalyse the older one"
+        )
+    versions = (a.result.protocol_version, b.result.protocol_version)
+    if versions[0] != versions[1]:
+        # Only this code's PROTOCOL_VERSION can be produced again, so the one to re-run is the
+        # one (or both) not at it.
+        old = [r.name for r, v in zip((a, b), versions, strict=True) if v != PROTOCOL_VERSION]
+        todo = f"{old[0]!r} to bring it" if len(old) == 1 else "both to bring them"
+        raise ConflictError(
+            f"{a.name!r} and {b.name!r} were computed under different protocol versions "
+            f"({versions[0]} vs {versions[1]}); reanalyse {todo} to {PROTOCOL_VERSION}"
         )
     rows_a = {r["class"]: r for r in sa_["per_class"]}
     rows_b = {r["class"]: r for r in sb["per_class"]}
