@@ -212,6 +212,37 @@ def test_several_analyses_and_compare(analysed: Any) -> None:
     )
 
 
+def test_compare_refuses_an_older_protocol_on_api_and_page_until_rerun(analysed: Any) -> None:
+    client, ws = analysed
+    p, old, new = ws.project_hash, "model-a-vs-main-strict", "model-a-vs-main-partial"
+    started = client.post(
+        f"/api/projects/{p}/analyses", json={"branch": "model-a", "match": "partial"}
+    )
+    assert started.status_code == 202
+    _wait(client, p, new)
+    api, page = f"/api/projects/{p}/compare", f"/projects/{p}/compare"
+    pair = {"a": old, "b": new}
+    before = client.get(api, params=pair).json()["comparison"]
+    with Store.open(ws.path) as store:
+        set_protocol_version(
+            store, client.get(f"/api/projects/{p}/analyses/{old}").json()["id"], "coco-1"
+        )
+    message = (
+        f"{old!r} and {new!r} were computed under different protocol versions "
+        f"(coco-1 vs {PROTOCOL_VERSION}); reanalyse {old!r} to bring it to {PROTOCOL_VERSION}"
+    )
+    refused = client.get(api, params=pair)
+    assert refused.status_code == 409
+    assert refused.json() == {"ok": False, "error": message, "code": "conflict", "status": 409}
+    shown = client.get(page, params=pair)
+    assert shown.status_code == 409 and str(escape(message)) in shown.text
+    assert client.post(f"/api/projects/{p}/analyses/{old}/rerun").status_code == 202
+    assert _wait(client, p, old)["result"]["protocol_version"] == PROTOCOL_VERSION
+    again = client.get(api, params=pair)
+    assert again.status_code == 200 and again.json()["comparison"] == before
+    assert client.get(page, params=pair).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
