@@ -264,6 +264,16 @@ class ObjectInstance:
                     )
         # (only read where a time was not given)
         now = utc_now() if created_at is None or last_edited_at is None else _EPOCH
+        values = (
+            created_at or now,
+            created_by,
+            last_edited_at or now,
+            last_edited_by,
+            1.0 if confidence is None else confidence,
+            True if manual_annotation is None else manual_annotation,
+            reviews,
+            is_deleted,
+        )
         if compact:  # the first and only frame: one tuple (see __init__)
             self._compact = (
                 frame_list[0],
@@ -277,30 +287,13 @@ class ObjectInstance:
                     if type(coordinates) is BoundingBoxCoordinates
                     else coordinates
                 ),
-                created_at or now,
-                created_by,
-                last_edited_at or now,
-                last_edited_by,
-                1.0 if confidence is None else confidence,
-                True if manual_annotation is None else manual_annotation,
-                reviews,
-                is_deleted,
+                *values,
             )
             return
         for frame in frame_list:
             data = existing.get(frame)
             if data is None:
-                existing[frame] = FrameData(
-                    coordinates,
-                    created_at or now,
-                    created_by,
-                    last_edited_at or now,
-                    last_edited_by,
-                    1.0 if confidence is None else confidence,
-                    True if manual_annotation is None else manual_annotation,
-                    reviews,
-                    is_deleted,
-                )
+                existing[frame] = FrameData(coordinates, *values)
                 continue
             data.coordinates = coordinates
             if created_at is not None:

@@ -517,6 +517,25 @@ def _split_frame(
     return {**frame_labels, "objects": None}
 
 
+def _template_ref(
+    template: int,
+    int_confidence: bool,
+    templates: list[dict[str, Any]],
+    metas: dict[int, bytes],
+    shared: _Templates,
+) -> bytes:
+    """The ``meta`` column value of an entry made from ``templates[template]``: its blob is
+    kept once per row (``shared``) and looked up once per template (``metas``); an entry whose
+    confidence is an int has its own variant (key ``-1 - template``) marking that."""
+    key = -1 - template if int_confidence else template
+    ref = metas.get(key)
+    if ref is None:
+        entry = templates[template]
+        blob = orjson.dumps({**entry, "confidence": INT_MARK} if int_confidence else entry)
+        ref = metas[key] = shared.ref(blob)
+    return ref
+
+
 def _split_prepared(
     entries: list[ObjectEntry],
     templates: list[dict[str, Any]],
@@ -538,15 +557,7 @@ def _split_prepared(
     for i, (object_hash, feature_hash, shape, geometry, confidence, manual, template) in enumerate(
         entries
     ):
-        # meta blobs by template; an int confidence has its own (-1 - template) variant
-        key = template if type(confidence) is not int else -1 - template
-        meta = metas.get(key)
-        if meta is None:
-            if key < 0:
-                meta = dumps({**templates[template], "confidence": INT_MARK})
-            else:
-                meta = dumps(templates[template])
-            meta = metas[key] = shared.ref(meta)
+        meta = _template_ref(template, type(confidence) is int, templates, metas, shared)
         if isinstance(geometry, tuple):
             bh, bw, bx, by = geometry
             if sized:  # codec.extent_of's arithmetic for a boundingBox, inline
@@ -634,14 +645,12 @@ def _split_boxes(
     # A sum of finite floats is finite (barring overflow near 1e308, which falls back too).
     if not math.isfinite(sum(hs) + sum(ws) + sum(xs) + sum(ys)):
         return None
-    refs: dict[int, bytes] = {}
-    for template in dict.fromkeys(boxes.template):  # first use first, as _split_prepared
-        ref = metas.get(template)
-        if ref is None:
-            ref = metas[template] = shared.ref(orjson.dumps(templates[template]))
-        refs[template] = ref
+    refs = {  # first use first, as _split_prepared
+        template: _template_ref(template, False, templates, metas, shared)
+        for template in dict.fromkeys(boxes.template)
+    }
     if len(refs) == 1:
-        meta = [ref] * n
+        meta = [*refs.values()] * n
     else:
         meta = list(map(refs.__getitem__, boxes.template))
     if sized:  # codec.extent_of's arithmetic for a boundingBox, on whole columns
