@@ -68,11 +68,24 @@ def encord(project: ProjectOption, out: OutOption, branch: BranchOption = "main"
 
 
 @group.command("yolo")
-def yolo(project: ProjectOption, out: OutOption, branch: BranchOption = "main",
-         as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:  # fmt: skip
+def yolo(
+    project: ProjectOption,
+    out: OutOption,
+    branch: BranchOption = "main",
+    pose: Annotated[
+        bool,
+        typer.Option(
+            "--pose",
+            help="Write the skeletons as YOLO pose (box + keypoints, kpt_shape in data.yaml) "
+            "instead of the boxes and polygons.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
     """Write the branch as YOLO labels/*.txt and data.yaml under a folder."""
     with Store.open(resolve_workspace(workspace)) as store:
-        summary = export_yolo(store, project=project, branch=branch, folder=out)
+        summary = export_yolo(store, project=project, branch=branch, folder=out, pose=pose)
     _done(as_json, {"folder": str(out), **summary})
 
 

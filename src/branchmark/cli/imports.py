@@ -181,7 +181,9 @@ def yolo(
     names: Annotated[
         Path | None,
         typer.Option(
-            "--names", help="data.yaml or a names file (default: data.yaml beside the labels)."
+            "--names",
+            help="data.yaml (names; kpt_shape for pose) or a names file (default: data.yaml "
+            "beside the labels).",
         ),
     ] = None,
     skip_invalid: SkipOption = False,
@@ -190,7 +192,11 @@ def yolo(
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Import YOLO txt files (boxes, segment polygons, optional confidence) into a branch."""
+    """Import YOLO txt files (boxes, segment polygons, optional confidence) into a branch.
+
+    With kpt_shape: [K, 2|3] in data.yaml every line is a pose line (box + K keypoints, visibility
+    0/1/2 when D is 3) and becomes a skeleton of its class's K-point skeleton object.
+    """
     run_import("yolo", folder, workspace=workspace, as_json=as_json, project=project, branch=branch,
                names=names, skip_invalid=skip_invalid, mode=_mode(replace, append))  # fmt: skip
 

@@ -7,6 +7,10 @@ indices are named by ``data.yaml`` (``names`` list or mapping) or a names file (
 matched to ontology objects by name: a box needs a ``bounding_box`` object, a polygon a
 ``polygon`` object.  A txt file is matched to the data unit whose title has the same stem.
 Without a confidence the row is ground truth style (1.0, manual); with one it is a prediction.
+
+When ``data.yaml`` has ``kpt_shape: [K, 2|3]`` the dataset is a pose dataset (Ultralytics): every
+line is ``class cx cy w h`` plus K points ``x y [v]`` (and an optional confidence), and its class
+needs a ``skeleton`` object whose template has K points; see :mod:`.yolo_pose`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from branchmark.importers.json_files import show_value
 from branchmark.importers.report import ImportReport, Problems
 from branchmark.importers.targets import (
     AnnotationRows,
+    FrameTarget,
     ObjectClass,
     OntologyObjects,
     Progress,
@@ -31,6 +36,13 @@ from branchmark.importers.targets import (
     frame_target,
     prepare_branch,
     write_rows,
+)
+from branchmark.importers.yolo_pose import (
+    PoseShape,
+    parse_pose_line,
+    pose_payload,
+    read_pose_shape,
+    template_points,
 )
 from branchmark.store import Store, catalog, codec
 
@@ -45,7 +57,12 @@ def read_class_names(path: str | Path) -> list[str]:
     >>> read_class_names(f)
     ['person', 'bicycle']
     """
-    file = Path(path)
+    return _read_names_file(Path(path))[0]
+
+
+def _read_names_file(file: Path) -> tuple[list[str], Any]:
+    """Class names and the parsed YAML (None for a plain names file)."""
+    data = None
     try:
         text = file.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -77,7 +94,7 @@ def read_class_names(path: str | Path) -> list[str]:
             )
     if not names or not all(isinstance(n, str) and n for n in names):
         raise ImportFormatError(f"{file}: expected non-empty class names, got {show_value(names)}")
-    return names
+    return names, data
 
 
 def _parse_line(line: str) -> tuple[int, list[float], float | None] | str:
@@ -108,6 +125,96 @@ def _parse_line(line: str) -> tuple[int, list[float], float | None] | str:
     return cls, coords, conf
 
 
+Row = tuple[ObjectClass, list[float], float | None, bytes | None]
+"""An imported line: class, pixel ``xywh`` box, confidence (None: ground truth), geometry."""
+
+
+def _class_problem(
+    cls_index: int,
+    classes: list[ObjectClass | None],
+    class_names: list[str],
+    *,
+    names: str | Path,
+    wanted: str,
+    kind: str,
+) -> str | None:
+    """Why class ``cls_index`` cannot take a ``kind`` line (None: it can, as ``wanted``)."""
+    if cls_index >= len(class_names):
+        return f"class {cls_index} is not in {names} ({len(class_names)} names)"
+    cls = classes[cls_index]
+    if cls is None:
+        return f"class {cls_index} ({class_names[cls_index]!r}) is not an object of the ontology"
+    if cls.shape != wanted:
+        return f"a {kind} line for {cls.name!r}, a {cls.shape} object"
+    return None
+
+
+def _row(
+    line: str,
+    classes: list[ObjectClass | None],
+    class_names: list[str],
+    *,
+    names: str | Path,
+    target: FrameTarget,
+) -> Row | str:
+    """A box or segment line as a row, or its problem."""
+    parsed = _parse_line(line)
+    if isinstance(parsed, str):
+        return parsed
+    cls_index, coords, conf = parsed
+    points = np.array(coords, dtype=np.float64)
+    wanted = "bounding_box" if len(coords) == 4 else "polygon"
+    kind = wanted.replace("_", " ")
+    problem = _class_problem(cls_index, classes, class_names, names=names, wanted=wanted, kind=kind)
+    if problem is not None:
+        return problem
+    if (points < 0).any() or (points > 1).any():
+        return f"coordinates must be normalised to [0, 1], got {show_value(coords)}"
+    cls = classes[cls_index]
+    assert cls is not None  # _class_problem refused a missing class
+    w, h = target.width, target.height
+    if wanted == "bounding_box":
+        cx, cy, bw, bh = coords
+        return cls, [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h], conf, None
+    xs, ys = points[0::2] * w, points[1::2] * h
+    box = [xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]
+    ring = np.stack([xs, ys], axis=1).reshape(-1).tolist()
+    return cls, box, conf, codec.encode_pixels({"polygons": [[ring]]})
+
+
+def _pose_row(
+    line: str,
+    pose: PoseShape,
+    classes: list[ObjectClass | None],
+    class_names: list[str],
+    *,
+    names: str | Path,
+    target: FrameTarget,
+) -> Row | str:
+    """A pose line as a skeleton row, or its problem."""
+    parsed = parse_pose_line(line, pose, source=names)
+    if isinstance(parsed, str):
+        return parsed
+    problem = _class_problem(
+        parsed.cls, classes, class_names, names=names, wanted="skeleton", kind="pose"
+    )
+    if problem is not None:
+        return problem
+    cls = classes[parsed.cls]
+    assert cls is not None  # _class_problem refused a missing class
+    count = len(template_points(cls.template))
+    if count != pose.points:
+        return (
+            f'field "kpt_shape": kpt_shape [{pose.points}, {pose.dims}] of {names} gives '
+            f"{pose.points} keypoints, the ontology's skeleton {cls.name!r} has {count} points"
+        )
+    w, h = target.width, target.height
+    cx, cy, bw, bh = parsed.box
+    box = [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h]
+    payload = pose_payload(parsed, cls.template, pose, width=w, height=h)
+    return cls, box, parsed.confidence, codec.encode_pixels(payload)
+
+
 def import_yolo(
     store: Store,
     folder: str | Path,
@@ -122,7 +229,8 @@ def import_yolo(
     """Import the YOLO txt files of ``folder`` (or its ``labels/``) into ``branch``.
 
     ``names`` is ``data.yaml`` or a names file; by default ``data.yaml`` in ``folder`` or its
-    parent.  Coordinates must lie in [0, 1]; errors name the file, line and value.
+    parent.  A ``kpt_shape`` in it makes every line a pose line (a ``skeleton`` annotation).
+    Coordinates must lie in [0, 1]; errors name the file, line and value.
 
     Examples
     --------
@@ -143,7 +251,8 @@ def import_yolo(
         if not found:
             raise ImportFormatError(f"{root}: no data.yaml found; give the class names file")
         names = found[0]
-    class_names = read_class_names(names)
+    class_names, data = _read_names_file(Path(names))
+    pose = read_pose_shape(data, source=names)
     files = sorted(labels.glob("*.txt"))
     columns: dict[str, list[Any]] = {
         k: [] for k in ("unit", "frame", "cls", "box", "conf", "geometry")
@@ -170,54 +279,18 @@ def import_yolo(
             for number, line in enumerate(text.splitlines(), start=1):
                 if not line.strip():
                     continue
-                parsed = _parse_line(line)
                 where = f"{file}:{number}"
-                if isinstance(parsed, str):
-                    problems.fail(f"{where}: {parsed}")
-                    continue
-                cls_index, coords, conf = parsed
-                cls = classes[cls_index] if cls_index < len(classes) else None
-                points = np.array(coords, dtype=np.float64)
-                wanted = "bounding_box" if len(coords) == 4 else "polygon"
-                if cls_index >= len(class_names):
-                    problems.fail(
-                        f"{where}: class {cls_index} is not in {names} ({len(class_names)} names)"
-                    )
-                elif cls is None:
-                    problems.fail(
-                        f"{where}: class {cls_index} ({class_names[cls_index]!r}) is not an object "
-                        "of the ontology"
-                    )
-                elif cls.shape != wanted:
-                    problems.fail(
-                        f"{where}: a {wanted.replace('_', ' ')} line for {cls.name!r}, a "
-                        f"{cls.shape} object"
-                    )
-                elif (points < 0).any() or (points > 1).any():
-                    problems.fail(
-                        f"{where}: coordinates must be normalised to [0, 1], got "
-                        f"{show_value(coords)}"
-                    )
+                if pose is not None:
+                    row = _pose_row(line, pose, classes, class_names, names=names, target=target)
                 else:
-                    w, h = target.width, target.height
-                    if wanted == "bounding_box":
-                        cx, cy, bw, bh = coords
-                        box = [(cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h]
-                        geometry = None
-                    else:
-                        xs, ys = points[0::2] * w, points[1::2] * h
-                        box = [xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min()]
-                        ring = np.stack([xs, ys], axis=1).reshape(-1).tolist()
-                        geometry = codec.encode_pixels({"polygons": [[ring]]})
-                    for key, value in (
-                        ("unit", target.data_unit_id),
-                        ("frame", 0),
-                        ("cls", cls),
-                        ("box", box),
-                        ("conf", conf),
-                        ("geometry", geometry),
-                    ):
-                        columns[key].append(value)
+                    row = _row(line, classes, class_names, names=names, target=target)
+                if isinstance(row, str):
+                    problems.fail(f"{where}: {row}")
+                    continue
+                for key, value in zip(("cls", "box", "conf", "geometry"), row, strict=True):
+                    columns[key].append(value)
+                columns["unit"].append(target.data_unit_id)
+                columns["frame"].append(0)
         n = len(columns["unit"])
         boxes = np.array(columns["box"], dtype=np.float64).reshape(n, 4)
         confidence = np.array([1.0 if c is None else c for c in columns["conf"]], dtype=np.float64)
