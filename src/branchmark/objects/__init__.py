@@ -9,6 +9,10 @@ from __future__ import annotations
 from branchmark.objects.annotation import Annotation, AnswerForFrames
 from branchmark.objects.classification_instance import ClassificationInstance
 from branchmark.objects.label_row import LabelRowV2
+from branchmark.objects.media_metadata import (
+    CustomerProvidedImageMetadata,
+    CustomerProvidedVideoMetadata,
+)
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.objects.object_instance import ObjectInstance
 from branchmark.ontology import (
@@ -33,6 +37,8 @@ __all__ = [
     "ChecklistAttribute",
     "Classification",
     "ClassificationInstance",
+    "CustomerProvidedImageMetadata",
+    "CustomerProvidedVideoMetadata",
     "DataType",
     "FlatOption",
     "FrameMedia",

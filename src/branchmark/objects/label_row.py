@@ -4,7 +4,8 @@ The row is built from listing metadata (:class:`LabelRowMetadata`) and reaches i
 through a :class:`~branchmark.bundle.LabelRowBackend`.  ``initialise_labels`` loads (or creates)
 the row, ``save`` replaces it with ``to_encord_dict()``; both can be queued on a
 :class:`~branchmark.bundle.Bundle`.  A row without a backend is *detached*: it can be filled
-with ``from_labels_dict`` and serialised, but not loaded or saved.
+(``from_labels_dict``, or ``add_*`` on a row from ``from_media_metadata``) and serialised, but
+not loaded or saved.
 
 Strict mode (``strict=True``, the default) adds the checks of :mod:`.validation` that the SDK
 does not make; ``strict=False`` keeps only the SDK's own checks.
@@ -22,6 +23,7 @@ from branchmark.objects.frame_view import FrameView
 from branchmark.objects.frames import Frames, frames_class_to_frames_list, frames_to_ranges
 from branchmark.objects.label_reader import read_label_row
 from branchmark.objects.label_writer import prepare_label_row, write_label_row
+from branchmark.objects.media_metadata import MediaMetadata, detached_metadata
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.objects.object_instance import ObjectInstance
 from branchmark.objects.validation import check_bitmask_size, frame_out_of_range
@@ -77,6 +79,30 @@ class LabelRowV2:
         self._is_shadow_data = False
         self._data_unit_key: str | None = None
         self._object_hashes: frozenset[str] | None = None
+
+    @classmethod
+    def from_media_metadata(
+        cls,
+        ontology: OntologyStructure | Any,
+        media_metadata: MediaMetadata,
+        *,
+        branch_name: str = "main",
+        strict: bool = True,
+    ) -> LabelRowV2:
+        """A detached, initialised row for media described by the caller (SDK >= 0.1.198).
+
+        ``media_metadata`` is a :class:`CustomerProvidedImageMetadata` (an image), a
+        :class:`CustomerProvidedVideoMetadata` (a video of ``ceil(fps * duration)`` frames) or
+        a list of image metadata (an image group); any other kind raises ``LabelRowError``
+        naming it (see :mod:`.media_metadata`).  The row has the zero-UUID identity and
+        an empty ``data_title``; instances can be added and ``to_encord_dict`` works, while
+        ``save`` and ``initialise_labels`` raise ``LabelRowError``.  ``strict`` is the
+        constructor's (branchmark's extra checks).
+        """
+        row = cls(detached_metadata(media_metadata, branch_name=branch_name), None, ontology)
+        row.strict = strict
+        row._initialised = True
+        return row
 
     # identity -------------------------------------------------------------------------------
     @property
