@@ -293,7 +293,7 @@ def _image_row(ontology: OntologyStructure) -> LabelRowV2:
 
 def test_detached_row_cannot_save_or_initialise(ontology: OntologyStructure) -> None:
     row = _image_row(ontology)
-    with pytest.raises(LabelRowError, match="detached"):
+    with pytest.raises(LabelRowError, match="detached.*attach_to_project"):
         row.save()
     with pytest.raises(LabelRowError, match="detached"):
         row.initialise_labels(overwrite=True)

@@ -5,7 +5,7 @@ through a :class:`~branchmark.bundle.LabelRowBackend`.  ``initialise_labels`` lo
 the row, ``save`` replaces it with ``to_encord_dict()``; both can be queued on a
 :class:`~branchmark.bundle.Bundle`.  A row without a backend is *detached*: it can be filled
 (``from_labels_dict``, or ``add_*`` on a row from ``from_media_metadata``) and serialised, but
-not loaded or saved.
+not loaded or saved until ``attach_to_project`` gives it a stored row's identity.
 
 Strict mode (``strict=True``, the default) adds the checks of :mod:`.validation` that the SDK
 does not make; ``strict=False`` keeps only the SDK's own checks.
@@ -17,13 +17,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from branchmark.errors import LabelRowError, OntologyError
+from branchmark.errors import DataUnitNotFound, LabelRowError, OntologyError, RevisionConflict
 from branchmark.objects.classification_instance import ClassificationInstance
 from branchmark.objects.frame_view import FrameView
 from branchmark.objects.frames import Frames, frames_class_to_frames_list, frames_to_ranges
 from branchmark.objects.label_reader import read_label_row
 from branchmark.objects.label_writer import prepare_label_row, write_label_row
-from branchmark.objects.media_metadata import MediaMetadata, detached_metadata
+from branchmark.objects.media_metadata import MediaMetadata, detached_metadata, media_mismatch
 from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.objects.object_instance import ObjectInstance
 from branchmark.objects.validation import check_bitmask_size, frame_out_of_range
@@ -34,6 +34,7 @@ from branchmark.ontology.structure import OntologyStructure
 
 if TYPE_CHECKING:
     from branchmark.bundle import Bundle, LabelRowBackend, SavePayload
+    from branchmark.project import Project
 
 _NOT_INITIALISED = (
     "For this operation you will need to initialize labelling first. Call the "
@@ -96,13 +97,79 @@ class LabelRowV2:
         a list of image metadata (an image group); any other kind raises ``LabelRowError``
         naming it (see :mod:`.media_metadata`).  The row has the zero-UUID identity and
         an empty ``data_title``; instances can be added and ``to_encord_dict`` works, while
-        ``save`` and ``initialise_labels`` raise ``LabelRowError``.  ``strict`` is the
-        constructor's (branchmark's extra checks).
+        ``save`` and ``initialise_labels`` raise ``LabelRowError`` until
+        :meth:`attach_to_project`.  ``strict`` is the constructor's (branchmark's extra checks).
         """
         row = cls(detached_metadata(media_metadata, branch_name=branch_name), None, ontology)
         row.strict = strict
         row._initialised = True
         return row
+
+    def attach_to_project(self, project: Project, data_hash: str) -> None:
+        """Give this detached row the identity of ``data_hash``'s row on its branch in ``project``.
+
+        Afterwards the row is what listing and initialising that row would have given, with this
+        row's labels: ``save`` stores them under the same revision rules.  As the SDK does, the
+        branch row is created here (empty) if it does not exist, so ``label_hash`` is set on
+        return.  Checked first, and nothing is written when a check fails:
+
+        * the project has the data unit (``DataUnitNotFound``);
+        * the row's media facts agree with the data unit's: data type, width, height and frame
+          count, per image for an image group (``LabelRowError`` naming the field; see
+          :func:`~branchmark.objects.media_metadata.media_mismatch`);
+        * every instance's feature hash is in the project's ontology (``OntologyError``);
+        * the branch row holds no labels yet (``RevisionConflict``: saving would replace labels
+          this row never loaded; list, initialise and edit that row instead).  A branch row
+          that exists but was never saved (made by ``initialise_labels`` or an earlier attach)
+          holds none and is taken over.
+
+        The row then takes the project's ontology for later checks.  ``LabelRowError`` if the
+        row is not detached.
+        """
+        if self._backend is not None:
+            raise LabelRowError(
+                f"Cannot attach {self!r}: it already belongs to a project. Only a detached row "
+                f"(LabelRowV2.from_media_metadata) can be attached."
+            )
+        listed = project.list_label_rows_v2(data_hashes=[data_hash], branch_name=self.branch_name)
+        if not listed:
+            raise DataUnitNotFound(f"no data unit {data_hash!r} in project {project.title!r}")
+        [target] = listed
+        where = (
+            f"data unit {target.data_title!r} ({data_hash}) on branch {self.branch_name!r} of "
+            f"project {project.title!r}"
+        )
+        mismatch = media_mismatch(self._meta, target.label_row_metadata)
+        if mismatch is not None:
+            raise LabelRowError(f"Cannot attach the label row to {where}: {mismatch}.")
+        structure = project.ontology_structure
+        nodes = (*structure.objects, *structure.classifications)
+        known = {node.feature_node_hash for node in nodes}
+        instances: list[ObjectInstance | ClassificationInstance] = [
+            *self._objects.values(),
+            *self._classifications.values(),
+        ]
+        for instance in instances:
+            if instance.feature_hash not in known:
+                raise OntologyError(
+                    f"Cannot attach the label row to {where}: {instance._where()} has feature "
+                    f"hash {instance.feature_hash}, which is not in the project's ontology"
+                )
+        # Creates the branch row if missing (and writes nothing if it exists); a dict back
+        # means the row holds labels, listed before or saved since by another writer.
+        [(label_dict, meta)] = project.load_label_rows([target.label_row_metadata])
+        if label_dict is not None:
+            raise RevisionConflict(
+                f"Cannot attach the label row to {where}: that branch already has a label row "
+                f"with labels for it ({meta.label_hash}), which saving would overwrite. List "
+                f"and initialise that row and add these instances to it, or attach on another "
+                f"branch."
+            )
+        self._backend = project
+        self._meta = meta
+        self._data_unit_key = None
+        self._ontology = structure
+        self._object_hashes = None
 
     # identity -------------------------------------------------------------------------------
     @property
@@ -359,7 +426,8 @@ class LabelRowV2:
         if self._backend is None:
             raise LabelRowError(
                 f"Cannot {operation} a detached label row ({self.data_title!r}): it has no "
-                f"project backend. Use from_labels_dict / to_encord_dict offline."
+                f"project backend. Use from_labels_dict / to_encord_dict offline, or "
+                f"attach_to_project(project, data_hash) to give it one."
             )
         return self._backend
 

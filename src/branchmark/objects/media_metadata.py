@@ -9,7 +9,7 @@ audio, text and PDF metadata have no branchmark data type, so they are refused w
 ``LabelRowError`` naming the class.
 
 A detached row's identity is the zero UUID (label, data and dataset hash) with empty titles and
-links, as in the SDK.
+links, as in the SDK; ``LabelRowV2.attach_to_project`` later replaces it with a stored row's.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _group_frames(images: Sequence[object]) -> tuple[FrameMedia, ...]:
             FrameMedia(
                 index=index,
                 # Distinct placeholder image hashes (the zero UUID plus index + 1), the same
-                # from run to run.
+                # from run to run; attach_to_project swaps in the stored images' hashes.
                 image_hash=str(uuid.UUID(int=index + 1)),
                 title="",
                 width=image.width,
@@ -146,3 +146,34 @@ def _group_frames(images: Sequence[object]) -> tuple[FrameMedia, ...]:
             )
         )
     return tuple(frames)
+
+
+def media_mismatch(row: LabelRowMetadata, unit: LabelRowMetadata) -> str | None:
+    """The first media fact of ``row`` that ``unit`` contradicts, described; None if none does.
+
+    Compared: data type; for an image group the number of images and each image's width and
+    height; otherwise width, height and number of frames.  A fact the row leaves unknown (None)
+    contradicts nothing.  MIME type, fps and duration are not compared: the unit's win.
+    """
+    facts: list[tuple[str, object, object]] = [
+        ("data_type", row.data_type.value, unit.data_type.value)
+    ]
+    if row.data_type is DataType.IMG_GROUP and unit.data_type is DataType.IMG_GROUP:
+        facts.append(("number of images", len(row.frames), len(unit.frames)))
+        if len(row.frames) == len(unit.frames):
+            for mine, theirs in zip(row.frames, unit.frames, strict=True):
+                facts.append((f"image {mine.index} width", mine.width, theirs.width))
+                facts.append((f"image {mine.index} height", mine.height, theirs.height))
+    else:
+        facts += [
+            ("width", row.width, unit.width),
+            ("height", row.height, unit.height),
+            ("number_of_frames", row.number_of_frames, unit.number_of_frames),
+        ]
+    for name, mine_value, unit_value in facts:
+        if mine_value is not None and mine_value != unit_value:
+            return (
+                f"{name} is {mine_value!r} in the row's media metadata but {unit_value!r} in "
+                f"the data unit"
+            )
+    return None
