@@ -41,7 +41,9 @@ def register_builtin_importers() -> None:
         "encord", summary="Encord label-row JSON (a row, a list, or a folder)", run=import_encord
     )
     register_importer(
-        "yolo", summary="YOLO txt files (boxes and segment polygons) + data.yaml", run=import_yolo
+        "yolo",
+        summary="YOLO txt files (boxes, segment polygons, pose keypoints) + data.yaml",
+        run=import_yolo,
     )
 
 
