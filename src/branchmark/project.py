@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from branchmark.objects.metadata import DataType, FrameMedia, LabelRowMetadata
 from branchmark.ontology.structure import OntologyStructure
 from branchmark.store import Store, catalog
 from branchmark.store import label_rows as store_rows
+from branchmark.store.label_row_copy import copy_label_rows
 from branchmark.store.records import (
     BranchRecord,
     DataUnitRecord,
@@ -262,6 +263,140 @@ class Project:
         with self._store.write() as conn:
             catalog.ensure_branch(conn, self._record.id, branch_name)
             catalog.set_branch_meta(conn, self._record.id, branch_name, metadata)
+
+    def copy_labels_to_branch(
+        self,
+        target_branch: str,
+        source_branch: str = catalog.MAIN_BRANCH,
+        overwrite: bool = False,
+        data_hashes: Sequence[str] | None = None,
+        label_hashes: Sequence[str] | None = None,
+        batch_size: int = 50,
+    ) -> int:
+        """Copy the label rows of ``source_branch`` to ``target_branch``; return how many rows
+        were written.
+
+        Each row keeps every object (object hashes included), classification, answer,
+        confidence, manual flag and its created / last-edited times; only its identity (label
+        hash, branch, revision) is new.  ``data_hashes`` / ``label_hashes`` pick source rows
+        (both: rows matching both).  A data unit that already has a row on the target keeps
+        it unless ``overwrite``, which replaces it as a save would (its revision goes up, so a
+        writer holding the old row gets ``RevisionConflict``).  The target branch is created
+        if needed.  Rows are written ``batch_size`` at a time, one transaction per batch: a
+        failure leaves earlier batches copied.  A source row that exists but holds nothing
+        (initialised, never saved) is copied too: the target then has an empty row.
+
+        Raises ``ValueError`` when source and target are the same branch (as the SDK does) or
+        ``batch_size`` is not a positive int, ``InvalidBranchName`` for a bad name (before
+        anything is written) and ``BranchNotFound`` when the source branch does not exist.
+        """
+        if source_branch == target_branch:
+            raise ValueError(
+                f"source and target branch are both {target_branch!r}: copy to another branch"
+            )
+        catalog.validate_branch_name(target_branch)
+        catalog.validate_branch_name(source_branch)
+        if type(batch_size) is not int or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        with self._store.read() as conn:
+            catalog.get_branch(conn, self._record.id, source_branch)
+            listing = store_rows.list_label_rows(
+                conn,
+                self._record.id,
+                branch_name=source_branch,
+                data_hashes=data_hashes,
+                label_hashes=label_hashes,
+            )
+        row_ids = [entry.row.id for entry in listing if entry.row is not None]
+        copied = 0
+        for start in range(0, max(len(row_ids), 1), batch_size):
+            with self._store.write() as conn:
+                target = catalog.ensure_branch(conn, self._record.id, target_branch)
+                copied += copy_label_rows(
+                    conn, row_ids[start : start + batch_size], target, overwrite=overwrite
+                )
+        return copied
+
+    def export_coco_labels(
+        self,
+        label_hashes: Sequence[str] | None = None,
+        include_object_feature_hashes: Collection[str] | None = None,
+        include_classification_feature_hashes: Collection[str] | None = None,
+        branch_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The branch (default ``main``) as a COCO dataset dict, as ``branchmark export coco``
+        writes it (:func:`branchmark.exporters.coco.export_coco_dataset`).
+
+        ``label_hashes`` keeps the images and annotations of those label rows of the branch;
+        ``include_object_feature_hashes`` keeps the annotations of those objects.  Categories
+        are always every object class.  Annotation ids are those of the unfiltered export, so
+        a filtered export is a subset of the full one.  A branch that does not exist raises
+        ``BranchNotFound``.
+
+        The SDK (``encord[coco]``'s ``CocoExporter``) writes another layout of the same data,
+        and code reading its extras will not find them here: its image ids start at 0 in
+        label-row order, ``file_name`` is ``images/<data_hash>.<ext>`` with ``coco_url`` and
+        ``image_title`` beside it, a video gives only its labelled frames, categories carry
+        the shape as ``supercategory``, and every annotation has a ``segmentation`` and an
+        ``attributes`` dict (track id, rotation, object answers, manual flag).  Here image ids
+        and categories recorded by a COCO import come back as imported (else ids from 1 and
+        the image title as ``file_name``), every frame of a video is an image, a skeleton
+        becomes ``keypoints``, and polylines and points, which have no COCO form, are left
+        out.  Neither puts classifications in a COCO file, so
+        ``include_classification_feature_hashes`` changes nothing (accepted for the SDK's
+        signature).
+        """
+        from branchmark.exporters.coco import export_coco_dataset
+
+        branch = branch_name or catalog.MAIN_BRANCH
+        dataset, _skipped = export_coco_dataset(
+            self._store, project=self.project_hash, branch=branch
+        )
+        if label_hashes is None and include_object_feature_hashes is None:
+            return dataset
+        images, categories = self._coco_ids(branch, label_hashes, include_object_feature_hashes)
+        annotations = [
+            a
+            for a in dataset["annotations"]
+            if (images is None or a["image_id"] in images)
+            and (categories is None or a["category_id"] in categories)
+        ]
+        kept_images = [i for i in dataset["images"] if images is None or i["id"] in images]
+        return {**dataset, "images": kept_images, "annotations": annotations}
+
+    def _coco_ids(
+        self,
+        branch: str,
+        label_hashes: Sequence[str] | None,
+        feature_hashes: Collection[str] | None,
+    ) -> tuple[set[Any] | None, set[Any] | None]:
+        """COCO image ids of the branch rows with these label hashes and category ids of these
+        object feature hashes, numbered as the exporter numbers them (None: no filter)."""
+        # The exporter's own numbering, so the ids match the dataset it just wrote.
+        from branchmark.exporters.coco import _categories, _image_ids
+        from branchmark.importers.targets import COCO_META_KEY, OntologyObjects
+
+        with self._store.read() as conn:
+            units = catalog.get_data_units(conn, self._record.id)
+            images: set[Any] | None = None
+            if label_hashes is not None:
+                listing = store_rows.list_label_rows(
+                    conn, self._record.id, branch_name=branch, label_hashes=label_hashes
+                )
+                chosen = {e.data_unit.id for e in listing if e.row is not None}
+                images = {
+                    i for (unit_id, _), i in _image_ids(units)[1].items() if unit_id in chosen
+                }
+            categories: set[Any] | None = None
+            if feature_hashes is not None:
+                ontology = OntologyObjects.from_ontology(
+                    catalog.get_ontology(conn, self._record.id)
+                )
+                main = catalog.get_branch(conn, self._record.id, catalog.MAIN_BRANCH)
+                recorded = main.meta.get(COCO_META_KEY, {}).get("categories", [])
+                ids = _categories(ontology, recorded)[1]
+                categories = {ids[h] for h in feature_hashes if h in ids}
+        return images, categories
 
     # analyses (delegating to branchmark.analysis) ----------------------------------------
     def analyse(
