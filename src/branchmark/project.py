@@ -373,7 +373,7 @@ class Project:
         """COCO image ids of the branch rows with these label hashes and category ids of these
         object feature hashes, numbered as the exporter numbers them (None: no filter)."""
         # The exporter's own numbering, so the ids match the dataset it just wrote.
-        from branchmark.exporters.coco import _categories, _image_ids
+        from branchmark.exporters.coco import coco_categories, coco_image_ids
         from branchmark.importers.targets import COCO_META_KEY, OntologyObjects
 
         with self._store.read() as conn:
@@ -385,7 +385,7 @@ class Project:
                 )
                 chosen = {e.data_unit.id for e in listing if e.row is not None}
                 images = {
-                    i for (unit_id, _), i in _image_ids(units)[1].items() if unit_id in chosen
+                    i for (unit_id, _), i in coco_image_ids(units)[1].items() if unit_id in chosen
                 }
             categories: set[Any] | None = None
             if feature_hashes is not None:
@@ -394,7 +394,7 @@ class Project:
                 )
                 main = catalog.get_branch(conn, self._record.id, catalog.MAIN_BRANCH)
                 recorded = main.meta.get(COCO_META_KEY, {}).get("categories", [])
-                ids = _categories(ontology, recorded)[1]
+                ids = coco_categories(ontology, recorded)[1]
                 categories = {ids[h] for h in feature_hashes if h in ids}
         return images, categories
 

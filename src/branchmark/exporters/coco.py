@@ -42,7 +42,7 @@ COLUMNS = (
 VISIBILITY_CODES = {"visible": 2, "occluded": 1, "invisible": 0, "selfOccluded": 1}
 
 
-def _image_ids(
+def coco_image_ids(
     units: list[DataUnitRecord],
 ) -> tuple[list[dict[str, Any]], dict[tuple[int, int], Any]]:
     """Image records and ``(data_unit_id, frame) -> image id``: recorded COCO ids first."""
@@ -68,7 +68,7 @@ def _image_ids(
     return records, ids
 
 
-def _categories(
+def coco_categories(
     ontology: OntologyObjects, recorded: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Category records and ``feature hash -> category id``: recorded COCO categories first."""
@@ -236,8 +236,8 @@ def export_coco_dataset(
     >>> # dataset, skipped = export_coco_dataset(store, project="coco-val")
     """
     ontology, recorded, units, arrays = next(_rows(store, project, branch))
-    images, image_ids = _image_ids(units)
-    categories, category_ids = _categories(ontology, recorded.get("categories", []))
+    images, image_ids = coco_image_ids(units)
+    categories, category_ids = coco_categories(ontology, recorded.get("categories", []))
     annotations, skipped = _annotations(arrays, units, image_ids, category_ids, results=False)
     header = dict(recorded.get("header", {}))
     return {
@@ -253,8 +253,8 @@ def export_coco_results(
 ) -> tuple[list[dict[str, Any]], int]:
     """The branch as a COCO results list (``score`` = confidence), and the skipped count."""
     ontology, recorded, units, arrays = next(_rows(store, project, branch))
-    _, image_ids = _image_ids(units)
-    _, category_ids = _categories(ontology, recorded.get("categories", []))
+    _, image_ids = coco_image_ids(units)
+    _, category_ids = coco_categories(ontology, recorded.get("categories", []))
     return _annotations(arrays, units, image_ids, category_ids, results=True)
 
 
