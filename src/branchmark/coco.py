@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import orjson
 from numpy.typing import NDArray
@@ -33,6 +32,7 @@ from branchmark.evaluation.records import (
     read_results,
     result_images,
 )
+from branchmark.geometry.kernels import input_array, kernel
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _parse(raw: bytes | memoryview, source: str) -> Any:
 _CHUNK_BYTES = 4 << 20
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(input_array("uint8"), "int64", nogil=True)
 def _array_bounds(buffer: NDArray[np.uint8], chunk: int) -> tuple[int, int, NDArray[np.int64]]:
     """``(open, close, commas)`` of a top-level JSON array: its brackets and element-separating
     commas about ``chunk`` bytes apart.  ``open == -1`` when the text is not one array."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from branchmark.evaluation.matching import FALSE_POSITIVE, TRUE_POSITIVE
+from branchmark.geometry.kernels import input_array, kernel
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -34,79 +34,83 @@ class Accumulation:
     scores: FloatArray
 
 
-@numba.njit(cache=True, nogil=True)
-def _recall_counts(n_positive: int, recall_thresholds: FloatArray, cap: int) -> IntArray:
-    """Per recall threshold, the fewest true positives ``c`` with ``c / npig >= threshold``.
-
-    ``np.searchsorted(rc, threshold)`` in ``accumulate`` finds the first detection whose recall
-    ``tp / npig`` reaches the threshold: the first with at least ``c`` true positives.  ``c`` is
-    found with the same float division, so the position is the same.  Counts are capped at
-    ``cap`` (one more than any true-positive count: past the end); NaN sorts past the end too.
-    """
-    out = np.empty(len(recall_thresholds), np.int64)
-    for r in range(len(recall_thresholds)):
-        threshold = recall_thresholds[r]
-        estimate = threshold * n_positive
-        if not estimate <= cap:  # beyond every count, or NaN
-            out[r] = cap
-            continue
-        c = max(int(np.ceil(estimate)), 0)
-        while c > 0 and (c - 1) / n_positive >= threshold:
-            c -= 1
-        while c < cap and c / n_positive < threshold:
-            c += 1
-        out[r] = c
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
+# Plain loops only: numba compiles each numpy call it meets (argsort, count_nonzero, fancy
+# indexing, array-to-array assignment and its shape-mismatch message) as library code, which made
+# this kernel's first compile 9 s; sorting and allocation happen in accumulate_states.
+@kernel(
+    input_array("int64"), input_array("int32"), input_array("float64"), input_array("int64"),
+    input_array("int8", 3), input_array("int64", 2), input_array("bool"), input_array("int64"),
+    input_array("float64"), "int8[:, :, ::1]", "float64[:, :, :, :, ::1]",
+    "float64[:, :, :, ::1]", "float64[:, :, :, :, ::1]", nogil=True,
+)  # fmt: skip
 def _accumulate(
     class_start: IntArray,
     rank: NDArray[np.int32],
     score: FloatArray,
+    order: IntArray,
     state: NDArray[np.int8],
     n_positive: IntArray,
     present: NDArray[np.bool_],
     max_dets: IntArray,
     recall_thresholds: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """``COCOeval.accumulate`` without its per-detection divisions.
+    local: NDArray[np.int8],
+    precision: FloatArray,
+    recall: FloatArray,
+    scores: FloatArray,
+) -> None:
+    """``COCOeval.accumulate`` without its per-detection divisions, into ``precision``,
+    ``recall`` and ``scores`` (NaN-filled; classes not ``present`` and areas without GT stay NaN).
 
     pycocotools computes ``rc = tp / npig`` and ``pr = tp / (fp + tp + eps)`` at every detection,
     makes ``pr`` non-increasing from the right, and reads it at ``searchsorted(rc, recThrs)``.
     Between two true positives ``tp`` is fixed and ``pr`` can only fall, so the running maximum
     from the right only ever takes ``pr`` at a true positive (or 0 before the first): those are
     computed, with the same float operations, and nothing else.  The values are identical.
+
+    ``np.searchsorted(rc, threshold)`` finds the first detection whose recall ``tp / npig``
+    reaches the threshold: the first with at least ``c`` true positives, ``c`` the fewest with
+    ``c / npig >= threshold``.  ``c`` is found with the same float division, so the position is
+    the same; counts are capped one past the most true positives (NaN sorts past the end too).
+
+    ``order[class_start[k]:class_start[k + 1]]`` lists class ``k``'s detections in accumulate's
+    order; ``local`` is scratch space for the largest class's outcomes.
     """
     n_areas, n_thr = state.shape[1], state.shape[2]
     n_cls, n_max, n_rec = len(class_start) - 1, len(max_dets), len(recall_thresholds)
-    precision = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
-    scores = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
-    recall = np.full((n_thr, n_cls, n_areas, n_max), np.nan)
     tp = np.zeros(n_thr, np.int64)
     fp = np.zeros(n_thr, np.int64)
+    found = np.zeros(n_areas * n_thr, np.int64)
+    counts = np.zeros(n_rec, np.int64)  # per recall threshold: c above
+    ranks = np.empty(local.shape[0], np.int64)
+    chosen = np.empty(local.shape[0], np.int64)
     for k in range(n_cls):
         if not present[k]:
             continue
         lo, hi = class_start[k], class_start[k + 1]
-        # accumulate: the class's detections, image by image, sorted by -score with a stable
-        # mergesort; the grouped order already lists them image by image.
-        order = np.argsort(-score[lo:hi], kind="mergesort") + lo
-        # The class's outcomes in that order, one contiguous row per detection.
-        local = np.empty((hi - lo, n_areas, n_thr), np.int8)
+        # The class's outcomes in accumulate's order, one contiguous row per detection, and
+        # the most true positives at any area and threshold.
+        found[:] = 0
         for i in range(hi - lo):
-            local[i] = state[order[i]]
-        ranks = rank[order]
-        n_most = 1  # the most true positives at any area and threshold
-        for a in range(n_areas):
-            for t in range(n_thr):
-                n_most = max(n_most, int(np.count_nonzero(local[:, a, t] == TRUE_POSITIVE)))
-        event_pr = np.empty((n_thr, n_most))  # pr at the j-th true positive
-        event_at = np.empty((n_thr, n_most), np.int64)  # its position among the chosen
+            d = order[lo + i]
+            ranks[i] = rank[d]
+            for a in range(n_areas):
+                for t in range(n_thr):
+                    outcome = state[d, a, t]
+                    local[i, a, t] = outcome
+                    if outcome == TRUE_POSITIVE:
+                        found[a * n_thr + t] += 1
+        n_most = 1
+        for j in range(n_areas * n_thr):
+            n_most = max(n_most, found[j])
+        event_pr = np.empty(n_thr * n_most)  # [t * n_most + j]: pr at the j-th true positive
+        event_at = np.empty(n_thr * n_most, np.int64)  # its position among the chosen
         for m in range(n_max):
             # Each image contributes its top maxDet detections (dtScores[0:maxDet]).
-            chosen = np.flatnonzero(ranks < max_dets[m])
-            nd = len(chosen)
+            nd = 0
+            for i in range(hi - lo):
+                if ranks[i] < max_dets[m]:
+                    chosen[nd] = i
+                    nd += 1
             for a in range(n_areas):
                 npig = n_positive[k, a]
                 if npig == 0:
@@ -114,23 +118,36 @@ def _accumulate(
                 tp[:] = 0
                 fp[:] = 0
                 for i in range(nd):
-                    row = local[chosen[i], a]
                     for t in range(n_thr):
-                        outcome = row[t]
+                        outcome = local[chosen[i], a, t]
                         if outcome == TRUE_POSITIVE:
                             j = tp[t]
                             tp[t] = j + 1
-                            event_pr[t, j] = (j + 1.0) / (float(fp[t]) + (j + 1.0) + _EPS)
-                            event_at[t, j] = i
+                            at = t * n_most + j
+                            event_pr[at] = (j + 1.0) / (float(fp[t]) + (j + 1.0) + _EPS)
+                            event_at[at] = i
                         elif outcome == FALSE_POSITIVE:
                             fp[t] += 1
-                counts = _recall_counts(npig, recall_thresholds, n_most + 1)
+                cap = n_most + 1
+                for r in range(n_rec):
+                    threshold = recall_thresholds[r]
+                    estimate = threshold * npig
+                    if not estimate <= cap:  # beyond every count, or NaN
+                        counts[r] = cap
+                        continue
+                    c = max(int(np.ceil(estimate)), 0)
+                    while c > 0 and (c - 1) / npig >= threshold:
+                        c -= 1
+                    while c < cap and c / npig < threshold:
+                        c += 1
+                    counts[r] = c
                 for t in range(n_thr):
                     n_tp = tp[t]
+                    row = t * n_most
                     recall[t, k, a, m] = n_tp / npig if nd else 0.0
                     for j in range(n_tp - 2, -1, -1):
-                        if event_pr[t, j + 1] > event_pr[t, j]:
-                            event_pr[t, j] = event_pr[t, j + 1]
+                        if event_pr[row + j + 1] > event_pr[row + j]:
+                            event_pr[row + j] = event_pr[row + j + 1]
                     for r in range(n_rec):
                         c = counts[r]
                         # searchsorted past the end raises in pycocotools, leaving this and
@@ -141,12 +158,12 @@ def _accumulate(
                                 scores[t, rest, k, a, m] = 0.0
                             break
                         if c == 0:  # the first detection: pr 0 unless a TP follows
-                            precision[t, r, k, a, m] = event_pr[t, 0] if n_tp else 0.0
-                            scores[t, r, k, a, m] = score[order[chosen[0]]]
+                            precision[t, r, k, a, m] = event_pr[row] if n_tp else 0.0
+                            scores[t, r, k, a, m] = score[order[lo + chosen[0]]]
                         else:
-                            precision[t, r, k, a, m] = event_pr[t, c - 1]
-                            scores[t, r, k, a, m] = score[order[chosen[event_at[t, c - 1]]]]
-    return precision, recall, scores
+                            precision[t, r, k, a, m] = event_pr[row + c - 1]
+                            at = event_at[row + c - 1]
+                            scores[t, r, k, a, m] = score[order[lo + chosen[at]]]
 
 
 def accumulate_states(
@@ -175,9 +192,22 @@ def accumulate_states(
     """
     if np.any(np.diff(dt_class) < 0):
         raise ValueError("dt_class: expected detections grouped by ascending class position")
-    class_start = np.searchsorted(dt_class, np.arange(len(present) + 1), side="left")
-    precision, recall, scores = _accumulate(
-        class_start.astype(np.int64), np.asarray(dt_rank, np.int32), dt_score, state,
-        n_positive, present, max_dets, recall_thresholds,
+    n_det, n_areas, n_thr = state.shape
+    n_cls, n_max, n_rec = len(present), len(max_dets), len(recall_thresholds)
+    class_start = np.searchsorted(dt_class, np.arange(n_cls + 1), side="left").astype(np.int64)
+    score = np.ascontiguousarray(dt_score, dtype=np.float64)
+    # accumulate sorts each class's detections (listed image by image) by -score with a stable
+    # mergesort: a stable sort by (class, -score) gives every class's order at once.
+    order = np.lexsort((-score, dt_class)).astype(np.int64)
+    precision = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
+    scores = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
+    recall = np.full((n_thr, n_cls, n_areas, n_max), np.nan)
+    largest = int(np.diff(class_start).max(initial=0))
+    _accumulate(
+        class_start, np.ascontiguousarray(dt_rank, dtype=np.int32), score, order,
+        np.ascontiguousarray(state, dtype=np.int8), np.ascontiguousarray(n_positive, np.int64),
+        np.ascontiguousarray(present, dtype=bool), np.ascontiguousarray(max_dets, np.int64),
+        np.ascontiguousarray(recall_thresholds, np.float64),
+        np.empty((largest, n_areas, n_thr), np.int8), precision, recall, scores,
     )  # fmt: skip
     return Accumulation(precision, recall, scores)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from branchmark.evaluation.objects import Detections, GroundTruth
 from branchmark.evaluation.similarity import GroupSimilarity, PairSimilarity, SparseSimilarity
+from branchmark.geometry.kernels import input_array, kernel
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -78,7 +78,7 @@ def _sort_objects(
     return gt_idx[gt_order], gt_key[gt_order], dt_idx[dt_order], dt_key[dt_order], n_images
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(input_array("int64"), input_array("int64"), "int64", nogil=True)
 def _layout_groups(
     gt_key: IntArray, dt_key: IntArray, max_det: int
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, NDArray[np.int32], IntArray, IntArray, IntArray]:
@@ -198,7 +198,6 @@ def _compatible_pairs(
     return allowed
 
 
-@numba.njit(cache=True, nogil=True)
 def match_groups(
     gt_start: IntArray,
     dt_start: IntArray,
@@ -220,19 +219,58 @@ def match_groups(
     ``want_index``, ``dt_match`` ``(A, T, D)`` / ``gt_match`` ``(A, T, G)`` grouped positions of
     the partner (-1 none; a crowd GT keeps its last match).
     """
-    n_areas, n_thr = area_ranges.shape[0], thresholds.shape[0]
-    n_dt, n_gt = dt_start[-1], gt_start[-1]
+    c, i64, f64 = np.ascontiguousarray, np.int64, np.float64  # no copy when already so
+    ranges, thr = c(area_ranges, f64), c(thresholds, f64)
+    n_areas, n_thr = ranges.shape[0], thr.shape[0]
+    n_dt, n_gt = int(dt_start[-1]), int(gt_start[-1])
     state = np.zeros((n_dt, n_areas, n_thr), np.int8)
-    size = 1 if want_index else 0
-    dt_match = np.full((n_areas * size, n_thr * size, n_dt * size), -1, np.int64)
-    gt_match = np.full((n_areas * size, n_thr * size, n_gt * size), -1, np.int64)
+    shape = (n_areas, n_thr) if want_index else (0, 0)
+    dt_match = np.full((*shape, n_dt if want_index else 0), -1, np.int64)
+    gt_match = np.full((*shape, n_gt if want_index else 0), -1, np.int64)
+    _match_groups(
+        c(gt_start, i64), c(dt_start, i64), c(pair_start, i64), c(similarity, f64),
+        c(gt_area, f64), c(gt_ignore, bool), c(gt_crowd, bool), c(gt_unmatchable, bool),
+        c(dt_area, f64), ranges, thr, state, dt_match, gt_match,
+    )  # fmt: skip
+    return state, dt_match, gt_match
+
+
+@kernel(
+    input_array("int64"), input_array("int64"), input_array("int64"), input_array("float64"),
+    input_array("float64"), input_array("bool"), input_array("bool"), input_array("bool"),
+    input_array("float64"), input_array("float64", 2), input_array("float64"),
+    "int8[:, :, ::1]", "int64[:, :, ::1]", "int64[:, :, ::1]", nogil=True,
+)  # fmt: skip
+def _match_groups(
+    gt_start: IntArray,
+    dt_start: IntArray,
+    pair_start: IntArray,
+    similarity: FloatArray,
+    gt_area: FloatArray,
+    gt_ignore: NDArray[np.bool_],
+    gt_crowd: NDArray[np.bool_],
+    gt_unmatchable: NDArray[np.bool_],
+    dt_area: FloatArray,
+    area_ranges: FloatArray,
+    thresholds: FloatArray,
+    state: NDArray[np.int8],
+    dt_match: IntArray,
+    gt_match: IntArray,
+) -> None:
+    """:func:`match_groups` into ``state`` (zeros) and, when not empty, ``dt_match`` and
+    ``gt_match`` (-1)."""
+    n_areas, n_thr = area_ranges.shape[0], thresholds.shape[0]
+    want_index = dt_match.size > 0 or gt_match.size > 0
+    largest = 0
+    for grp in range(len(gt_start) - 1):
+        largest = max(largest, gt_start[grp + 1] - gt_start[grp])
+    order = np.empty(largest, np.int64)
+    ignored = np.empty(largest, np.bool_)
+    taken = np.empty(largest, np.bool_)
     for grp in range(len(gt_start) - 1):
         gs, n_g = gt_start[grp], gt_start[grp + 1] - gt_start[grp]
         ds, n_d = dt_start[grp], dt_start[grp + 1] - dt_start[grp]
         ps = pair_start[grp]
-        order = np.empty(n_g, np.int64)
-        ignored = np.empty(n_g, np.bool_)
-        taken = np.empty(n_g, np.bool_)
         for a in range(n_areas):
             lo, hi = area_ranges[a, 0], area_ranges[a, 1]
             for g in range(n_g):
@@ -250,7 +288,8 @@ def match_groups(
                     k += 1
             for t in range(n_thr):
                 threshold = min(thresholds[t], 1 - 1e-10)
-                taken[:] = False
+                for g in range(n_g):
+                    taken[g] = False
                 for d in range(n_d):
                     best = -1
                     best_iou = threshold
@@ -281,7 +320,6 @@ def match_groups(
                     if want_index:
                         dt_match[a, t, ds + d] = gs + best
                         gt_match[a, t, gs + best] = ds + d
-    return state, dt_match, gt_match
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ import dataclasses
 import math
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from branchmark.evaluation.matching import MatchResult
 from branchmark.evaluation.objects import Detections, GroundTruth
 from branchmark.evaluation.params import ANALYSIS_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS
+from branchmark.geometry.kernels import input_array, kernel
 
 
 def _vector(values: ArrayLike, dtype: Any, length: int | None, name: str) -> NDArray[Any]:
@@ -51,7 +51,12 @@ def _per_threshold(values: ArrayLike, dtype: Any, n: int, t: int, name: str) -> 
     return array
 
 
-@numba.njit(cache=True)
+# The (D, T) / (G, T) outcome arrays come C-ordered (read back from the store) or F-ordered
+# (transposed match results) and pred_ignored may be broadcast: one "any layout" compile each.
+@kernel(
+    input_array("int64", 2, "A"), input_array("int64", 2, "A"), input_array("int64"),
+    input_array("int64"), input_array("bool"),
+)  # fmt: skip
 def _first_inconsistency(
     pred_match: NDArray[np.int64],
     gt_match: NDArray[np.int64],
@@ -82,7 +87,7 @@ def _first_inconsistency(
     return 0, 0, 0, 0, 0
 
 
-@numba.njit(cache=True)
+@kernel(input_array("int64", 2, "A"), input_array("bool", 2, "A"), input_array("int64"))
 def _sorted_outcomes(
     pred_match: NDArray[np.int64], pred_ignored: NDArray[np.bool_], order: NDArray[np.intp]
 ) -> NDArray[np.int8]:
@@ -101,7 +106,7 @@ def _sorted_outcomes(
     return out
 
 
-@numba.njit(cache=True)
+@kernel(input_array("int64", 2, "A"), input_array("int64"), input_array("int64"))
 def _sorted_positions(
     gt_match: NDArray[np.int64], gt_order: NDArray[np.intp], position: NDArray[np.int64]
 ) -> NDArray[np.int64]:
@@ -297,7 +302,7 @@ def f1_from(precision: NDArray[np.float64], recall: NDArray[np.float64]) -> NDAr
 _EPS = float(np.spacing(1))
 
 
-@numba.njit(cache=True)
+@kernel(input_array("int64"), input_array("int64"), "int64", input_array("float64"))
 def _ranked_ap(
     tp_cumsum: NDArray[np.int64],
     fp_cumsum: NDArray[np.int64],
@@ -328,7 +333,11 @@ def _ranked_ap(
     return total / len(recall_thresholds)
 
 
-@numba.njit(cache=True)
+@kernel(
+    input_array("int64"), input_array("int32"), input_array("int64", 1, "A"),
+    input_array("int64"), input_array("int64"), input_array("int64"), input_array("float64"),
+    input_array("int64"), "int64[::1]", "float64[::1]",
+)  # fmt: skip
 def _classes_ap(
     tp_positions: NDArray[np.int64],
     fp_cum: NDArray[np.signedinteger[Any]],
@@ -337,17 +346,19 @@ def _classes_ap(
     last: NDArray[np.int64],
     n_positive: NDArray[np.int64],
     recall_thresholds: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    out = np.full(len(starts), np.nan)
+    counts: NDArray[np.int64],
+    fp: NDArray[np.int64],
+    out: NDArray[np.float64],
+) -> None:
+    """AP of each class into ``out`` (NaN-filled); ``counts`` is ``1, 2, ...`` and ``fp``
+    scratch space, both as long as the most true positives of a class."""
     for c in range(len(starts)):
         if n_positive[c] <= 0:
             continue
-        at = tp_positions[first[c] : last[c]]
-        fp = np.empty(len(at), dtype=np.int64)
-        for i in range(len(at)):
-            fp[i] = fp_cum[at[i] + 1] - fp_cum[starts[c]]
-        out[c] = _ranked_ap(np.arange(1, len(at) + 1), fp, n_positive[c], recall_thresholds)
-    return out
+        n = last[c] - first[c]
+        for i in range(n):
+            fp[i] = fp_cum[tp_positions[first[c] + i] + 1] - fp_cum[starts[c]]
+        out[c] = _ranked_ap(counts[:n], fp[:n], n_positive[c], recall_thresholds)
 
 
 def interpolated_ap(
@@ -485,15 +496,13 @@ def summarize_thresholds(
     # AP reads the ranking only at its true positives: recall rises only there, and the
     # precision envelope's maxima sit there, so FP and ignored positions can be skipped.
     tp_positions = np.flatnonzero(is_tp)
-    ap = _classes_ap(
-        tp_positions,
-        fp_cum,
-        starts,
-        np.searchsorted(tp_positions, starts),
-        np.searchsorted(tp_positions, cut),
-        outcomes._n_positive,
-        COCO_RECALL_THRESHOLDS,
-    )
+    first, last = np.searchsorted(tp_positions, starts), np.searchsorted(tp_positions, cut)
+    most = int((last - first).max(initial=0))
+    ap = np.full(len(starts), np.nan)
+    _classes_ap(
+        tp_positions, fp_cum, starts, first, last, outcomes._n_positive, COCO_RECALL_THRESHOLDS,
+        np.arange(1, most + 1), np.empty(most, np.int64), ap,
+    )  # fmt: skip
 
     tpf, fpf, fnf = tp.astype(np.float64), fp.astype(np.float64), fn.astype(np.float64)
     precision, recall = ratio_or_nan(tpf, tpf + fpf), ratio_or_nan(tpf, tpf + fnf)

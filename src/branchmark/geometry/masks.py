@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pycocotools import mask as mask_utils  # type: ignore[import-untyped]  # ships no types
+
+from branchmark.geometry.kernels import input_array, kernel
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class RleMasks:
     widths: NDArray[np.int64]
 
     def __post_init__(self) -> None:
+        # One array type per column: the kernels take exactly these (see geometry.kernels).
+        for name, dtype in (("counts", np.uint32), ("offsets", np.int64), ("heights", np.int64),
+                            ("widths", np.int64)):  # fmt: skip
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype))
         n = len(self.heights)
         if self.offsets.shape != (n + 1,) or self.widths.shape != (n,):
             raise ValueError(
@@ -52,7 +57,7 @@ class RleMasks:
 
     def take(self, index: ArrayLike) -> RleMasks:
         """The masks at ``index`` (int array), in that order."""
-        idx = np.asarray(index, dtype=np.int64)
+        idx = np.ascontiguousarray(index, dtype=np.int64)
         lengths = self.offsets[idx + 1] - self.offsets[idx]
         offsets = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -67,7 +72,10 @@ def empty_masks() -> RleMasks:
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(
+    input_array("uint32"), input_array("int64"), input_array("int64"), input_array("int64"),
+    nogil=True,
+)  # fmt: skip
 def _gather_runs(
     counts: NDArray[np.uint32],
     offsets: NDArray[np.int64],
@@ -83,7 +91,7 @@ def _gather_runs(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(input_array("uint8"), input_array("int64"), nogil=True)
 def _decode_strings(
     buffer: NDArray[np.uint8], starts: NDArray[np.int64]
 ) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
@@ -271,7 +279,7 @@ def decode_masks(masks: RleMasks) -> NDArray[np.bool_]:
     return out.reshape(len(masks), w, h).transpose(0, 2, 1)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(input_array("uint32"), input_array("int64"), nogil=True)
 def _areas(counts: NDArray[np.uint32], offsets: NDArray[np.int64]) -> NDArray[np.int64]:
     n = len(offsets) - 1
     out = np.zeros(n, dtype=np.int64)
@@ -294,7 +302,10 @@ def mask_area(masks: RleMasks) -> NDArray[np.int64]:
     return _areas(masks.counts, masks.offsets)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(
+    input_array("uint32"), input_array("int64"), input_array("int64"), input_array("int64"),
+    nogil=True,
+)  # fmt: skip
 def _boxes(
     counts: NDArray[np.uint32],
     offsets: NDArray[np.int64],
@@ -352,7 +363,7 @@ def mask_boxes(masks: RleMasks) -> NDArray[np.float64]:
     return xywh
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(input_array("uint32"), input_array("int64"), nogil=True)
 def _extents(
     counts: NDArray[np.uint32], offsets: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
@@ -378,7 +389,11 @@ def _extents(
     return area, first, end
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(
+    input_array("uint32"), input_array("int64"), input_array("int64"), input_array("uint32"),
+    input_array("int64"), input_array("int64"), input_array("int64"), input_array("bool"),
+    nogil=True,
+)  # fmt: skip
 def _pair_iou(
     gt_counts: NDArray[np.uint32],
     gt_offsets: NDArray[np.int64],
@@ -491,11 +506,11 @@ def mask_iou_pairs(
     >>> mask_iou_pairs(a, a, [0], [0]).tolist()
     [1.0]
     """
-    gi = np.asarray(gt_index, dtype=np.int64).reshape(-1)
-    pi = np.asarray(pred_index, dtype=np.int64).reshape(-1)
+    gi = np.ascontiguousarray(gt_index, dtype=np.int64).reshape(-1)
+    pi = np.ascontiguousarray(pred_index, dtype=np.int64).reshape(-1)
     if gi.shape != pi.shape:
         raise ValueError(f"pred_index: expected shape {gi.shape}, got {pi.shape}")
-    is_crowd = np.zeros(len(gi), bool) if crowd is None else np.asarray(crowd, dtype=bool)
+    is_crowd = np.zeros(len(gi), bool) if crowd is None else np.ascontiguousarray(crowd, bool)
     if is_crowd.shape != gi.shape:
         raise ValueError(f"crowd: expected shape {gi.shape}, got {is_crowd.shape}")
     _check_sizes(gt, pred, gi, pi)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from branchmark.geometry.kernels import input_array, kernel
 
 #: Minimum line scale as a fraction of the frame diagonal (a short line is not judged in pixels).
 MIN_SCALE_FRACTION = 0.01
@@ -139,10 +140,13 @@ def _segments(
     a = first + local
     b = np.minimum(a + 1, np.repeat(off[1:] - 1, seg_counts))
     seg_start = np.concatenate([[0], np.cumsum(seg_counts)[:-1]]).astype(np.int64)
-    return pts[a], pts[b], seg_start
+    return np.ascontiguousarray(pts[a]), np.ascontiguousarray(pts[b]), seg_start
 
 
-@numba.njit(cache=True)
+@kernel(
+    input_array("float64", 3), input_array("float64", 2), input_array("float64", 2),
+    input_array("int64"),
+)  # fmt: skip
 def _distances_to_lines(
     samples: NDArray[np.float64],
     seg_a: NDArray[np.float64],
@@ -221,6 +225,7 @@ def polyline_similarity(
         return np.zeros((n_gt, n_pred), dtype=np.float64)
     g_samples = resample_polylines(g_pts, g_off, n_samples=n_samples)
     p_samples = resample_polylines(p_pts, p_off, n_samples=n_samples)
+    g_samples, p_samples = np.ascontiguousarray(g_samples), np.ascontiguousarray(p_samples)
     d_gt_to_pred = _distances_to_lines(g_samples, *_segments(p_pts, p_off))  # (G, S, P)
     d_pred_to_gt = _distances_to_lines(p_samples, *_segments(g_pts, g_off))  # (P, S, G)
 

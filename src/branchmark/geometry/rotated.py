@@ -9,9 +9,10 @@ numba kernel over all pairs.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from branchmark.geometry.kernels import input_array, kernel
 
 _MAX_VERTICES = 8  # a convex quad clipped by four half-planes has at most 8 vertices
 
@@ -64,7 +65,7 @@ def rotated_box_corners(boxes: ArrayLike) -> NDArray[np.float64]:
     return np.stack([xs, ys], axis=2)
 
 
-@numba.njit(cache=True)
+@kernel(input_array("float64"), input_array("float64"), "int64")
 def _polygon_area(xs: NDArray[np.float64], ys: NDArray[np.float64], n: int) -> float:
     total = 0.0
     for i in range(n):
@@ -73,7 +74,7 @@ def _polygon_area(xs: NDArray[np.float64], ys: NDArray[np.float64], n: int) -> f
     return 0.5 * total
 
 
-@numba.njit(cache=True)
+@kernel(input_array("float64", 2), input_array("float64", 2))
 def _intersection_area(subject: NDArray[np.float64], clip: NDArray[np.float64]) -> float:
     """Area of the intersection of two convex quads given with positive orientation."""
     in_x = np.empty(_MAX_VERTICES + 1)
@@ -114,25 +115,29 @@ def _intersection_area(subject: NDArray[np.float64], clip: NDArray[np.float64]) 
     return max(_polygon_area(in_x, in_y, n), 0.0)
 
 
-@numba.njit(cache=True)
+@kernel(
+    input_array("float64", 3), input_array("float64", 3), input_array("float64"),
+    input_array("float64"), input_array("float64", 2), input_array("float64", 2),
+)  # fmt: skip
 def _iou_kernel(
     gt: NDArray[np.float64],
     pred: NDArray[np.float64],
     gt_area: NDArray[np.float64],
     pred_area: NDArray[np.float64],
+    gt_extent: NDArray[np.float64],
+    pred_extent: NDArray[np.float64],
 ) -> NDArray[np.float64]:
+    """IoU matrix; ``*_extent`` ``(N, 4)`` are each box's ``x0, x1, y0, y1`` corner extents."""
     n_gt, n_pred = gt.shape[0], pred.shape[0]
     out = np.zeros((n_gt, n_pred))
     for g in range(n_gt):
-        gx0, gx1 = gt[g, :, 0].min(), gt[g, :, 0].max()
-        gy0, gy1 = gt[g, :, 1].min(), gt[g, :, 1].max()
         for p in range(n_pred):
             # Disjoint axis-aligned extents: nothing to clip.
             if (
-                pred[p, :, 0].max() < gx0
-                or pred[p, :, 0].min() > gx1
-                or pred[p, :, 1].max() < gy0
-                or pred[p, :, 1].min() > gy1
+                pred_extent[p, 1] < gt_extent[g, 0]
+                or pred_extent[p, 0] > gt_extent[g, 1]
+                or pred_extent[p, 3] < gt_extent[g, 2]
+                or pred_extent[p, 2] > gt_extent[g, 3]
             ):
                 continue
             inter = _intersection_area(pred[p], gt[g])
@@ -140,6 +145,13 @@ def _iou_kernel(
             if union > 0.0:
                 out[g, p] = min(max(inter / union, 0.0), 1.0)
     return out
+
+
+def _extents(corners: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(N, 4)`` ``x0, x1, y0, y1`` of ``(N, 4, 2)`` corners (numpy here: array reductions
+    inside a kernel cost numba ~1 s of extra compile)."""
+    x, y = corners[:, :, 0], corners[:, :, 1]
+    return np.stack([x.min(axis=1), x.max(axis=1), y.min(axis=1), y.max(axis=1)], axis=1)
 
 
 def rotated_box_iou(gt_boxes: ArrayLike, pred_boxes: ArrayLike) -> NDArray[np.float64]:
@@ -170,7 +182,10 @@ def rotated_box_iou(gt_boxes: ArrayLike, pred_boxes: ArrayLike) -> NDArray[np.fl
     # measured with the same shoelace formula on the same vertices.
     gt_area = _shoelace(gt)
     pred_area = _shoelace(pred)
-    return _iou_kernel(np.ascontiguousarray(gt), np.ascontiguousarray(pred), gt_area, pred_area)
+    return _iou_kernel(
+        np.ascontiguousarray(gt), np.ascontiguousarray(pred), gt_area, pred_area, _extents(gt),
+        _extents(pred),
+    )  # fmt: skip
 
 
 def _shoelace(corners: NDArray[np.float64]) -> NDArray[np.float64]:
