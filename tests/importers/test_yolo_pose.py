@@ -3,7 +3,8 @@
 Oracles: pixel keypoints computed by hand from the hand-written lines below (normalised value x
 image size), the input files themselves for the round trip, and pycocotools' COCOeval
 (iouType ``keypoints``) on the equivalent COCO files for the analysis of an imported pose
-prediction set.
+prediction set.  Ultralytics' own prediction lines (per-keypoint confidences in the third place)
+are checked against the COCO results import of the same predictions.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from branchmark.analysis.pairs import image_pairs
 from branchmark.errors import ImportFormatError, OntologyMismatch
 from branchmark.exporters import export_encord, export_yolo
 from branchmark.geometry.keypoints import COCO_PERSON_KEYPOINTS
-from branchmark.importers import import_coco_dataset, import_yolo
+from branchmark.importers import import_coco_dataset, import_coco_results, import_yolo
 from branchmark.store import Store, catalog
 from branchmark.store.annotations import read_annotations
 from branchmark.store.codec import decode_geometry
@@ -78,6 +79,36 @@ THREE_PIXELS = [
     ("a.jpg", [160, 120, 320, 240], [[160, 120, 2], [480, 120, 2], [320, 360, 2]], None),
     ("a.jpg", [128, 120, 128, 144], [[128, 144, 2], [256, 144, 2], [192, 240, 2]], 0.625),
     ("b.jpg", [0, 0, 320, 240], [[0, 0, 2], [320, 240, 2], [160, 120, 2]], None),
+]
+
+
+#: kpt_shape [5, 3], Ultralytics' own predictions (``predict(save_txt=True, save_conf=True)``):
+#: ``"%g"`` of every number, the third of a point its confidence (x and y 0 below 0.5), then the
+#: box confidence.
+ULTRA_LINES = {
+    "a": "0 0.5 0.5 0.25 0.5 0.5 0.3 0.987654 0.5 0.4 0.5 0 0 0.0123456 0.4 0.6 1 0 0 3.1e-05 "
+    "0.876543\n"
+    "0 0.123456 0.654321 0.1 0.2 0.1 0.6 0.99 0.12 0.62 0.75 0.13 0.63 0.5 0 0 0.25 0.15 0.65 0.6 "
+    "0.5\n",
+    "b": "0 0.25 0.75 0.125 0.25 0.25 0.7 1 0.2 0.75 0.8 0 0 0 0.2 0.85 0.7 0.3 0.85 0.9 0.95\n",
+}
+#: By hand as FIVE_PIXELS; the third number of each point is its confidence as written.
+ULTRA_PIXELS = [
+    ("a.jpg", [240, 120, 160, 240],
+     [[320, 144, 0.987654], [320, 192, 0.5], [0, 0, 0.0123456], [256, 288, 1], [0, 0, 3.1e-05]],
+     0.876543),
+    ("a.jpg", [47.01184, 266.07408, 64, 96],
+     [[64, 288, 0.99], [76.8, 297.6, 0.75], [83.2, 302.4, 0.5], [0, 0, 0.25], [96, 312, 0.6]],
+     0.5),
+    ("b.jpg", [60, 150, 40, 60],
+     [[80, 168, 1], [64, 180, 0.8], [0, 0, 0], [64, 204, 0.7], [96, 204, 0.9]], 0.95),
+]  # fmt: skip
+#: As the COCO results import reads a result's per-point score (coco_rows._skeleton): 0, 1, 2
+#: are COCO's codes (0 invisible, 1 occluded), any other positive score is visible.
+ULTRA_VISIBILITY = [
+    ["visible", "visible", "visible", "occluded", "visible"],
+    ["visible"] * 5,
+    ["occluded", "visible", "invisible", "visible", "visible"],
 ]
 
 
@@ -142,6 +173,8 @@ def _skeletons(store: Store, project: str, branch: str) -> list[dict[str, Any]]:
     ("points", "data_yaml", "lines", "expected", "visibility"),
     [
         pytest.param(FIVE_POINTS, FIVE_YAML, FIVE_LINES, FIVE_PIXELS, FIVE_VISIBILITY, id="K5-D3"),
+        pytest.param(FIVE_POINTS, FIVE_YAML, ULTRA_LINES, ULTRA_PIXELS, ULTRA_VISIBILITY,
+                     id="K5-D3-ultralytics-predictions"),
         pytest.param(["a", "b", "c"], THREE_YAML, THREE_LINES, THREE_PIXELS, [["visible"] * 3] * 3,
                      id="K3-D2"),
     ],
@@ -197,6 +230,7 @@ def test_pose_lines_import_to_hand_computed_pixels(
     ("points", "data_yaml", "lines"),
     [
         pytest.param(FIVE_POINTS, FIVE_YAML, FIVE_LINES, id="K5-D3"),
+        pytest.param(FIVE_POINTS, FIVE_YAML, ULTRA_LINES, id="K5-D3-ultralytics-predictions"),
         pytest.param(["a", "b", "c"], THREE_YAML, THREE_LINES, id="K3-D2"),
     ],
 )
@@ -223,6 +257,31 @@ def test_pose_round_trip_is_byte_for_byte(
     assert [(r["box"], r["payload"], r["confidence"], r["manual"]) for r in again] == [
         (r["box"], r["payload"], r["confidence"], r["manual"]) for r in first
     ]
+
+
+def test_ultralytics_keypoint_confidences_read_as_coco_results_scores(
+    store: Store, tmp_path: Path
+) -> None:
+    """The same predictions as a COCO results list: the COCO results import keeps each point's
+    score and derives its visibility; the YOLO import must store the same thirds and skeleton
+    visibilities (and the "%g" lines are what Ultralytics would write for their numbers)."""
+    for text in ULTRA_LINES.values():
+        for line in text.splitlines():
+            words = line.split()
+            assert words[1:] == [format(float(w), "g") for w in words[1:]]  # "%g"
+    _project(store, tmp_path, "p", [_category("person", FIVE_POINTS)])
+    import_yolo(store, _folder(tmp_path / "y", FIVE_YAML, ULTRA_LINES), project="p", branch="y")
+    results = write_json(tmp_path / "results.json", _coco_results(ULTRA_LINES))
+    import_coco_results(store, results, project="p", branch="c")
+    yolo, coco = _stored(store, "p", "y"), _stored(store, "p", "c")
+    assert [r["payload"]["keypoints"][2::3] for r in yolo] == [
+        r["payload"]["keypoints"][2::3] for r in coco
+    ]
+    visibility = [[p["visibility"] for p in obj["skeleton"].values()]
+                  for obj in _skeletons(store, "p", "y")]  # fmt: skip
+    assert visibility == [[p["visibility"] for p in obj["skeleton"].values()]
+                          for obj in _skeletons(store, "p", "c")]  # fmt: skip
+    assert visibility == ULTRA_VISIBILITY
 
 
 def test_pose_export_of_coco_keypoints(store: Store, tmp_path: Path) -> None:
@@ -267,7 +326,22 @@ def _with(index: int, value: str) -> str:
     return " ".join(words)
 
 
+#: An Ultralytics prediction line for GOOD's 5 points: keypoint confidences, box confidence 0.9.
+PREDICTED = "0 0.5 0.5 0.25 0.5 0.5 0.3 0.97 0.5 0.4 0.5 0 0 0.1 0.4 0.6 0.88 0 0 0.02 0.9"
+
+
+def _predicted(index: int, value: str) -> str:
+    """PREDICTED with the ``index``-th number after the class replaced."""
+    words = PREDICTED.split()
+    words[index + 1] = value
+    return " ".join(words)
+
+
 KPT = r'field "kpt_shape": {} numbers after the class; kpt_shape \[5, 3\] of .*data\.yaml needs 19'
+KPT_CONF = (
+    r'field "keypoint {} visibility": expected a keypoint confidence in \[0, 1\] \(or a '
+    r"visibility 0, 1 or 2\), got {}"
+)
 LINE_CASES = [
     pytest.param(GOOD.rsplit(" ", 1)[0], KPT.format(18) + r" .*, or 20 with a confidence",
                  id="one-number-short"),
@@ -296,6 +370,19 @@ LINE_CASES = [
                  id="visibility-negative"),
     pytest.param(GOOD + " 1.5", r'field "confidence": expected a confidence in \[0, 1\], got 1.5',
                  id="confidence-above-one"),
+    pytest.param(_with(6, "3.1e-05"),
+                 r'field "keypoint 0 visibility": expected 0, 1 or 2, got 3.1e-05',
+                 id="keypoint-confidence-on-ground-truth-line"),
+    pytest.param(_predicted(9, "1.5"), KPT_CONF.format(1, "1.5"), id="keypoint-confidence-1.5"),
+    pytest.param(_predicted(6, "-0.25"), KPT_CONF.format(0, "-0.25"),
+                 id="keypoint-confidence-negative"),
+    pytest.param(_predicted(18, "3"), KPT_CONF.format(4, "3"), id="prediction-visibility-3"),
+    pytest.param(_predicted(12, "nan"),
+                 r'field "keypoint 2 visibility": expected a finite number, got \'nan\'',
+                 id="keypoint-confidence-nan"),
+    pytest.param(_predicted(15, "inf"),
+                 r'field "keypoint 3 visibility": expected a finite number, got \'inf\'',
+                 id="keypoint-confidence-inf"),
     pytest.param("1" + GOOD[1:], r"class 1 is not in .*data\.yaml \(1 names\)",
                  id="class-not-in-names"),
     pytest.param("-1" + GOOD[1:], r"class index -1 is negative", id="negative-class"),
@@ -395,9 +482,15 @@ def test_bad_kpt_shape_in_data_yaml_is_refused(
 # --- Analysis of an imported pose prediction set: pycocotools on the equivalent COCO files ------
 
 
-def _parity_files(points: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _parity_files(
+    points: list[str], *, ultralytics: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
     """A COCO keypoints GT of IMAGES and YOLO pose prediction lines for it (seeded): two
-    predictions near each GT person (small and large error) and a stray one per image."""
+    predictions near each GT person (small and large error) and a stray one per image.
+
+    ``ultralytics``: the lines as Ultralytics writes its predictions (``"%g"`` of each number,
+    a keypoint confidence in the third place, x and y 0 where it is below 0.5), else visibility
+    codes and 10 significant digits."""
     rng = np.random.default_rng(5)
     k = len(points)
     annotations: list[dict[str, Any]] = []
@@ -422,9 +515,15 @@ def _parity_files(points: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
             for noise in (0.01, 0.06):
                 guess = np.clip(xy + rng.normal(0, noise, (k, 2)), 0, 1).round(5)
                 centred = (x + w / 2, y + h / 2, w, h)
-                out.append(_yolo_line(centred, guess, rng.integers(0, 3, k), next(scores)))
+                if ultralytics:
+                    out.append(_ultralytics_line(centred, guess, rng, next(scores)))
+                else:
+                    out.append(_yolo_line(centred, guess, rng.integers(0, 3, k), next(scores)))
         guess = rng.uniform(0.2, 0.8, (k, 2)).round(5)
-        out.append(_yolo_line((0.5, 0.5, 0.3, 0.3), guess, np.full(k, 2), next(scores)))
+        if ultralytics:
+            out.append(_ultralytics_line((0.5, 0.5, 0.3, 0.3), guess, rng, next(scores)))
+        else:
+            out.append(_yolo_line((0.5, 0.5, 0.3, 0.3), guess, np.full(k, 2), next(scores)))
     gt = {
         "images": IMAGES,
         "annotations": annotations,
@@ -440,8 +539,23 @@ def _yolo_line(box: tuple[float, ...], xy: np.ndarray, v: np.ndarray, score: flo
     return " ".join([*words, format(score, ".10g")])
 
 
+def _ultralytics_line(
+    box: tuple[float, ...], xy: np.ndarray, rng: np.random.Generator, score: float
+) -> str:
+    """A line as ``ultralytics.engine.results.Results.save_txt`` writes a pose prediction:
+    ``("%g " * len(line)).rstrip() % line`` of class, box, (x, y, conf) per point and the box
+    confidence, after ``Keypoints.__init__`` set x and y of points below 0.5 to 0."""
+    conf = rng.uniform(0.3, 1, len(xy))
+    # float32 sigmoids saturate ("1", "0") and "%g" writes a tiny one as e.g. "3.1e-05"
+    conf[:3] = (1.0, 0.0, rng.uniform(0, 1e-4))
+    xy = np.where(conf[:, None] < 0.5, 0.0, xy)
+    line = (0, *box, *np.column_stack([xy, conf]).ravel().tolist(), score)
+    return ("%g " * len(line)).rstrip() % line
+
+
 def _coco_results(lines: dict[str, str]) -> list[dict[str, Any]]:
-    """The equivalent COCO results: per line ``bbox`` (pixels), ``keypoints`` (pixels, v), score.
+    """The equivalent COCO results: per line ``bbox`` (pixels), ``keypoints`` (pixels, and the
+    third number as written: visibility code or keypoint confidence), score.
 
     A YOLO pose prediction carries a box, so its COCO twin has a ``bbox``; COCO.loadRes then
     gives it the area ``w * h`` (a result without bbox would get its keypoints' extent).
@@ -453,7 +567,7 @@ def _coco_results(lines: dict[str, str]) -> list[dict[str, Any]]:
             values = [float(v) for v in line.split()[1:]]
             cx, cy, w, h = values[:4]
             triples = np.reshape(values[4:-1], (-1, 3))
-            keypoints = [c for x, y, v in triples.tolist() for c in (x * width, y * height, int(v))]
+            keypoints = [c for x, y, v in triples.tolist() for c in (x * width, y * height, v)]
             out.append(
                 {"image_id": image["id"], "category_id": 1,
                  "bbox": [(cx - w / 2) * width, (cy - h / 2) * height, w * width, h * height],
@@ -478,15 +592,21 @@ def _cocoeval(gt: dict[str, Any], results: list[dict[str, Any]], k: int) -> COCO
     return ev
 
 
+PARITY_POINTS = [
+    pytest.param(list(COCO_PERSON_KEYPOINTS), id="coco-person-17"),
+    pytest.param(FIVE_POINTS, id="K5"),
+]
+
+
 @pytest.mark.parametrize(
-    "points",
-    [pytest.param(list(COCO_PERSON_KEYPOINTS), id="coco-person-17"),
-     pytest.param(FIVE_POINTS, id="K5")],
-)  # fmt: skip
+    "ultralytics",
+    [pytest.param(False, id="visibility-codes"), pytest.param(True, id="ultralytics-confidences")],
+)
+@pytest.mark.parametrize("points", PARITY_POINTS)
 def test_pose_predictions_analyse_as_pycocotools(
-    store: Store, tmp_path: Path, points: list[str]
+    store: Store, tmp_path: Path, points: list[str], ultralytics: bool
 ) -> None:
-    gt, lines = _parity_files(points)
+    gt, lines = _parity_files(points, ultralytics=ultralytics)
     import_coco_dataset(store, write_json(tmp_path / "gt.json", gt), project="p")
     data_yaml = f"names: [person]\nkpt_shape: [{len(points)}, 3]\n"
     report = import_yolo(store, _folder(tmp_path / "y", data_yaml, lines), project="p",
@@ -509,3 +629,22 @@ def test_pose_predictions_analyse_as_pycocotools(
     assert 0 < stats[0] < 1 and len(set(stats)) > 3  # a test that can tell numbers apart
     theirs = np.where(ev.eval["precision"] < 0, np.nan, ev.eval["precision"])
     assert_array_equal(an.pr_arrays(store, record)["precision"], theirs)
+
+
+@pytest.mark.parametrize("points", PARITY_POINTS)
+def test_ultralytics_predictions_round_trip_byte_for_byte(
+    store: Store, tmp_path: Path, points: list[str]
+) -> None:
+    gt, lines = _parity_files(points, ultralytics=True)
+    import_coco_dataset(store, write_json(tmp_path / "gt.json", gt), project="p")
+    data_yaml = f"names: [person]\nkpt_shape: [{len(points)}, 3]\n"
+    import_yolo(store, _folder(tmp_path / "y", data_yaml, lines), project="p", branch="pose.v1")
+    out = tmp_path / "out"
+    assert export_yolo(store, project="p", branch="pose.v1", folder=out, pose=True) == {
+        "files": 2, "lines": 10, "skipped": 0
+    }  # fmt: skip
+    for stem, text in lines.items():
+        assert (out / "labels" / f"{stem}.txt").read_bytes() == text.encode()
+    thirds = {w for text in lines.values() for line in text.splitlines()
+              for w in line.split()[7:-1:3]}  # fmt: skip
+    assert {"0", "1"} <= thirds and any("e-" in w for w in thirds)  # the cases are there

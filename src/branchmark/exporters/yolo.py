@@ -9,11 +9,12 @@ of videos or image groups, have no YOLO form and are counted in ``skipped``.
 ``pose=True`` writes a YOLO pose dataset (Ultralytics) instead: the ontology's ``skeleton``
 objects are the classes, each skeleton a line ``class cx cy w h x0 y0 [v0] ...`` (the box from
 the row's pixel columns, the points from its Encord skeleton, visibility as the COCO code of its
-Encord ``visibility``), and ``data.yaml`` gets ``kpt_shape: [K, D]``.  ``D`` is 2 when every
-skeleton written came from a ``[K, 2]`` YOLO import (so the lines come back as they were read),
-else 3; ``flip_idx`` is written when every skeleton written was imported with the same one.  A
-pose dataset has one ``K``: skeleton objects with different point counts raise
-``OntologyMismatch``.
+Encord ``visibility``; a skeleton read from a YOLO pose line gets the third numbers it was read
+with, so an Ultralytics prediction's keypoint confidences are written back), and ``data.yaml``
+gets ``kpt_shape: [K, D]``.  ``D`` is 2 when every skeleton written came from a ``[K, 2]`` YOLO
+import (so the lines come back as they were read), else 3; ``flip_idx`` is written when every
+skeleton written was imported with the same one.  A pose dataset has one ``K``: skeleton objects
+with different point counts raise ``OntologyMismatch``.
 """
 
 from __future__ import annotations
@@ -99,13 +100,13 @@ def export_yolo(
             if len(vertices) != points:
                 skipped += 1
                 continue
+            thirds = [str(VISIBILITY_CODES.get(str(v.get("visibility")), 2)) for v in vertices]
+            read = payload.get("keypoints") if kind == "P" and "yolo" in payload else None
+            if isinstance(read, list) and len(read) == 3 * points:
+                thirds = [_number(v) for v in read[2::3]]  # as the YOLO import read them
             xyv = [
-                (
-                    _number(v["x"]),
-                    _number(v["y"]),
-                    str(VISIBILITY_CODES.get(str(v.get("visibility")), 2)),
-                )
-                for v in vertices
+                (_number(v["x"]), _number(v["y"]), third)
+                for v, third in zip(vertices, thirds, strict=True)
             ]
             lines[unit.id].append((head, xyv, tail))
             imported_as.append((payload.get("yolo") or {}) if kind == "P" else {})

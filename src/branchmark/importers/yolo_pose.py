@@ -9,14 +9,24 @@ labelled, so it is stored ``visible``.  One more number at the end of a line is 
 of a prediction, as for boxes.  Every value is normalised to the image and must lie in [0, 1].
 ``flip_idx`` (optional, ``K`` point indices) is checked and kept for the export.
 
+A prediction line (one with that confidence) may carry per-keypoint confidences in the third
+place, as Ultralytics writes its own predictions (``predict(save_txt=True, save_conf=True)``:
+``"%g"`` of the point's confidence in [0, 1], its x and y set to 0 below 0.5).  There each third
+number is a confidence in [0, 1] or the visibility 2; it is kept as read (so the export writes
+the line back) and gives the point's ``visibility`` as the COCO results import reads a
+detection's per-point score (:func:`detection_visibility`).  pycocotools' OKS does not read a
+detection's third numbers, so they change no match.  A ground-truth line keeps the codes 0, 1, 2.
+
 Messages name a bad value by its field: ``cx``, ``cy``, ``w``, ``h``, ``keypoint 2 y`` (points
-counted from 0, as ``flip_idx`` counts them), ``keypoint 2 visibility``, ``confidence``.
+counted from 0, as ``flip_idx`` counts them), ``keypoint 2 visibility`` (also on a prediction
+line, where it may be a confidence), ``confidence``.
 
 A pose line becomes a ``skeleton`` annotation: the box in the pixel columns, and the pixel
 geometry ``{"keypoints": [x, y, v, ...], "skeleton": {Encord skeleton}, "yolo": {"kpt_shape":
 [K, D], "flip_idx"?: [...]}}``: the COCO keypoint import's form (pixel ``keypoints`` with COCO
-visibility codes, normalised Encord ``skeleton`` built from the ontology's template), plus what
-a YOLO export needs to write the lines and ``data.yaml`` back.
+visibility codes, or on a prediction line the third numbers as read, as the COCO results import
+keeps a result's scores; normalised Encord ``skeleton`` built from the ontology's template),
+plus what a YOLO export needs to write the lines and ``data.yaml`` back.
 """
 
 from __future__ import annotations
@@ -35,6 +45,20 @@ BOX_FIELDS = ("cx", "cy", "w", "h")
 VISIBILITY_CODES = (0, 1, 2)
 UNMARKED_VISIBILITY = 2
 """COCO code stored for a point of a ``[K, 2]`` file (labelled; Ultralytics' mask is 1)."""
+
+
+def detection_visibility(score: float) -> int:
+    """The COCO code of a prediction point whose third number is ``score``.
+
+    The rule of the COCO results import (``coco_rows._skeleton``): a visibility code 0, 1 or 2
+    stays itself, another positive score is visible (2), anything else not labelled (0).
+
+    >>> [detection_visibility(s) for s in (0, 3.1e-05, 0.5, 1, 2)]
+    [0, 2, 2, 1, 2]
+    """
+    if score in VISIBILITY_CODES:
+        return int(score)
+    return 2 if score > 0 else 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,13 +138,15 @@ def read_pose_shape(data: Any, *, source: str | Path) -> PoseShape | None:
 @dataclasses.dataclass(frozen=True)
 class PoseLine:
     """One checked pose line: normalised ``box`` (cx, cy, w, h), ``points`` ``[(x, y), ...]``,
-    COCO ``visibility`` codes, and the confidence (None: ground truth)."""
+    COCO ``visibility`` codes, the confidence (None: ground truth), and a ``[K, 3]`` prediction
+    line's third numbers as read (``scores``: keypoint confidences or codes; None otherwise)."""
 
     cls: int
     box: tuple[float, float, float, float]
     points: list[tuple[float, float]]
     visibility: list[int]
     confidence: float | None
+    scores: list[float] | None = None
 
 
 def parse_pose_line(line: str, shape: PoseShape, *, source: str | Path) -> PoseLine | str:
@@ -132,9 +158,13 @@ def parse_pose_line(line: str, shape: PoseShape, *, source: str | Path) -> PoseL
     ((0.5, 0.5, 0.2, 0.4), [(0.45, 0.4), (0.55, 0.6)], [2, 1], 0.9)
     >>> parse_pose_line("0 .5 .5 .2 .4 .45 .4 2 .55 .6 3", shape, source="data.yaml")
     'field "keypoint 1 visibility": expected 0, 1 or 2, got 3'
+    >>> line = parse_pose_line("0 .5 .5 .2 .4 .45 .4 .97 0 0 .02 .9", shape, source="data.yaml")
+    >>> line.visibility, line.scores
+    ([2, 2], [0.97, 0.02])
     """
     parts = line.split()
     count, expected = len(parts) - 1, shape.numbers
+    prediction = count == expected + 1
     if count not in (expected, expected + 1):
         return (
             f'field "kpt_shape": {count} numbers after the class; kpt_shape '
@@ -156,7 +186,14 @@ def parse_pose_line(line: str, shape: PoseShape, *, source: str | Path) -> PoseL
             return f'field "{name}": expected a number, got {token!r}'
         if not math.isfinite(value):
             return f'field "{name}": expected a finite number, got {token!r}'
-        if name.endswith("visibility"):
+        if name.endswith("visibility") and prediction:
+            # Ultralytics writes a point's confidence here; 2 is a code no confidence can be.
+            if not (0.0 <= value <= 1.0 or value == UNMARKED_VISIBILITY):
+                return (
+                    f'field "{name}": expected a keypoint confidence in [0, 1] (or a visibility '
+                    f"0, 1 or 2), got {token}"
+                )
+        elif name.endswith("visibility"):
             if value not in VISIBILITY_CODES:
                 return f'field "{name}": expected 0, 1 or 2, got {token}'
         elif not 0.0 <= value <= 1.0:
@@ -165,12 +202,22 @@ def parse_pose_line(line: str, shape: PoseShape, *, source: str | Path) -> PoseL
         values.append(value)
     body = values[len(BOX_FIELDS) : expected]
     triples = [body[i : i + shape.dims] for i in range(0, len(body), shape.dims)]
+    scores: list[float] | None = None
+    if shape.dims == 2:
+        visibility = [UNMARKED_VISIBILITY] * len(triples)
+    elif not prediction:
+        visibility = [int(t[2]) for t in triples]
+    else:
+        # Codes stay integers, so a line of codes is stored as it was before confidences.
+        scores = [int(t[2]) if t[2] in VISIBILITY_CODES else t[2] for t in triples]
+        visibility = [detection_visibility(v) for v in scores]
     return PoseLine(
         cls=cls,
         box=(values[0], values[1], values[2], values[3]),
         points=[(t[0], t[1]) for t in triples],
-        visibility=[int(t[2]) if shape.dims == 3 else UNMARKED_VISIBILITY for t in triples],
-        confidence=values[expected] if count > expected else None,
+        visibility=visibility,
+        confidence=values[expected] if prediction else None,
+        scores=scores,
     )
 
 
@@ -191,10 +238,11 @@ def pose_payload(
     vertices = template_points(template)
     keypoints: list[float] = []
     skeleton: dict[str, dict[str, Any]] = {}
-    for k, ((x, y), v, vertex) in enumerate(
-        zip(line.points, line.visibility, vertices, strict=True)
+    thirds = line.visibility if line.scores is None else line.scores
+    for k, ((x, y), v, third, vertex) in enumerate(
+        zip(line.points, line.visibility, thirds, vertices, strict=True)
     ):
-        keypoints += [x * width, y * height, v]
+        keypoints += [x * width, y * height, third]
         # Key order and defaults as coco_rows builds a skeleton point from COCO keypoints.
         skeleton[str(k)] = {
             "x": x,
