@@ -195,7 +195,9 @@ def yolo(
     """Import YOLO txt files (boxes, segment polygons, optional confidence) into a branch.
 
     With kpt_shape: [K, 2|3] in data.yaml every line is a pose line (box + K keypoints, visibility
-    0/1/2 when D is 3) and becomes a skeleton of its class's K-point skeleton object.
+    0/1/2 when D is 3; on prediction lines, which end with a confidence, a keypoint confidence
+    in 0..1 as Ultralytics saves it) and becomes a skeleton of its class's K-point skeleton
+    object.
     """
     run_import("yolo", folder, workspace=workspace, as_json=as_json, project=project, branch=branch,
                names=names, skip_invalid=skip_invalid, mode=_mode(replace, append))  # fmt: skip
