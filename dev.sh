@@ -20,6 +20,10 @@ setup() {
         "$VENV/bin/python" -m pip install --quiet -e ".[$1]"
         touch "$stamp"
     fi
+    # Compile the numba kernels now (after an install or a change of the sources; otherwise
+    # this only loads them, <1 s), so that the first evaluation or analysis does not wait.
+    "$VENV/bin/branchmark" warmup --quiet \
+        || echo "warning: branchmark warmup failed; kernels compile on first use" >&2
 }
 
 ensure_chromium() {

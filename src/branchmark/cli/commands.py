@@ -24,6 +24,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "eval": ("eval",),
     "analysis": ("analyse", "analyses", "compare", "report"),
     "branches": ("branches",),
+    "warmup": ("warmup",),
 }
 
 

@@ -158,10 +158,11 @@ def input_array(dtype: str, ndim: int = 1, layout: str = "C") -> str:
 
 @dataclass(frozen=True)
 class CompiledKernel:
-    """What :func:`compile_kernels` did for one kernel.
+    """What :func:`compile_kernels` found or did for one kernel.
 
     ``seconds`` is the wall time of this kernel's compile or cache load (kernels it calls that
-    were not yet compiled are included); ``cached`` is True when numba loaded it from its cache.
+    were not yet compiled are included; next to nothing when this process had compiled it
+    already); ``cached`` is True when numba loaded it from its on-disk cache.
     """
 
     name: str
@@ -175,15 +176,12 @@ def registered_kernels() -> list[Kernel[Any, Any]]:
 
 
 def compile_kernels() -> list[CompiledKernel]:
-    """Compile (or load from the cache) every kernel registered so far that is not compiled."""
+    """Compile (or load from numba's cache) every kernel registered so far."""
     done = []
     for k in registered_kernels():
-        if k.compiled:
-            continue
         start = time.perf_counter()
-        dispatcher = k.compile()
-        stats = dispatcher.stats
-        cached = sum(stats.cache_hits.values()) > 0 and not sum(stats.cache_misses.values())
+        stats = k.compile().stats
+        cached = bool(stats.cache_hits) and not stats.cache_misses
         done.append(CompiledKernel(k.name, time.perf_counter() - start, cached))
     return done
 
