@@ -109,6 +109,11 @@ def iter_json_array(raw: bytes, *, source: str) -> Iterator[Any]:
     parsed from a few MB of text, so no document-sized intermediate is held.  Anything else is
     yielded whole.  Invalid JSON raises :class:`ImportFormatError` naming ``source``.
     """
+    if len(raw) <= 2 * _CHUNK_BYTES:
+        # Parsed in one piece: splitting would save at most one chunk's intermediate document,
+        # and the comma scan (a numba kernel) would cost numba's start-up, ~0.4 s.
+        yield _parse(raw, source)
+        return
     opened, closed, commas = _array_bounds(np.frombuffer(raw, dtype=np.uint8), _CHUNK_BYTES)
     if opened < 0 or len(commas) == 0:
         yield _parse(raw, source)

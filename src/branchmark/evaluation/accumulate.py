@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from branchmark.evaluation.matching import FALSE_POSITIVE, TRUE_POSITIVE
+from branchmark.evaluation.matching import FALSE_POSITIVE, NUMPY_MAX_DETECTIONS, TRUE_POSITIVE
 from branchmark.geometry.kernels import input_array, kernel
 
 FloatArray = NDArray[np.float64]
@@ -166,6 +166,97 @@ def _accumulate(
                             scores[t, r, k, a, m] = score[order[lo + chosen[at]]]
 
 
+def _accumulate_numpy(
+    class_start: IntArray,
+    rank: NDArray[np.int32],
+    score: FloatArray,
+    order: IntArray,
+    state: NDArray[np.int8],
+    n_positive: IntArray,
+    present: NDArray[np.bool_],
+    max_dets: IntArray,
+    recall_thresholds: FloatArray,
+    precision: FloatArray,
+    recall: FloatArray,
+    scores: FloatArray,
+) -> None:
+    """:func:`_accumulate` with numpy: every class and threshold at once per maxDets and area
+    range, the same float operations on the same counts (so the same values).
+
+    The precision envelope (running maximum from the right within each class and threshold) is
+    a running maximum over integer keys: the rank of each value among the distinct values, offset
+    by its segment so that no segment's keys reach into the next one.
+    """
+    n_cls, n_thr = len(class_start) - 1, state.shape[2]
+    sorted_class = np.repeat(np.arange(n_cls), np.diff(class_start))
+    sorted_rank, sorted_state, sorted_score = rank[order], state[order], score[order]
+    thresholds = recall_thresholds[None, :]
+    # The kernel's cap on the counts below: one more than the class's most true positives.
+    width = state.shape[1] * n_thr
+    row, column = np.nonzero(sorted_state.reshape(len(order), width) == TRUE_POSITIVE)
+    most = np.bincount(sorted_class[row] * width + column, minlength=n_cls * width)
+    cap_of = np.maximum(most.reshape(n_cls, width).max(axis=1, initial=0), 1) + 1
+    chosen_of = [np.flatnonzero(sorted_rank < m) for m in max_dets.tolist()]  # accumulate order
+    for a in range(state.shape[1]):
+        npig = n_positive[:, a]
+        live = np.flatnonzero(present & (npig > 0))  # the classes written (else NaN)
+        if not len(live):
+            continue
+        positives = np.maximum(npig, 1)
+        # Per class and recall threshold, the fewest true positives c with c / npig >= r
+        # (searchsorted(rc, recThrs, "left") lands on the c-th true positive).
+        cap = cap_of[live, None]
+        estimate = thresholds * npig[live, None]
+        beyond = ~(estimate <= cap)  # NaN included
+        c = np.maximum(np.ceil(np.where(beyond, 0.0, estimate)), 0).astype(np.int64)
+        denominator = positives[live, None]
+        while (down := (c > 0) & ((c - 1) / denominator >= thresholds)).any():
+            c -= down
+        while (up := (c < cap) & (c / denominator < thresholds)).any():
+            c += up
+        c = np.where(beyond, cap, c)[None, :, :]  # (1, L, R)
+        outcome = np.ascontiguousarray(sorted_state[:, a, :].T)  # (T, D): rows to cumsum
+        for m, chosen in enumerate(chosen_of):
+            chosen_class = sorted_class[chosen]
+            nd = np.bincount(chosen_class, minlength=n_cls)
+            start = np.zeros(n_cls + 1, np.int64)
+            np.cumsum(nd, out=start[1:])
+            kept = outcome if len(chosen) == len(order) else outcome[:, chosen]  # (T, C)
+            tp = kept == TRUE_POSITIVE
+            # int32 sums are exact here (the small-input path) and twice as fast as int64.
+            tp_cum = np.zeros((n_thr, len(chosen) + 1), np.int32)
+            fp_cum = np.zeros((n_thr, len(chosen) + 1), np.int32)
+            np.cumsum(tp, axis=1, dtype=np.int32, out=tp_cum[:, 1:])
+            np.cumsum(kept == FALSE_POSITIVE, axis=1, dtype=np.int32, out=fp_cum[:, 1:])
+            n_tp = tp_cum[:, start[1:]] - tp_cum[:, start[:-1]]  # (T, K)
+            recall[:, live, a, m] = np.where(nd > 0, n_tp / positives, 0.0)[:, live]
+            # Every true positive, ordered (threshold, class, position): its class's running
+            # counts and precision (pycocotools' tp / (fp + tp + eps) at that detection).
+            t, at = np.nonzero(tp)
+            cls = chosen_class[at]
+            tp_n = (tp_cum[t, at + 1] - tp_cum[t, start[cls]]).astype(np.float64)
+            fp_n = (fp_cum[t, at + 1] - fp_cum[t, start[cls]]).astype(np.float64)
+            pr = tp_n / (fp_n + tp_n + _EPS)
+            segment = t * n_cls + cls
+            values, key = np.unique(pr, return_inverse=True)
+            offset = (n_thr * n_cls - 1 - segment) * len(values)
+            running = np.maximum.accumulate((key.reshape(-1) + offset)[::-1])[::-1]
+            envelope = np.append(values[running - offset], 0.0)  # [len(pr)]: no event
+            event_score = np.append(sorted_score[chosen[at]], 0.0)
+            first_event = np.searchsorted(segment, np.arange(n_thr * n_cls))
+            count = n_tp[:, live, None]  # (T, L, 1)
+            # searchsorted past the end raises in pycocotools: this and later entries stay 0.
+            zero = np.logical_or.accumulate((c > count) | (nd[live, None] == 0), axis=2)
+            seg = (np.arange(n_thr)[:, None] * n_cls + live)[:, :, None]
+            event = np.where(zero | ((c == 0) & (count == 0)), len(pr),
+                             first_event[seg] + np.maximum(c - 1, 0))  # fmt: skip
+            # Score of each class's first chosen detection (any value where it has none).
+            first = np.append(sorted_score[chosen], 0.0)[np.minimum(start[live], len(chosen))]
+            sc = np.where(zero, 0.0, np.where(c == 0, first[:, None], event_score[event]))
+            precision[:, :, live, a, m] = envelope[event].transpose(0, 2, 1)
+            scores[:, :, live, a, m] = sc.transpose(0, 2, 1)
+
+
 def accumulate_states(
     *,
     dt_class: IntArray,
@@ -202,12 +293,16 @@ def accumulate_states(
     precision = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
     scores = np.full((n_thr, n_rec, n_cls, n_areas, n_max), np.nan)
     recall = np.full((n_thr, n_cls, n_areas, n_max), np.nan)
-    largest = int(np.diff(class_start).max(initial=0))
-    _accumulate(
+    args = (
         class_start, np.ascontiguousarray(dt_rank, dtype=np.int32), score, order,
         np.ascontiguousarray(state, dtype=np.int8), np.ascontiguousarray(n_positive, np.int64),
         np.ascontiguousarray(present, dtype=bool), np.ascontiguousarray(max_dets, np.int64),
         np.ascontiguousarray(recall_thresholds, np.float64),
-        np.empty((largest, n_areas, n_thr), np.int8), precision, recall, scores,
     )  # fmt: skip
+    if n_det <= NUMPY_MAX_DETECTIONS:  # see matching.NUMPY_MAX_DETECTIONS
+        _accumulate_numpy(*args, precision, recall, scores)
+    else:
+        largest = int(np.diff(class_start).max(initial=0))
+        scratch = np.empty((largest, n_areas, n_thr), np.int8)
+        _accumulate(*args, scratch, precision, recall, scores)
     return Accumulation(precision, recall, scores)
