@@ -81,8 +81,8 @@ event.register("numba:compile", Count())
 
 import branchmark.coco as coco_module
 from branchmark.coco import COCO, COCOeval
-from branchmark.evaluation import accumulate, matching
-matching.NUMPY_MAX_DETECTIONS = accumulate.NUMPY_MAX_DETECTIONS = -1
+from branchmark.evaluation import matching
+matching.NUMPY_MAX_DETECTIONS = -1
 coco_module._CHUNK_BYTES = 4096
 real = sys.argv[1]
 runs = [

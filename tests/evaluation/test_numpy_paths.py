@@ -1,7 +1,7 @@
-"""Small inputs are grouped, matched and accumulated with numpy instead of the numba kernels:
-both paths give the same arrays (random cases, the kernel as oracle), the kernels stay
-pycocotools-exact (parity with the numpy path switched off), and a small evaluation never
-imports numba."""
+"""Small inputs are grouped, matched and accumulated with numpy instead of the numba kernels
+(in a process without numba): both paths give the same arrays (random cases, the kernel as
+oracle), both are pycocotools-exact whatever else the test session loaded, and a small
+evaluation never imports numba."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ REAL = Path(__file__).parents[1] / "fixtures" / "coco-real"
 def kernels_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every size takes the numba kernels."""
     monkeypatch.setattr(matching, "NUMPY_MAX_DETECTIONS", -1)
-    monkeypatch.setattr(acc, "NUMPY_MAX_DETECTIONS", -1)
+    yield
+
+
+@pytest.fixture
+def numpy_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Small inputs take the numpy path even when this process has loaded numba."""
+    monkeypatch.setattr(matching, "_numba_loaded", lambda: False)
     yield
 
 
@@ -121,15 +127,16 @@ def test_accumulation_equals_the_kernel(seed: int) -> None:
 
 
 @pytest.mark.parity
-@pytest.mark.usefixtures("kernels_only")
+@pytest.mark.parametrize("path", ["kernels_only", "numpy_only"])
 @pytest.mark.parametrize("kind", ["bbox", "segm", "keypoints"])
-def test_kernels_equal_pycocotools(kind: str) -> None:
+def test_both_paths_equal_pycocotools(kind: str, path: str, request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue(path)
     dataset, results = coco_data.generate(coco_data.Spec(kind=kind, seed=0))
     assert_same(*run_both(dataset, results, kind))
 
 
 @pytest.mark.parity
-@pytest.mark.usefixtures("kernels_only")
+@pytest.mark.parametrize("path", ["kernels_only", "numpy_only"])
 @pytest.mark.parametrize(
     "params",
     [
@@ -140,7 +147,10 @@ def test_kernels_equal_pycocotools(kind: str) -> None:
     ],  # fmt: skip
     ids=["useCats-0", "maxDets-unsorted", "recThrs-unsorted", "iouThrs"],
 )
-def test_kernels_with_custom_params_equal_pycocotools(params: dict) -> None:
+def test_both_paths_with_custom_params_equal_pycocotools(
+    params: dict, path: str, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue(path)
     dataset, results = coco_data.generate(coco_data.Spec(kind="bbox", seed=5, n_images=20))
     assert_same(*run_both(dataset, results, "bbox", **params))
 

@@ -18,7 +18,6 @@ from branchmark.evaluation import (
     Detections,
     GroundTruth,
     MatchOutcomes,
-    accumulate,
     match_objects,
     matching,
 )
@@ -121,7 +120,6 @@ def test_matching_and_accumulation_take_read_only_and_strided_inputs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(matching, "NUMPY_MAX_DETECTIONS", -1)  # the kernels, at any size
-    monkeypatch.setattr(accumulate, "NUMPY_MAX_DETECTIONS", -1)
     boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
     gt = GroundTruth(image=[0, 0], category=[0, 0], area=[100.0, 100.0], crowd=[False, False])
     dt = Detections(image=[0, 0], category=[0, 0], score=[0.9, 0.8], area=[100.0, 100.0])

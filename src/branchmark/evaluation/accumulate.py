@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from branchmark.evaluation.matching import FALSE_POSITIVE, NUMPY_MAX_DETECTIONS, TRUE_POSITIVE
+from branchmark.evaluation import matching
+from branchmark.evaluation.matching import FALSE_POSITIVE, TRUE_POSITIVE
 from branchmark.geometry.kernels import input_array, kernel
 
 FloatArray = NDArray[np.float64]
@@ -299,7 +300,7 @@ def accumulate_states(
         np.ascontiguousarray(present, dtype=bool), np.ascontiguousarray(max_dets, np.int64),
         np.ascontiguousarray(recall_thresholds, np.float64),
     )  # fmt: skip
-    if n_det <= NUMPY_MAX_DETECTIONS:  # see matching.NUMPY_MAX_DETECTIONS
+    if matching.takes_numpy_path(n_det):
         _accumulate_numpy(*args, precision, recall, scores)
     else:
         largest = int(np.diff(class_start).max(initial=0))

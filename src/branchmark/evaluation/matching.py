@@ -8,6 +8,7 @@ area range and threshold.  :func:`match_objects` is the entry point for the anal
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,10 +29,20 @@ Compatibility = Callable[[IntArray, IntArray], ArrayLike] | NDArray[np.bool_]
 FALSE_POSITIVE, TRUE_POSITIVE, IGNORED = 0, 1, 2
 #: Up to this many detections, grouping, matching (with at most ``NUMPY_MAX_RANKS`` detections
 #: in a group) and accumulation run on numpy arrays instead of numba kernels, with the same
-#: results: numba's import and first dispatch cost ~0.4 s of a process, more than numpy's extra
-#: time at this size (0.17 s at 100k detections; ~0.35 s at 200k, the break-even).
+#: results, in a process that has not loaded numba: numba's import and first dispatch cost
+#: ~0.4 s, more than numpy's extra time at this size (0.17 s at 100k detections; ~0.35 s at
+#: 200k, the break-even).  Once numba is loaded (masks, an analysis) the kernels are faster.
 NUMPY_MAX_DETECTIONS = 100_000
 NUMPY_MAX_RANKS = 100  # the numpy matching loops over ranks (COCO keeps at most 100 per group)
+
+
+def _numba_loaded() -> bool:
+    return "numba" in sys.modules
+
+
+def takes_numpy_path(n_detections: int) -> bool:
+    """Whether ``n_detections`` are grouped and accumulated with numpy (see above)."""
+    return n_detections <= NUMPY_MAX_DETECTIONS and not _numba_loaded()
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,7 @@ def arrange_groups(
 ) -> Groups:
     """Group the objects and fetch the similarities the matching needs (see :class:`Groups`)."""
     gt_sorted, gt_key, dt_sorted, dt_key, n_images = _sort_objects(gt, dt, use_cats=use_cats)
-    layout = _layout_groups_numpy if len(dt_key) <= NUMPY_MAX_DETECTIONS else _layout_groups
+    layout = _layout_groups_numpy if takes_numpy_path(len(dt_key)) else _layout_groups
     keys, gt_start, dt_start, kept, rank, pair_start, pair_gt, pair_dt = layout(
         gt_key, dt_key, max_det
     )
@@ -261,7 +272,7 @@ def match_groups(
     gt_match = np.full((*shape, n_gt if want_index else 0), -1, np.int64)
     values = c(similarity, f64)
     n_ranks = np.diff(dt_start)[np.diff(gt_start) > 0]
-    small = n_dt <= NUMPY_MAX_DETECTIONS and n_ranks.max(initial=0) <= NUMPY_MAX_RANKS
+    small = takes_numpy_path(n_dt) and n_ranks.max(initial=0) <= NUMPY_MAX_RANKS
     # The numpy path's max-based choice equals the loop's comparisons for numbers, not NaN.
     match = (
         _match_groups_numpy
