@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from branchmark.cli.main import app
-from branchmark.cli.warmup import ANALYSIS_MODULES, KERNEL_MODULES
+from branchmark.cli.warmup import KERNEL_MODULES
 
 ROOT = Path(__file__).parents[2]
 SRC = ROOT / "src"
@@ -34,7 +34,7 @@ def _decorators(path: Path) -> set[str]:
     return names
 
 
-def test_every_module_with_numba_functions_is_warmed() -> None:
+def test_every_numba_function_is_a_warmed_kernel() -> None:
     kernels, plain = set(), set()
     for path in SRC.rglob("*.py"):
         found = _decorators(path)
@@ -43,18 +43,24 @@ def test_every_module_with_numba_functions_is_warmed() -> None:
         if found & {"numba.njit", "numba.jit", "njit", "jit"}:
             plain.add(_module(path))
     assert kernels == set(KERNEL_MODULES)
-    assert plain == set(ANALYSIS_MODULES)
+    assert "branchmark.analysis.fp_reasons" in kernels  # the walk sees the analysis package
+    # A plain numba.njit would be typed on its first call, which compile_kernels cannot reach.
+    assert plain == set()
 
 
 def test_json_lists_every_kernel_and_the_cache() -> None:
     out = CliRunner().invoke(app, ["warmup", "--json"])
     assert out.exit_code == 0, out.output
     payload = json.loads(out.output)
-    assert set(payload) == {"kernels", "analysis", "seconds", "cache"}
+    assert set(payload) == {"kernels", "seconds", "cache"}
     names = {row["kernel"] for row in payload["kernels"]}
     assert "branchmark.evaluation.accumulate._accumulate" in names
     assert "branchmark.coco._array_bounds" in names
-    assert "branchmark.analysis.fp_reasons._flags" in payload["analysis"]["functions"]
+    assert {
+        "branchmark.analysis.pairs._lookup",
+        "branchmark.analysis.pairs._enumerate_pairs",
+        "branchmark.analysis.fp_reasons._flags",
+    } <= names
     assert payload["cache"]
 
 

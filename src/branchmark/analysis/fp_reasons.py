@@ -9,11 +9,11 @@ check it against ``label_false_positives`` image by image).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from branchmark.evaluation import FpReason
+from branchmark.geometry.kernels import input_array, kernel
 
 #: Stored reason codes (3 bits per threshold in the ``reasons`` column); 0 = none.
 REASON_CODES: tuple[FpReason, ...] = (
@@ -30,7 +30,11 @@ def reason_code(reason: FpReason | str) -> int:
     return REASON_CODES.index(FpReason(reason)) + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(
+    input_array("int64"), input_array("int64"), input_array("float64"), input_array("bool"),
+    input_array("int64"), input_array("int64"), input_array("int64"), input_array("int64", 2),
+    input_array("float64"), "int64", nogil=True,
+)  # fmt: skip
 def _flags(
     pair_gt: NDArray[np.int64],
     pair_dt: NDArray[np.int64],
@@ -107,16 +111,17 @@ def label_all_false_positives(
         np.minimum.at(taken_at[t], dt_match[t][matched], rank[matched])
     taken_at[:, gt_crowd] = big
     allowed = np.ones(len(pair_gt), bool) if compatible is None else compatible
+    c, i64 = np.ascontiguousarray, np.int64  # no copy when already so
     flags = _flags(
-        pair_gt,
-        pair_dt,
-        similarity,
-        allowed,
-        gt_class,
-        dt_class,
+        c(pair_gt, i64),
+        c(pair_dt, i64),
+        c(similarity, np.float64),
+        c(allowed, bool),
+        c(gt_class, i64),
+        c(dt_class, i64),
         rank,
         taken_at,
-        np.asarray(thresholds, np.float64),
+        c(thresholds, np.float64),
         n_dt,
     )
     codes = np.full(flags.shape, 5, np.uint8)  # background unless a flag says otherwise

@@ -20,12 +20,12 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from branchmark.analysis.inputs import BranchObjects
 from branchmark.geometry.boxes import box_iou_pairs
+from branchmark.geometry.kernels import input_array, kernel
 from branchmark.geometry.keypoints import (
     compute_oks_pairs,
     point_similarity,
@@ -79,6 +79,15 @@ class ImagePairs:
     pair_dt: IntArray
     similarity: FloatArray
 
+    def __post_init__(self) -> None:
+        # One array type per field: the kernels take exactly these (see geometry.kernels).
+        for field in dataclasses.fields(self):
+            if field.name != "n_images":
+                dtype = np.float64 if field.name == "similarity" else np.int64
+                object.__setattr__(
+                    self, field.name, np.ascontiguousarray(getattr(self, field.name), dtype)
+                )
+
     def position(self, gt_index: IntArray, pred_index: IntArray) -> IntArray:
         """Flat pair position of ``(gt_index[k], pred_index[k])`` (same image required)."""
         image = self.gt_image[gt_index]
@@ -106,7 +115,7 @@ class ImagePairs:
         ]
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(*[input_array("int64")] * 7, input_array("float64"), nogil=True)
 def _lookup(
     gt_index: IntArray,
     pred_index: IntArray,
@@ -127,7 +136,7 @@ def _lookup(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel(*[input_array("int64")] * 5, nogil=True)
 def _enumerate_pairs(
     gt_sorted: IntArray,
     gt_start: IntArray,
