@@ -492,29 +492,55 @@ def _split_frame(
                 ) from exc
         else:
             extent = codec.NO_EXTENT
-        x, y, w, h, theta, area = extent
         rows.append(
-            (
+            _annotation_row(
                 frame,
-                str(object_hash),
-                str(feature_hash),
-                str(shape),
-                # NaN is stored as NULL on both backends
-                None if x != x else x,
-                None if y != y else y,
-                None if w != w else w,
-                None if h != h else h,
-                None if theta != theta else theta,
-                None if area != area else area,
-                False,
+                object_hash,
+                feature_hash,
+                shape,
+                extent,
                 confidence,
-                bool(entry.get("manualAnnotation", True)),
+                entry.get("manualAnnotation", True),
                 numbers_get(object_hash),
                 _geometry_blob(geometry),
                 meta_ref(dumps(meta)),
             )
         )
     return {**frame_labels, "objects": None}
+
+
+def _annotation_row(
+    frame: int,
+    object_hash: Any,
+    feature_hash: Any,
+    shape: Any,
+    extent: codec.Extent,
+    confidence: Any,
+    manual: Any,
+    object_number: int | None,
+    geometry: bytes,
+    meta: bytes,
+) -> AnnotationRow:
+    """One :data:`AnnotationRow`; NaN in the extent is stored as NULL on both backends."""
+    x, y, w, h, theta, area = extent
+    return (
+        frame,
+        str(object_hash),
+        str(feature_hash),
+        str(shape),
+        None if x != x else x,
+        None if y != y else y,
+        None if w != w else w,
+        None if h != h else h,
+        None if theta != theta else theta,
+        None if area != area else area,
+        False,
+        confidence,
+        bool(manual),
+        object_number,
+        geometry,
+        meta,
+    )
 
 
 def _template_ref(
@@ -578,20 +604,14 @@ def _split_prepared(
             )
             blob = normalised + dumps(geometry)
         rows.append(
-            (
+            _annotation_row(
                 frame,
-                str(object_hash),
-                str(feature_hash),
-                str(shape),
-                None if x != x else x,
-                None if y != y else y,
-                None if w != w else w,
-                None if h != h else h,
-                None if theta != theta else theta,
-                None if area != area else area,
-                False,
+                object_hash,
+                feature_hash,
+                shape,
+                (x, y, w, h, theta, area),
                 confidence,
-                bool(manual),
+                manual,
                 numbers_get(object_hash),
                 blob,
                 meta,
