@@ -25,6 +25,7 @@ from branchmark.errors import (
 from branchmark.objects import LabelRowV2, Object
 from branchmark.objects.coordinates import BoundingBoxCoordinates
 from tests.conftest import ENCORD_FIXTURES
+from tests.store.builders import add_unit_for
 
 
 @pytest.fixture
@@ -392,43 +393,11 @@ def test_real_sdk_dicts_survive_sdk_save_and_reload(
 ) -> None:
     import copy
 
-    from branchmark.store import catalog
-    from branchmark.store.records import FrameRecord
-
     d = json.loads((ENCORD_FIXTURES / name).read_text())
     client = bm.UserClient.open(tmp_path / "ws")
     project = client.create_project("P", ontology)
-    units = list(d["data_units"].values())
-    group = d["data_type"] == "img_group"
     with project.store.write() as conn:
-        catalog.add_data_unit(
-            conn,
-            project.record.id,
-            title=d["data_title"],
-            data_type=d["data_type"],
-            width=None if group else units[0]["width"],
-            height=None if group else units[0]["height"],
-            frames=len(units) if group else 1,
-            data_hash=d["data_hash"],
-            dataset_hash=d["dataset_hash"],
-            dataset_title=d["dataset_title"],
-            data_link=units[0]["data_link"],
-            file_type=units[0]["data_type"],
-            frame_media=[
-                FrameRecord(
-                    frame=int(u["data_sequence"]),
-                    image_hash=u["data_hash"],
-                    title=u["data_title"],
-                    width=u["width"],
-                    height=u["height"],
-                    data_link=u["data_link"],
-                    file_type=u["data_type"],
-                )
-                for u in units
-            ]
-            if group
-            else (),
-        )
+        add_unit_for(conn, project.record.id, d)
     [row] = project.list_label_rows_v2(branch_name=d["branch_name"])
     row.initialise_labels()
     row.from_labels_dict({**copy.deepcopy(d), "label_hash": row.label_hash})

@@ -29,9 +29,9 @@ from branchmark.objects.coordinates import BoundingBoxCoordinates
 from branchmark.objects.frames import Range
 from branchmark.store import catalog
 from branchmark.store import schema as t
-from branchmark.store.records import FrameRecord
 from tests.conftest import ENCORD_FIXTURES, requires_postgres
 from tests.importers.conftest import BASE_DATASET
+from tests.store.builders import add_unit_for
 from tests.store.conftest import postgres_schema  # noqa: F401  (fixture)
 
 FIXTURE_DICTS = ("image_all_shapes.json", "image_group.json")
@@ -75,37 +75,8 @@ def _box(x: float) -> BoundingBoxCoordinates:
 
 def _add_fixture_unit(project: bm.Project, d: dict[str, Any]) -> None:
     """The data unit of a real SDK dict, with its data hash and sizes."""
-    units = list(d["data_units"].values())
-    group = d["data_type"] == "img_group"
     with project.store.write() as conn:
-        catalog.add_data_unit(
-            conn,
-            project.record.id,
-            title=d["data_title"],
-            data_type=d["data_type"],
-            width=None if group else units[0]["width"],
-            height=None if group else units[0]["height"],
-            frames=len(units) if group else 1,
-            data_hash=d["data_hash"],
-            dataset_hash=d["dataset_hash"],
-            dataset_title=d["dataset_title"],
-            data_link=units[0]["data_link"],
-            file_type=units[0]["data_type"],
-            frame_media=[
-                FrameRecord(
-                    frame=int(u["data_sequence"]),
-                    image_hash=u["data_hash"],
-                    title=u["data_title"],
-                    width=u["width"],
-                    height=u["height"],
-                    data_link=u["data_link"],
-                    file_type=u["data_type"],
-                )
-                for u in units
-            ]
-            if group
-            else (),
-        )
+        add_unit_for(conn, project.record.id, d)
 
 
 def _fixture(name: str) -> dict[str, Any]:

@@ -159,6 +159,8 @@ def add_unit_for(conn: Any, project_id: int, label_dict: dict[str, Any]) -> Data
                 title=u["data_title"],
                 width=u["width"],
                 height=u["height"],
+                data_link=u.get("data_link", ""),
+                file_type=u.get("data_type", ""),
             )
             for u in units
         ]
@@ -173,6 +175,10 @@ def add_unit_for(conn: Any, project_id: int, label_dict: dict[str, Any]) -> Data
         frames=len(frame_media) or (300 if data_type == "video" else 1),
         fps=first.get("data_fps"),
         data_hash=label_dict["data_hash"],
+        dataset_hash=label_dict.get("dataset_hash") or "",
+        dataset_title=label_dict.get("dataset_title") or "",
+        data_link=first.get("data_link", ""),
+        file_type=first.get("data_type", ""),
         frame_media=frame_media,
     )
 
