@@ -274,8 +274,6 @@ def split_label_row(
         if label_dict.boxes is not None:
             prepared = {label_dict.boxes.frame: label_dict.boxes}
         label_dict = label_dict.skeleton
-    metas: dict[int, bytes] = {}
-    shared = _Templates()
     for key in ("data_units", "object_answers", "classification_answers", "object_actions"):
         _require(label_dict, key, "label row")
     if ENTRY_TEMPLATES_KEY in label_dict:
@@ -304,8 +302,7 @@ def split_label_row(
         _require(entry, "actions", f"object_actions[{h!r}]")
         answers.setdefault(h, [None, None])[1] = orjson.dumps(entry)
 
-    rows: list[AnnotationRow] = []
-    box_columns: list[AnnotationColumns] = []
+    split = _RowSplit(frame_size, object_numbers, prepared, templates)
     header_units: dict[str, Any] = {}
     for unit_key, unit in label_dict["data_units"].items():
         where = f"data_units[{unit_key!r}]"
@@ -321,38 +318,12 @@ def split_label_row(
                         f"{where}.labels: frame key {frame_key!r} is not an int"
                     ) from None
                 frames[frame_key] = _split_frame(
-                    frame_labels,
-                    frame,
-                    width,
-                    height,
-                    frame_size,
-                    object_numbers,
-                    rows,
-                    f"{where}.labels[{frame_key!r}]",
-                    prepared.get(frame),
-                    templates,
-                    metas,
-                    shared,
-                    box_columns,
+                    split, frame_labels, frame, width, height, f"{where}.labels[{frame_key!r}]"
                 )
             placeholder: dict[str, Any] = frames
         else:
             frame = int(unit.get("data_sequence", 0) or 0)
-            placeholder = _split_frame(
-                labels,
-                frame,
-                width,
-                height,
-                frame_size,
-                object_numbers,
-                rows,
-                f"{where}.labels",
-                prepared.get(frame),
-                templates,
-                metas,
-                shared,
-                box_columns,
-            )
+            placeholder = _split_frame(split, labels, frame, width, height, f"{where}.labels")
         header_units[unit_key] = {**unit, "labels": placeholder}
 
     classifications = []
@@ -374,7 +345,7 @@ def split_label_row(
             )
         )
 
-    annotations = _columns(rows, box_columns)
+    annotations = _columns(split.rows, split.box_columns)
     annotated = set(annotations["object_hash"])
     for h, entry in defaults.items():
         if h not in annotated:  # an answers entry for an object with no frames: keep it as is
@@ -386,8 +357,8 @@ def split_label_row(
     header = {k: (None if k in HEADER_COLUMN_KEYS else v) for k, v in label_dict.items()}
     header["data_units"] = header_units
     header["object_answers"] = list(label_dict["object_answers"])  # the key order
-    if shared.blobs:
-        header[ENTRY_TEMPLATES_KEY] = [orjson.Fragment(blob) for blob in shared.blobs]
+    if split.shared.blobs:
+        header[ENTRY_TEMPLATES_KEY] = [orjson.Fragment(blob) for blob in split.shared.blobs]
     return LabelRowParts(
         header=orjson.dumps(header),
         label_status=str(label_dict.get("label_status") or "NOT_LABELLED"),
@@ -398,48 +369,57 @@ def split_label_row(
     )
 
 
+@dataclasses.dataclass
+class _RowSplit:
+    """What splitting one label row carries from frame to frame: the row's inputs (frame sizes,
+    object numbers, a prepared row's entries and templates) and what it has made so far (rows,
+    column chunks of box frames, meta blobs and their references)."""
+
+    frame_size: Callable[[int], tuple[int | None, int | None]]
+    object_numbers: Mapping[str, int | None]
+    prepared: Mapping[int, list[ObjectEntry] | BoxColumns]
+    templates: list[dict[str, Any]]
+    rows: list[AnnotationRow] = dataclasses.field(default_factory=list)
+    box_columns: list[AnnotationColumns] = dataclasses.field(default_factory=list)
+    metas: dict[int, bytes] = dataclasses.field(default_factory=dict)
+    shared: _Templates = dataclasses.field(default_factory=lambda: _Templates())
+
+
 def _split_frame(
+    split: _RowSplit,
     frame_labels: Any,
     frame: int,
     width: int | None,
     height: int | None,
-    frame_size: Callable[[int], tuple[int | None, int | None]],
-    object_numbers: Mapping[str, int | None],
-    rows: list[AnnotationRow],
     where: str,
-    prepared: list[ObjectEntry] | BoxColumns | None = None,
-    templates: list[dict[str, Any]] | None = None,
-    metas: dict[int, bytes] | None = None,
-    shared: _Templates | None = None,
-    box_columns: list[AnnotationColumns] | None = None,
 ) -> dict[str, Any]:
+    """Split one frame's labels into ``split``; return its header placeholder (``objects``
+    None)."""
     objects = _require(frame_labels, "objects", where)
     if width is None or height is None:
-        width, height = frame_size(frame)
+        width, height = split.frame_size(frame)
     w_px, h_px = float(width or 0), float(height or 0)
     sized = w_px > 0 and h_px > 0
-    if shared is None:
-        shared = _Templates()
+    shared, rows, object_numbers = split.shared, split.rows, split.object_numbers
+    prepared = split.prepared.get(frame)
     if isinstance(prepared, BoxColumns):
-        assert box_columns is not None, "BoxColumns need the caller's column chunks"
         # Columns in, columns out; entries of any other kind cannot be in this frame.
         columns = _split_boxes(
-            prepared, templates or [], {} if metas is None else metas, shared, w_px, h_px, sized,
-            object_numbers,
-        )  # fmt: skip
+            prepared, split.templates, split.metas, shared, w_px, h_px, sized, object_numbers
+        )
         if columns is not None:
             if rows:  # keep the row order: earlier frames' rows first
-                box_columns.append(_columns(rows, []))
+                split.box_columns.append(_columns(rows, []))
                 rows.clear()
-            box_columns.append(columns)
+            split.box_columns.append(columns)
             prepared = None
         else:
             prepared = prepared.entries()
     if prepared:
         _split_prepared(
             prepared,
-            templates or [],
-            {} if metas is None else metas,
+            split.templates,
+            split.metas,
             shared,
             frame,
             w_px,
