@@ -21,15 +21,14 @@ from branchmark.errors import LabelRowError, OntologyError, RevisionConflict
 from branchmark.objects import (
     CustomerProvidedImageMetadata,
     CustomerProvidedVideoMetadata,
-    DataType,
     LabelRowV2,
     Object,
     OntologyStructure,
     Shape,
 )
 from branchmark.objects.coordinates import BoundingBoxCoordinates
-from branchmark.objects.metadata import LabelRowMetadata
 from tests.conftest import ENCORD_FIXTURES
+from tests.objects.conftest import move_labels
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 BRANCH = "yolo-v8.run_01"
@@ -64,23 +63,6 @@ def _reopen(tmp_path: Path, title: str) -> LabelRowV2:
     return row
 
 
-def _move_labels(source: dict[str, Any], target: LabelRowV2) -> None:
-    """The instances of a real-SDK dict (hashes kept), moved onto ``target``."""
-    kind = DataType.parse(source["data_type"])
-    scratch = LabelRowV2(
-        LabelRowMetadata(data_hash="x", data_title="x", data_type=kind),
-        None,
-        target.ontology_structure,
-    )
-    scratch.from_labels_dict(copy.deepcopy(source))
-    for obj in scratch.get_object_instances():
-        scratch.remove_object(obj)
-        target.add_object_instance(obj)
-    for ci in scratch.get_classification_instances():
-        scratch.remove_classification(ci)
-        target.add_classification_instance(ci)
-
-
 def _labels(d: dict[str, Any]) -> dict[str, Any]:
     """What a row's dict says about its labels: answers, actions and per-unit object entries
     in unit order (the unit keys are identity, compared apart)."""
@@ -111,7 +93,7 @@ def test_attached_image_saves_and_reopens_with_the_same_instances(
 ) -> None:
     reference = _fixture("image_all_shapes.json")
     row = _image_row(project)
-    _move_labels(reference, row)
+    move_labels(reference, row)
     data_hash = _unit_hash(project, "cherry_001.png")
 
     row.attach_to_project(project, data_hash)
@@ -152,7 +134,7 @@ def test_attached_image_group_takes_the_stored_image_hashes(
         for u in reference["data_units"].values()
     ]
     row = LabelRowV2.from_media_metadata(project.ontology_structure, images, branch_name=BRANCH)
-    _move_labels(reference, row)
+    move_labels(reference, row)
     [listed] = project.list_label_rows_v2(branch_name=BRANCH, data_title_eq="fruit_group")
     stored_images = [f.image_hash for f in listed.label_row_metadata.frames]
 

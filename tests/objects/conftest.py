@@ -19,6 +19,24 @@ def load_fixture(name: str) -> dict[str, Any]:
     return json.loads((ENCORD / name).read_text())
 
 
+def move_labels(source: dict[str, Any], target: LabelRowV2) -> None:
+    """Parse the real-SDK dict ``source`` into a scratch row and move its instances (hashes
+    kept) onto ``target``, whose ontology they are read with."""
+    kind = DataType.parse(source["data_type"])
+    scratch = LabelRowV2(
+        LabelRowMetadata(data_hash="x", data_title="x", data_type=kind),
+        None,
+        target.ontology_structure,
+    )
+    scratch.from_labels_dict(copy.deepcopy(source))
+    for obj in scratch.get_object_instances():
+        scratch.remove_object(obj)
+        target.add_object_instance(obj)
+    for ci in scratch.get_classification_instances():
+        scratch.remove_classification(ci)
+        target.add_classification_instance(ci)
+
+
 @pytest.fixture
 def ontology() -> OntologyStructure:
     return OntologyStructure.from_dict(load_fixture("ontology.json"))

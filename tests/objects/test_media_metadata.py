@@ -31,31 +31,12 @@ from branchmark.objects import (
 )
 from branchmark.objects import media_metadata as media_module
 from branchmark.objects.coordinates import BitmaskCoordinates, BoundingBoxCoordinates
-from branchmark.objects.metadata import LabelRowMetadata
-from tests.objects.conftest import load_fixture
+from tests.objects.conftest import load_fixture, move_labels
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 T0 = datetime(2025, 1, 15, 12, tzinfo=UTC)
 T0_TEXT = "Wed, 15 Jan 2025 12:00:00 UTC"
 STAMP = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d UTC$")
-
-
-def _move_labels(source: dict[str, Any], target: LabelRowV2, ontology: OntologyStructure) -> None:
-    """Parse ``source`` into a scratch row and move its instances (hashes kept) to ``target``."""
-    scratch = LabelRowV2(
-        LabelRowMetadata(
-            data_hash="x", data_title="x", data_type=DataType.parse(source["data_type"])
-        ),
-        None,
-        ontology,
-    )
-    scratch.from_labels_dict(copy.deepcopy(source))
-    for obj in scratch.get_object_instances():
-        scratch.remove_object(obj)
-        target.add_object_instance(obj)
-    for ci in scratch.get_classification_instances():
-        scratch.remove_classification(ci)
-        target.add_classification_instance(ci)
 
 
 def _as_detached(reference: dict[str, Any], unit_keys: list[str]) -> dict[str, Any]:
@@ -110,7 +91,7 @@ def test_image_row_writes_the_real_sdk_image_layout(ontology: OntologyStructure)
     )
     assert (row.file_type, row.fps, row.duration) == ("image/png", None, None)
 
-    _move_labels(reference, row, ontology)
+    move_labels(reference, row)
     out = row.to_encord_dict()
 
     expected = _as_detached(reference, [ZERO])
@@ -144,7 +125,7 @@ def test_image_group_row_writes_the_real_sdk_group_layout(ontology: OntologyStru
     ]
     assert [v.image_hash for v in row.get_frame_views()] == keys
 
-    _move_labels(reference, row, ontology)  # bitmasks are checked against each image's size
+    move_labels(reference, row)  # bitmasks are checked against each image's size
     out = row.to_encord_dict()
 
     expected = _as_detached(reference, keys)
